@@ -1,0 +1,14 @@
+/*
+ * eddy — a C runtime for event-driven network servers.
+ * The umbrella header: includes every public module header.
+ */
+#ifndef EDDY_H
+#define EDDY_H
+
+#include "eddy/error.h"
+#include "eddy/queue.h"
+#include "eddy/metrics.h"
+#include "eddy/log.h"
+#include "eddy/loop.h"
+
+#endif

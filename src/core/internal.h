@@ -1,0 +1,104 @@
+/*
+ * eddy core — private interface shared by the core and the layers above it
+ * (net, fs, thread, http). Not installed; never included by public headers.
+ */
+#ifndef EDDY_CORE_INTERNAL_H
+#define EDDY_CORE_INTERNAL_H
+
+#include <assert.h>
+#include <stdatomic.h>
+
+#include "eddy/loop.h"
+
+/* Handle flags (eddy_handle_t._flags). */
+enum {
+  EDDY__ACTIVE = 1u << 0,
+  EDDY__REF = 1u << 1,
+  EDDY__CLOSING = 1u << 2,
+  EDDY__CLOSED = 1u << 3,
+  EDDY__INTERNAL = 1u << 4, /* the loop's own; hidden from walk and close */
+  /* bits 8.. are free for the handle type's own use */
+  EDDY__TYPE_FLAG0 = 1u << 8
+};
+
+/*
+ * Registers a handle with its loop. `on_close` stops the type's work when
+ * eddy_close() is called (may be NULL).
+ */
+void eddy__handle_init(eddy_loop_t *loop, eddy_handle_t *h,
+                       eddy_handle_type_t type,
+                       void (*on_close)(eddy_handle_t *));
+
+static inline void eddy__handle_start(eddy_handle_t *h) {
+  if (h->_flags & EDDY__ACTIVE) return;
+  h->_flags |= EDDY__ACTIVE;
+  if (h->_flags & EDDY__REF) h->loop->_active_handles++;
+}
+
+static inline void eddy__handle_stop(eddy_handle_t *h) {
+  if (!(h->_flags & EDDY__ACTIVE)) return;
+  h->_flags &= ~(unsigned)EDDY__ACTIVE;
+  if (h->_flags & EDDY__REF) h->loop->_active_handles--;
+}
+
+static inline int eddy__handle_usable(const eddy_handle_t *h) {
+  return !(h->_flags & (EDDY__CLOSING | EDDY__CLOSED));
+}
+
+/* Requests in flight (thread-pool work, fs, connect) keep the loop alive. */
+static inline void eddy__req_register(eddy_loop_t *loop) { loop->_active_reqs++; }
+static inline void eddy__req_unregister(eddy_loop_t *loop) {
+  assert(loop->_active_reqs > 0);
+  loop->_active_reqs--;
+}
+
+/*
+ * A callback deferred to the pending phase of the next iteration: how a
+ * layer keeps the rule that no callback runs inside the call that scheduled
+ * it. The node is embedded in the owner's struct.
+ */
+typedef struct eddy__pending_s {
+  eddy_queue_t node;
+  void (*cb)(struct eddy__pending_s *p);
+  const char *label;
+} eddy__pending_t;
+
+static inline void eddy__pending_init(eddy__pending_t *p) {
+  eddy_queue_init(&p->node);
+}
+void eddy__pending_push(eddy_loop_t *loop, eddy__pending_t *p);
+static inline void eddy__pending_cancel(eddy__pending_t *p) {
+  eddy_queue_remove(&p->node);
+}
+static inline int eddy__pending_queued(const eddy__pending_t *p) {
+  return !eddy_queue_empty(&p->node);
+}
+
+/*
+ * Marks the start of a callback the loop dispatches: sets the default label
+ * (a higher layer may refine it) and, while a stall detector runs, stamps
+ * the start time.
+ */
+static inline void eddy__dispatch(eddy_loop_t *loop, const char *label) {
+  atomic_store_explicit(&loop->_label, label, memory_order_relaxed);
+  if (loop->_stamp_callbacks)
+    atomic_store_explicit(&loop->_cb_start_ns, eddy_hrtime(),
+                          memory_order_relaxed);
+}
+
+/* Internal parts of the loop, one file each. */
+void eddy__run_timers(eddy_loop_t *loop);
+int eddy__next_timeout(const eddy_loop_t *loop);
+void eddy__timers_free(eddy_loop_t *loop);
+void eddy__io_poll(eddy_loop_t *loop, int timeout_ms);
+int eddy__io_setup(eddy_loop_t *loop);
+void eddy__io_free(eddy_loop_t *loop);
+void eddy__run_immediates(eddy_loop_t *loop);
+void eddy__async_free(eddy_loop_t *loop);
+void eddy__signal_free(eddy_loop_t *loop);
+void eddy__metrics_free(eddy_loop_t *loop);
+
+/* Blocks every signal in the calling thread: eddy's threads call this. */
+void eddy__block_all_signals(void);
+
+#endif
