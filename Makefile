@@ -55,6 +55,8 @@ $(B)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/tests/%.o: CFLAGS += $(TEST_CFLAGS) -Itests
+# Under TSan the tests build against tests/tsan/criterion (see its header).
+build/tsan/tests/%.o: CFLAGS += -Itests/tsan -Wno-format-zero-length
 
 $(B)/libeddy.a: $(LIB_OBJ)
 	@rm -f $@
@@ -77,8 +79,8 @@ $(B)/examples/%: $(B)/examples/%.o $(B)/libeddy.a
 $(B)/tests/all: $(TEST_OBJ) $(B)/libeddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
-$(B)/tests/threaded: $(TSAN_SRC:%.c=$(B)/%.o) $(B)/libeddy.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+$(B)/tests/threaded: $(TSAN_SRC:%.c=$(B)/%.o) $(B)/tests/tsan/runner.o $(B)/libeddy.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LDLIBS)
 
 run: all
 	./bin/eddy serve --port $(PORT)
@@ -97,7 +99,7 @@ test: deps
 tsan: deps
 	$(MAKE) MODE=tsan build/tsan/tests/threaded
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  setarch -R build/tsan/tests/threaded --jobs 1 $(TESTFLAGS)
+	  $(TEST_ENV) setarch -R build/tsan/tests/threaded $(TESTFLAGS)
 
 # Fuzz harnesses (tests/fuzz/fuzz_*.c) need clang's libFuzzer. `make test`
 # replays their corpus and regression files through a plain driver, so it

@@ -40,6 +40,7 @@ uint64_t eddy_hist_percentile(const eddy_hist_t *h, double p) {
   for (unsigned i = 0; i < EDDY_HIST_BUCKETS; i++) {
     seen += h->buckets[i];
     if (seen >= rank) {
+      if (i == EDDY_HIST_BUCKETS - 1) return h->max; /* the overflow bucket */
       uint64_t v = bucket_upper(i);
       if (v > h->max) v = h->max;
       return v < h->min ? h->min : v;
