@@ -128,10 +128,15 @@ struct eddy_loop_s {
   unsigned _nwatchers;
   struct epoll_event *_poll_events; /* the batch being dispatched */
   int _poll_count;
-  eddy_timer_t **_timer_heap;
-  size_t _timer_count;
+  /* timers: a heap of per-duration FIFO lists, and a hash of the lists */
+  struct eddy__timer_list_s **_timer_heap;
+  size_t _timer_count; /* lists in the heap */
   size_t _timer_cap;
   uint64_t _timer_seq;
+  struct eddy__timer_list_s **_timer_lists; /* hash buckets by duration */
+  size_t _timer_buckets;
+  size_t _timer_nlists;
+  size_t _timer_nempty;
   /* async wake-ups: one eventfd for every async handle of this loop */
   int _async_fd;
   eddy_io_t *_async_io;
@@ -273,9 +278,14 @@ EDDY_EXTERN int eddy_io_stop(eddy_io_t *io);
 /* --------------------------------------------------------------- timers */
 
 /*
- * Timers are kept in a binary min-heap ordered by (deadline, start order),
- * so timers with equal deadlines fire in the order they were started.
- * Deadlines are in milliseconds of the loop's cached clock.
+ * Timers with the same duration share one FIFO list (their deadlines are
+ * then in start order), and a binary min-heap orders the lists by their
+ * first timer's (deadline, start order) — Node's design. Starting, stopping
+ * and firing a timer are O(1) when its duration is already in use (the
+ * common case: every keep-alive timeout of a server has one duration), and
+ * O(log d) in the number d of distinct durations otherwise. Timers with
+ * equal deadlines fire in the order they were started. Deadlines are in
+ * milliseconds of the loop's cached clock.
  *
  * A timeout of 0 fires in the timers phase of the next iteration; eddy does
  * not clamp it to 1 ms as Node does, because the clamp only exists in Node
@@ -287,7 +297,9 @@ struct eddy_timer_s {
   uint64_t deadline; /* read-only */
   uint64_t repeat;   /* read-only */
   uint64_t _seq;
-  size_t _heap_index;
+  uint64_t _duration;
+  struct eddy__timer_list_s *_list; /* NULL when not scheduled */
+  eddy_queue_t _node;
 };
 
 EDDY_EXTERN int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer);

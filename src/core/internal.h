@@ -90,6 +90,7 @@ static inline void eddy__dispatch(eddy_loop_t *loop, const char *label) {
 void eddy__run_timers(eddy_loop_t *loop);
 int eddy__next_timeout(const eddy_loop_t *loop);
 void eddy__timers_free(eddy_loop_t *loop);
+long eddy__timers_validate(const eddy_loop_t *loop); /* tests */
 void eddy__io_poll(eddy_loop_t *loop, int timeout_ms);
 int eddy__io_setup(eddy_loop_t *loop);
 void eddy__io_free(eddy_loop_t *loop);

@@ -1,4 +1,5 @@
 /* Timers: ordering, ties, cancellation, repeat, restart from callbacks. */
+#include "core/internal.h"
 #include "support/loop_helpers.h"
 
 static eddy_loop_t loop;
@@ -120,5 +121,66 @@ Test(timer, unref_timer_does_not_keep_loop_alive) {
   cr_assert_lt(now_ms() - t0, 1000);
   cr_assert_eq(norder, 0);
   cr_assert_eq(eddy_loop_close(&loop), -EBUSY, "an open handle keeps close busy");
+  close_loop(&loop);
+}
+
+/* Many durations, starts, stops and restarts in a random order: the
+ * structure stays valid and timers fire in (deadline, start) order. */
+static uint64_t last_deadline;
+static int out_of_order, fired_count;
+static void check_order(eddy_timer_t *t) {
+  if (t->deadline < last_deadline) out_of_order++;
+  last_deadline = t->deadline;
+  fired_count++;
+}
+
+Test(timer, mixed_durations_stay_ordered_and_valid, .timeout = 20) {
+  static eddy_timer_t t[3000];
+  cr_assert_eq(eddy_loop_init(&loop), 0);
+  srand(7);
+  last_deadline = 0;
+  out_of_order = fired_count = 0;
+  for (int i = 0; i < 3000; i++) {
+    eddy_timer_init(&loop, &t[i]);
+    cr_assert_eq(eddy_timer_start(&t[i], check_order, (uint64_t)(rand() % 200), 0), 0);
+  }
+  cr_assert_eq(eddy__timers_validate(&loop), 3000);
+  int stopped = 0;
+  for (int i = 0; i < 3000; i += 3) {
+    eddy_timer_stop(&t[i]);
+    stopped++;
+  }
+  for (int i = 1; i < 3000; i += 7) eddy_timer_start(&t[i], check_order, (uint64_t)(rand() % 50), 0);
+  long live = eddy__timers_validate(&loop), active = 0;
+  for (int i = 0; i < 3000; i++) active += eddy_is_active(EDDY_HANDLE(&t[i]));
+  cr_assert_eq(live, active);
+  cr_assert_lt(active, 3000 - stopped + 3000 / 7 + 1);
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  cr_assert_eq(fired_count, live);
+  cr_assert_eq(out_of_order, 0);
+  cr_assert_eq(eddy__timers_validate(&loop), 0);
+  close_loop(&loop);
+}
+
+static eddy_timer_t chain[3];
+static void stop_the_head(eddy_timer_t *t) {
+  record(t);
+  eddy_timer_stop(&chain[1]); /* the head of the same-duration list */
+}
+
+Test(timer, stopping_a_list_head_keeps_the_rest) {
+  cr_assert_eq(eddy_loop_init(&loop), 0);
+  norder = 0;
+  for (int i = 0; i < 3; i++) {
+    eddy_timer_init(&loop, &chain[i]);
+    chain[i].data = (void *)(intptr_t)i;
+  }
+  eddy_timer_start(&chain[0], stop_the_head, 1, 0);
+  eddy_timer_start(&chain[1], record, 5, 0);
+  eddy_timer_start(&chain[2], record, 5, 0);
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  cr_assert_eq(norder, 2);
+  cr_assert_eq(order[0], 0);
+  cr_assert_eq(order[1], 2);
   close_loop(&loop);
 }
