@@ -70,7 +70,6 @@ typedef void (*eddy_signal_cb)(eddy_signal_t *signal, int signum);
 typedef enum {
   EDDY_HANDLE_IO = 1,
   EDDY_HANDLE_TIMER,
-  EDDY_HANDLE_IMMEDIATE,
   EDDY_HANDLE_ASYNC,
   EDDY_HANDLE_SIGNAL,
   EDDY_HANDLE_TCP,
@@ -95,7 +94,7 @@ typedef enum {
   eddy_close_cb _close_cb;                                                    \
   void (*_on_close)(eddy_handle_t *);                                         \
   eddy_queue_t _handle_node;                                                  \
-  eddy_queue_t _closing_node;
+  eddy_handle_t *_next_closing;
 
 struct eddy_handle_s {
   EDDY_HANDLE_FIELDS
@@ -120,7 +119,8 @@ struct eddy_loop_s {
   int _stop;
   int _epfd;
   eddy_queue_t _handles;
-  eddy_queue_t _closing;
+  eddy_handle_t *_closing; /* singly linked, in close order */
+  eddy_handle_t **_closing_tail;
   eddy_queue_t _pending;
   eddy_queue_t _immediates;
   eddy_queue_t _io_changes;
@@ -297,7 +297,6 @@ struct eddy_timer_s {
   uint64_t deadline; /* read-only */
   uint64_t repeat;   /* read-only */
   uint64_t _seq;
-  uint64_t _duration;
   struct eddy__timer_list_s *_list; /* NULL when not scheduled */
   eddy_queue_t _node;
 };
@@ -333,25 +332,41 @@ EDDY_EXTERN uint64_t eddy_timer_due_in(const eddy_timer_t *timer);
  * An immediate runs once in the check phase, after I/O (Node's
  * setImmediate). Immediates run first in first out. One queued from inside
  * the check phase runs in the next iteration, so a self-rearming immediate
- * never starves I/O or timers. A queued immediate keeps the loop alive.
+ * never starves I/O or timers.
+ *
+ * An immediate is a light request, not a handle: 48 bytes, no close. Its
+ * memory may be reused or freed whenever it is not queued (before start,
+ * after eddy_immediate_stop, or from its own callback on). A queued
+ * immediate keeps the loop alive unless unreferenced.
  */
 struct eddy_immediate_s {
-  EDDY_HANDLE_FIELDS
+  void *data;
+  eddy_loop_t *loop; /* read-only */
   eddy_immediate_cb cb;
   eddy_queue_t _node;
+  unsigned _flags;
 };
 
+/* Prepares an immediate for `loop`. Cannot fail; returns 0. */
 EDDY_EXTERN int eddy_immediate_init(eddy_loop_t *loop, eddy_immediate_t *imm);
 
 /*
  * Queues the immediate. -EALREADY if it is already queued, -EINVAL for a
- * NULL cb or a closing handle.
+ * NULL cb. Loop thread only.
  */
 EDDY_EXTERN int eddy_immediate_start(eddy_immediate_t *imm,
                                      eddy_immediate_cb cb);
 
 /* Removes it from the queue (Node's clearImmediate). Idempotent. */
 EDDY_EXTERN int eddy_immediate_stop(eddy_immediate_t *imm);
+
+/* Non-zero while queued. */
+EDDY_EXTERN int eddy_immediate_queued(const eddy_immediate_t *imm);
+
+/* Node's immediate.unref()/ref(): an unreferenced queued immediate does not
+ * keep the loop alive. Idempotent; they stay set across starts. */
+EDDY_EXTERN void eddy_immediate_unref(eddy_immediate_t *imm);
+EDDY_EXTERN void eddy_immediate_ref(eddy_immediate_t *imm);
 
 /* ---------------------------------------------------------------- async */
 

@@ -13,7 +13,7 @@ void eddy__handle_init(eddy_loop_t *loop, eddy_handle_t *h,
   h->_flags = EDDY__REF;
   h->_close_cb = NULL;
   h->_on_close = on_close;
-  eddy_queue_init(&h->_closing_node);
+  h->_next_closing = NULL;
   eddy_queue_push(&loop->_handles, &h->_handle_node);
 }
 
@@ -23,7 +23,8 @@ int eddy_close(eddy_handle_t *h, eddy_close_cb cb) {
   eddy__handle_stop(h);
   h->_flags |= EDDY__CLOSING;
   h->_close_cb = cb;
-  eddy_queue_push(&h->loop->_closing, &h->_closing_node);
+  *h->loop->_closing_tail = h; /* FIFO: close callbacks in close order */
+  h->loop->_closing_tail = &h->_next_closing;
   return 0;
 }
 

@@ -29,7 +29,8 @@ uint64_t eddy_loop_now_ns(const eddy_loop_t *loop) { return loop->_now_ns; }
 int eddy_loop_init(eddy_loop_t *loop) {
   memset(loop, 0, sizeof(*loop));
   eddy_queue_init(&loop->_handles);
-  eddy_queue_init(&loop->_closing);
+  loop->_closing = NULL;
+  loop->_closing_tail = &loop->_closing;
   eddy_queue_init(&loop->_pending);
   eddy_queue_init(&loop->_immediates);
   eddy_queue_init(&loop->_io_changes);
@@ -50,7 +51,7 @@ static int has_user_handles(const eddy_loop_t *loop) {
     const eddy_handle_t *h = EDDY_CONTAINER_OF(q, eddy_handle_t, _handle_node);
     if (!(h->_flags & EDDY__INTERNAL)) return 1;
   }
-  return !eddy_queue_empty(&loop->_closing);
+  return loop->_closing != NULL;
 }
 
 int eddy_loop_close(eddy_loop_t *loop) {
@@ -65,7 +66,7 @@ int eddy_loop_close(eddy_loop_t *loop) {
 
 int eddy_loop_alive(const eddy_loop_t *loop) {
   return loop->_active_handles > 0 || loop->_active_reqs > 0 ||
-         !eddy_queue_empty(&loop->_closing);
+         loop->_closing != NULL;
 }
 
 void eddy_loop_stop(eddy_loop_t *loop) { loop->_stop = 1; }
@@ -97,16 +98,16 @@ static int run_pending(eddy_loop_t *loop) {
 }
 
 static void run_closing(eddy_loop_t *loop) {
-  eddy_queue_t batch;
-  eddy_queue_move(&loop->_closing, &batch);
-  while (!eddy_queue_empty(&batch)) {
-    eddy_queue_t *q = eddy_queue_head(&batch);
-    eddy_queue_remove(q);
-    eddy_handle_t *h = EDDY_CONTAINER_OF(q, eddy_handle_t, _closing_node);
+  eddy_handle_t *h = loop->_closing;
+  loop->_closing = NULL;
+  loop->_closing_tail = &loop->_closing;
+  while (h) {
+    eddy_handle_t *next = h->_next_closing;
     eddy_queue_remove(&h->_handle_node);
     h->_flags |= EDDY__CLOSED;
     eddy__dispatch(loop, "close");
     if (h->_close_cb) h->_close_cb(h);
+    h = next;
   }
 }
 
@@ -115,7 +116,7 @@ static int poll_timeout(const eddy_loop_t *loop) {
   if (loop->_stop) return 0;
   if (!eddy_queue_empty(&loop->_immediates)) return 0;
   if (!eddy_queue_empty(&loop->_pending)) return 0;
-  if (!eddy_queue_empty(&loop->_closing)) return 0;
+  if (loop->_closing) return 0;
   if (!loop->_active_handles && !loop->_active_reqs) return 0;
   return eddy__next_timeout(loop);
 }

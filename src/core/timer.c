@@ -194,7 +194,7 @@ static void timer_on_close(eddy_handle_t *h) { eddy_timer_stop((eddy_timer_t *)h
 int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *t) {
   eddy__handle_init(loop, (eddy_handle_t *)t, EDDY_HANDLE_TIMER, timer_on_close);
   t->cb = NULL;
-  t->deadline = t->repeat = t->_seq = t->_duration = 0;
+  t->deadline = t->repeat = t->_seq = 0;
   t->_list = NULL;
   eddy_queue_init(&t->_node);
   return 0;
@@ -212,7 +212,6 @@ int eddy_timer_start(eddy_timer_t *t, eddy_timer_cb cb, uint64_t timeout,
   }
   t->cb = cb;
   t->repeat = repeat;
-  t->_duration = timeout;
   eddy__handle_start((eddy_handle_t *)t);
   return 0;
 }
