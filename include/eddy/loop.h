@@ -301,6 +301,7 @@ struct eddy_timer_s {
   eddy_queue_t _node;
 };
 
+/* Prepares a timer of `loop` (stopped). Cannot fail; returns 0. */
 EDDY_EXTERN int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *timer);
 
 /*
@@ -412,6 +413,7 @@ struct eddy_signal_s {
   eddy_queue_t _node;
 };
 
+/* Prepares a signal handle of `loop` (stopped). Cannot fail; returns 0. */
 EDDY_EXTERN int eddy_signal_init(eddy_loop_t *loop, eddy_signal_t *sig);
 
 /*
@@ -421,6 +423,8 @@ EDDY_EXTERN int eddy_signal_init(eddy_loop_t *loop, eddy_signal_t *sig);
 EDDY_EXTERN int eddy_signal_start(eddy_signal_t *sig, eddy_signal_cb cb,
                                   int signum);
 
+/* Stops watching; the signal is unblocked if no handle of the loop watches
+ * it any more. Idempotent. */
 EDDY_EXTERN int eddy_signal_stop(eddy_signal_t *sig);
 
 /* --------------------------------------------------- self-measurement */
