@@ -247,8 +247,8 @@ typedef enum eddy_http_target_form_e {
  * A parsed request head. Filled by eddy_http_parse_request(); every slice
  * points into the parsed buffer.
  *   target   the request target as sent;
- *   path     its path, still percent-encoded ("/" for "*", an authority or
- *            an absolute URI without a path);
+ *   path     its path, still percent-encoded ("*" for "*"; "/" for an
+ *            authority or an absolute URI without a path);
  *   query    what follows '?', without the '?' (len 0 if none);
  *   host     the Host field value, or for an absolute-form target its
  *            authority, which RFC 9112 §3.2.2 says takes precedence;

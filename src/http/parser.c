@@ -19,6 +19,9 @@
  * - obs-fold is refused (400), as §5.2 allows; so is whitespace between a
  *   field name and the colon (§5.1 MUST).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memrchr */
+#endif
 #include <string.h>
 
 #include "eddy/http.h"
