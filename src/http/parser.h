@@ -1,0 +1,40 @@
+/* Private to src/http: byte classes shared by the request parser, the
+ * chunked decoder and the URL helpers. */
+#ifndef EDDY_HTTP_PARSER_PRIV_H
+#define EDDY_HTTP_PARSER_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+  EDDY__HC_TCHAR = 1,   /* token character (RFC 9110 §5.6.2) */
+  EDDY__HC_VALUE = 2,   /* field-value byte: HTAB, SP, VCHAR, obs-text */
+  EDDY__HC_PATH = 4,    /* literal in a path: pchar without '%', and '/' */
+  EDDY__HC_QUERY = 8,   /* literal in a query: PATH and '?' */
+  EDDY__HC_HEX = 16,    /* HEXDIG */
+  EDDY__HC_SCHEME = 32, /* ALPHA DIGIT "+" "-" "." */
+  EDDY__HC_REGNAME = 64 /* unreserved / sub-delims: reg-name without '%' */
+};
+
+/* eddy__http_class[b] is the set of EDDY__HC_* classes byte b is in. */
+extern const uint8_t eddy__http_class[256];
+
+#define EDDY__HC(b, cls) (eddy__http_class[(uint8_t)(b)] & (cls))
+
+/* Value of hex digit `c` (caller checked EDDY__HC_HEX). */
+static inline unsigned eddy__hexval(unsigned char c) {
+  return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* Case-insensitive compare of `n` bytes of token `s` with the lower-case
+ * literal `lit`. Exact for tokens: no tchar folds onto a letter but its own
+ * capital. */
+static inline int eddy__token_ieq(const char *s, size_t n, const char *lit,
+                                  size_t litlen) {
+  if (n != litlen) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (((unsigned char)s[i] | 0x20) != (unsigned char)lit[i]) return 0;
+  return 1;
+}
+
+#endif
