@@ -177,6 +177,10 @@ static void on_wake(eddy_async_t *async) {
   }
 }
 
+/* Delivers what waits now, as a wake-up would (a worker's exit report uses
+ * it so that the worker's last messages come before its exit). */
+void eddy__port_flush(eddy_port_t *port) { on_wake(&port->_async); }
+
 static void port_on_close(eddy_handle_t *h) {
   eddy_port_t *port = (eddy_port_t *)h;
   eddy_port_end_t *end = port->_end;

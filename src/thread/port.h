@@ -27,4 +27,7 @@ struct eddy__chan_s {
   struct eddy_port_end_s ends[2];
 };
 
+/* Delivers the messages waiting now, if the port is started. */
+void eddy__port_flush(eddy_port_t *port);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "core/internal.h"
 #include "thread/ids.h"
+#include "thread/port.h"
 #include "thread/worker.h"
 
 void *eddy__worker_main(void *arg);
@@ -42,6 +43,7 @@ static void on_exit_async(eddy_async_t *a) {
   w->exit_code = sh->exit_code;
   pthread_mutex_unlock(&sh->lock);
   eddy__handle_stop((eddy_handle_t *)w);
+  eddy__port_flush(&w->port); /* the worker's last words come first */
   eddy__dispatch(w->loop, "worker exit");
   if (error && w->_opts.on_error) w->_opts.on_error(w, error);
   if (w->_opts.on_exit && eddy__handle_usable((eddy_handle_t *)w))
@@ -109,15 +111,26 @@ static void async_forget(eddy_async_t *a) {
   eddy_queue_remove(&a->_handle_node);
 }
 
-/* Opens the exit wake-up and the parent's port; undoes itself on error. */
+/* Opens the parent's port, then the exit wake-up: in that order, so that
+ * when both are due in one wake-up the worker's last messages are
+ * delivered before its exit is reported. The second cannot fail for want
+ * of an eventfd (the first made it); on any error both are undone. */
 static int parent_side(eddy_loop_t *loop, eddy_worker_t *w, eddy_port_end_t *end) {
-  int err = eddy_async_init(loop, &w->_exit_async, on_exit_async);
+  int err = eddy_port_open(loop, &w->port, end);
   if (err) return err;
+  err = eddy_async_init(loop, &w->_exit_async, on_exit_async);
+  if (err) {
+    async_forget(&w->port._async);
+    eddy_queue_remove(&w->port._handle_node);
+    pthread_mutex_lock(&end->chan->lock); /* the thread may be posting */
+    end->handle = NULL;
+    end->opened = 0;
+    pthread_mutex_unlock(&end->chan->lock);
+    return err;
+  }
   w->_exit_async._flags |= EDDY__INTERNAL;
   eddy_unref((eddy_handle_t *)&w->_exit_async);
-  err = eddy_port_open(loop, &w->port, end);
-  if (err) async_forget(&w->_exit_async);
-  return err;
+  return 0;
 }
 
 /* The thread runs but the parent side could not be made: let it go. */

@@ -24,6 +24,7 @@ struct eddy__worker_shared_s {
   eddy_loop_t loop;        /* the worker's loop */
   int loop_live;           /* loop usable: terminate may wake it */
   eddy_async_t stop_async; /* on the worker's loop */
+  eddy_port_t port;        /* the worker's end of the parent port */
   _Atomic int terminated;
   int exit_requested;
   int exit_code;

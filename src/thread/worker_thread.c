@@ -41,9 +41,9 @@ static void close_one(eddy_handle_t *h, void *arg) {
 
 /* Runs entry and then the loop; returns the exit code. */
 static int run_worker(struct eddy__worker_shared_s *sh, eddy_timer_t *delay) {
-  eddy_port_t port;
+  eddy_port_t *port = &sh->port;
   int code = 1;
-  if (eddy_port_open(&sh->loop, &port, sh->child_end) != 0) {
+  if (eddy_port_open(&sh->loop, port, sh->child_end) != 0) {
     eddy_port_end_free(sh->child_end);
     return code;
   }
@@ -54,7 +54,7 @@ static int run_worker(struct eddy__worker_shared_s *sh, eddy_timer_t *delay) {
     eddy_unref((eddy_handle_t *)delay);
   }
   if (atomic_load(&sh->terminated)) return code;
-  int r = sh->entry(&sh->loop, sh->data, sh->len, &port);
+  int r = sh->entry(&sh->loop, sh->data, sh->len, port);
   if (r < 0) {
     pthread_mutex_lock(&sh->lock);
     sh->error = r;
