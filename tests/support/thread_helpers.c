@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "eddy/thread.h"
 
@@ -50,3 +51,5 @@ int run_command(const char *cmd, char *out, size_t n) {
   int st = pclose(f);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+void time_limit(unsigned seconds) { alarm(seconds); }

@@ -49,7 +49,8 @@ static void init_pool(eddy_pool_opts_t o) {
   cr_assert_eq(eddy_pool_init(&loop, &pool, &o), 0);
 }
 
-Test(pool, result_and_failure_reach_done_on_loop_thread, .timeout = 10) {
+Test(pool, result_and_failure_reach_done_on_loop_thread) {
+  time_limit(30);
   reset();
   init_pool((eddy_pool_opts_t){.max_threads = 2});
   eddy_pool_task_t a, b;
@@ -79,8 +80,8 @@ static const eddy_pool_opts_t tight = {
 
 static void count_drain(eddy_pool_t *p) { ndrain++; }
 
-Test(pool, queue_full_is_returned_synchronously_and_drain_fires_once,
-     .timeout = 10) {
+Test(pool, queue_full_is_returned_synchronously_and_drain_fires_once) {
+  time_limit(30);
   reset();
   eddy_pool_opts_t o = tight;
   o.on_drain = count_drain;
@@ -140,27 +141,31 @@ static void producer_finishes(eddy_pool_opts_t o, long n) {
   free(slots);
 }
 
-Test(pool, drain_producer_finishes_with_min_threads_0, .timeout = 20) {
+Test(pool, drain_producer_finishes_with_min_threads_0) {
+  time_limit(30);
   producer_finishes((eddy_pool_opts_t){.max_threads = 2,
                                        .max_queue = EDDY_POOL_QUEUE_AUTO},
                     200000);
 }
 
-Test(pool, drain_producer_finishes_with_one_slot_rings, .timeout = 20) {
+Test(pool, drain_producer_finishes_with_one_slot_rings) {
+  time_limit(30);
   producer_finishes((eddy_pool_opts_t){.min_threads = 1, .max_threads = 3,
                                        .concurrent_tasks = 1,
                                        .max_queue = EDDY_POOL_QUEUE_AUTO},
                     50000);
 }
 
-Test(pool, drain_producer_finishes_with_queue_of_one, .timeout = 20) {
+Test(pool, drain_producer_finishes_with_queue_of_one) {
+  time_limit(30);
   producer_finishes((eddy_pool_opts_t){.max_threads = 1, .concurrent_tasks = 1,
                                        .max_queue = 1},
                     20000);
 }
 
 static int cancelled_in_call;
-Test(pool, cancel_queued_and_assigned_but_not_running, .timeout = 10) {
+Test(pool, cancel_queued_and_assigned_but_not_running) {
+  time_limit(30);
   reset();
   eddy_pool_opts_t o = tight;
   o.concurrent_tasks = 2;
@@ -187,7 +192,8 @@ Test(pool, cancel_queued_and_assigned_but_not_running, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(pool, deadline_expires_a_task_that_has_not_started, .timeout = 10) {
+Test(pool, deadline_expires_a_task_that_has_not_started) {
+  time_limit(30);
   reset();
   init_pool(tight);
   eddy_pool_task_t run1, late;
@@ -206,8 +212,8 @@ Test(pool, deadline_expires_a_task_that_has_not_started, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(pool, deadline_in_a_ring_is_checked_when_the_thread_gets_there,
-     .timeout = 10) {
+Test(pool, deadline_in_a_ring_is_checked_when_the_thread_gets_there) {
+  time_limit(30);
   reset();
   eddy_pool_opts_t o = tight;
   o.concurrent_tasks = 2;
@@ -230,7 +236,8 @@ static void look(eddy_timer_t *t) {
   threads_seen = st.threads;
 }
 
-Test(pool, idle_threads_above_min_exit, .timeout = 10) {
+Test(pool, idle_threads_above_min_exit) {
+  time_limit(30);
   reset();
   init_pool((eddy_pool_opts_t){.min_threads = 1, .max_threads = 3,
                                .concurrent_tasks = 1, .idle_timeout_ms = 30});
@@ -249,7 +256,8 @@ Test(pool, idle_threads_above_min_exit, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(pool, close_finishes_queued_tasks_then_calls_back, .timeout = 10) {
+Test(pool, close_finishes_queued_tasks_then_calls_back) {
+  time_limit(30);
   reset();
   init_pool(tight);
   eddy_pool_task_t t[3];
@@ -265,7 +273,8 @@ Test(pool, close_finishes_queued_tasks_then_calls_back, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(pool, destroy_cancels_queued_and_waits_for_running, .timeout = 10) {
+Test(pool, destroy_cancels_queued_and_waits_for_running) {
+  time_limit(30);
   reset();
   init_pool(tight);
   eddy_pool_task_t t[3];
@@ -282,7 +291,8 @@ Test(pool, destroy_cancels_queued_and_waits_for_running, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(pool, plain_close_with_work_in_flight_leaks_nothing, .timeout = 10) {
+Test(pool, plain_close_with_work_in_flight_leaks_nothing) {
+  time_limit(30);
   reset();
   init_pool((eddy_pool_opts_t){.max_threads = 2});
   eddy_pool_task_t t[50];
@@ -292,14 +302,16 @@ Test(pool, plain_close_with_work_in_flight_leaks_nothing, .timeout = 10) {
   cr_assert_leq(ndone, 50);
 }
 
-Test(pool, idle_pool_does_not_keep_loop_alive, .timeout = 10) {
+Test(pool, idle_pool_does_not_keep_loop_alive) {
+  time_limit(30);
   reset();
   init_pool((eddy_pool_opts_t){.min_threads = 2, .max_threads = 2});
   cr_assert_eq(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
   close_loop(&loop);
 }
 
-Test(pool, example_pool_sqrt, .timeout = 60) {
+Test(pool, example_pool_sqrt) {
+  time_limit(30);
   const char *dir = getenv("EDDY_EXAMPLES");
   cr_assert_not_null(dir, "EDDY_EXAMPLES is not set");
   char cmd[512], out[512];

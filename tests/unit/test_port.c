@@ -5,6 +5,7 @@
 
 #include "eddy/thread.h"
 #include "support/loop_helpers.h"
+#include "support/thread_helpers.h"
 
 #define N 20000
 
@@ -42,7 +43,8 @@ static void close_on_exit(eddy_worker_t *w, int status, int code) {
   eddy_close((eddy_handle_t *)w, NULL);
 }
 
-Test(port, messages_arrive_in_order_and_intact_across_threads, .timeout = 20) {
+Test(port, messages_arrive_in_order_and_intact_across_threads) {
+  time_limit(30);
   reset();
   eddy_worker_t w;
   eddy_worker_opts_t o = {.on_exit = close_on_exit};
@@ -68,7 +70,8 @@ static void keep(eddy_port_t *port, int status, eddy_message_t *msg) {
   eddy_message_free(msg);
 }
 
-Test(port, post_copies_and_transfer_moves_the_buffer, .timeout = 10) {
+Test(port, post_copies_and_transfer_moves_the_buffer) {
+  time_limit(30);
   reset();
   eddy_port_end_t *a, *b;
   eddy_port_t pa, pb;
@@ -103,8 +106,8 @@ Test(port, post_copies_and_transfer_moves_the_buffer, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(port, messages_wait_until_start_and_close_is_told_after_them,
-     .timeout = 10) {
+Test(port, messages_wait_until_start_and_close_is_told_after_them) {
+  time_limit(30);
   reset();
   eddy_port_end_t *a, *b;
   eddy_port_t pb;
@@ -153,7 +156,8 @@ static void on_b1(eddy_port_t *port, int status, eddy_message_t *msg) {
   eddy_message_free(msg);
 }
 
-Test(port, a_port_sent_through_a_port_works_on_the_other_thread, .timeout = 10) {
+Test(port, a_port_sent_through_a_port_works_on_the_other_thread) {
+  time_limit(30);
   reset();
   eddy_worker_t w;
   eddy_port_t b1;
@@ -172,7 +176,8 @@ Test(port, a_port_sent_through_a_port_works_on_the_other_thread, .timeout = 10) 
   close_loop(&loop);
 }
 
-Test(port, unopened_endpoint_in_a_freed_message_is_released, .timeout = 10) {
+Test(port, unopened_endpoint_in_a_freed_message_is_released) {
+  time_limit(30);
   eddy_port_end_t *a, *b, *c, *d;
   eddy_port_t pa, pb;
   cr_assert_eq(eddy_loop_init(&loop), 0);

@@ -4,8 +4,10 @@
 
 #include "eddy/thread.h"
 #include "support/loop_helpers.h"
+#include "support/thread_helpers.h"
 
 Test(shared, block_is_zeroed_bounded_and_refcounted) {
+  time_limit(30);
   eddy_shared_t *sh;
   cr_assert_eq(eddy_shared_create(0, &sh), -EINVAL);
   cr_assert_eq(eddy_shared_create(10, &sh), 0);
@@ -21,7 +23,8 @@ Test(shared, block_is_zeroed_bounded_and_refcounted) {
   assert_no_leaks();
 }
 
-Test(shared, wait_times_out_and_not_equal_returns_at_once, .timeout = 10) {
+Test(shared, wait_times_out_and_not_equal_returns_at_once) {
+  time_limit(30);
   eddy_shared_t *sh;
   cr_assert_eq(eddy_shared_create(4, &sh), 0);
   _Atomic int32_t *c = eddy_shared_i32(sh, 0);
@@ -44,7 +47,8 @@ static void *bump_later(void *arg) {
   return NULL;
 }
 
-Test(shared, notify_from_another_thread_wakes_the_waiter, .timeout = 10) {
+Test(shared, notify_from_another_thread_wakes_the_waiter) {
+  time_limit(30);
   eddy_shared_t *sh;
   pthread_t th;
   cr_assert_eq(eddy_shared_create(4, &sh), 0);

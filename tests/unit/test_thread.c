@@ -47,7 +47,8 @@ static int check_identity(eddy_loop_t *l, void *data, size_t len, eddy_port_t *p
   return 0;
 }
 
-Test(thread, worker_has_its_own_id_and_a_copy_of_start_data, .timeout = 10) {
+Test(thread, worker_has_its_own_id_and_a_copy_of_start_data) {
+  time_limit(30);
   cr_assert(eddy_is_main_thread());
   cr_assert_eq(eddy_thread_id(), 0);
   static const char hello[] = "hello";
@@ -60,7 +61,8 @@ Test(thread, worker_has_its_own_id_and_a_copy_of_start_data, .timeout = 10) {
 static int returns_seven(eddy_loop_t *l, void *d, size_t n, eddy_port_t *p) { return 7; }
 static int returns_error(eddy_loop_t *l, void *d, size_t n, eddy_port_t *p) { return -EIO; }
 
-Test(thread, exit_code_and_error_reach_the_parent, .timeout = 10) {
+Test(thread, exit_code_and_error_reach_the_parent) {
+  time_limit(30);
   start_and_run(returns_seven, NULL, 0);
   cr_assert_eq(exit_code, 7);
   cr_assert_eq(errors, 0);
@@ -86,7 +88,8 @@ static void terminate_it(eddy_timer_t *t) {
   eddy_close((eddy_handle_t *)t, NULL);
 }
 
-Test(thread, terminate_stops_a_busy_loop_and_reports_it, .timeout = 10) {
+Test(thread, terminate_stops_a_busy_loop_and_reports_it) {
+  time_limit(30);
   exits = 0;
   eddy_timer_t t;
   eddy_worker_opts_t o = opts;
@@ -112,14 +115,16 @@ static int exits_from_a_callback(eddy_loop_t *l, void *d, size_t n, eddy_port_t 
   return 0;
 }
 
-Test(thread, worker_exit_ends_only_the_worker, .timeout = 10) {
+Test(thread, worker_exit_ends_only_the_worker) {
+  time_limit(30);
   cr_assert_eq(eddy_worker_exit(&loop, 1), -EINVAL, "not a worker's loop");
   start_and_run(exits_from_a_callback, NULL, 0);
   cr_assert_eq(exit_status, 0);
   cr_assert_eq(exit_code, 42);
 }
 
-Test(thread, closing_a_running_worker_lets_it_go, .timeout = 10) {
+Test(thread, closing_a_running_worker_lets_it_go) {
+  time_limit(30);
   eddy_worker_t w;
   cr_assert_eq(eddy_loop_init(&loop), 0);
   cr_assert_eq(eddy_worker_start(&loop, &w, runs_forever, NULL, 0, NULL), 0);
@@ -137,12 +142,15 @@ static void run_example(const char *name, const char *expect) {
   cr_assert_not_null(strstr(out, expect), "%s printed: %s", name, out);
 }
 
-Test(thread, example_worker_data, .timeout = 30) {
+Test(thread, example_worker_data) {
+  time_limit(30);
   run_example("worker-data", "sum=55");
 }
-Test(thread, example_message_channel, .timeout = 30) {
+Test(thread, example_message_channel) {
+  time_limit(30);
   run_example("message-channel", "closed the channel after 3 pongs");
 }
-Test(thread, example_shared_counter, .timeout = 30) {
+Test(thread, example_shared_counter) {
+  time_limit(30);
   run_example("shared-counter", "counter=400000 expected=400000");
 }
