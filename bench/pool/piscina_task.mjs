@@ -1,0 +1,1 @@
+export default (x) => Math.sqrt(x);

@@ -1,0 +1,228 @@
+/*
+ * The worker pool, loop side: init, run (assign to a ring or queue),
+ * cancel, statistics.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "thread/pool_int.h"
+
+void eddy__pool_on_async(eddy_async_t *a);
+void eddy__pool_on_deadline(eddy_timer_t *t);
+void eddy__pool_on_idle(eddy_timer_t *t);
+void eddy__pool_on_dead(eddy__pending_t *pending);
+void eddy__pool_on_close(eddy_handle_t *h);
+void eddy__pool_update_active(eddy__pool_t *p);
+
+static unsigned round_pow2(unsigned n) {
+  unsigned c = 1;
+  while (c < n && c < (1u << 20)) c <<= 1;
+  return c;
+}
+
+static int fill_opts(eddy_pool_opts_t *o) {
+  if (o->max_threads == 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    o->max_threads = n > 0 ? (unsigned)n : 1;
+    if (o->max_threads < o->min_threads) o->max_threads = o->min_threads;
+  }
+  if (o->max_threads < o->min_threads || o->max_threads > 4096) return -EINVAL;
+  if (o->idle_timeout_ms == 0) o->idle_timeout_ms = 1000;
+  if (o->concurrent_tasks == 0) o->concurrent_tasks = 64;
+  if (o->max_queue == EDDY_POOL_QUEUE_AUTO)
+    o->max_queue = (size_t)o->max_threads * o->max_threads;
+  return 0;
+}
+
+/* Makes the pool's internal handles: hidden from walk, not keeping the
+ * loop alive (the pool handle itself does that while work is in flight). */
+static int internal_handles(eddy_loop_t *loop, eddy__pool_t *p) {
+  int err = eddy_async_init(loop, &p->async, eddy__pool_on_async);
+  if (err) return err;
+  eddy_timer_init(loop, &p->deadline_timer);
+  eddy_timer_init(loop, &p->idle_timer);
+  eddy_handle_t *hs[3] = {(eddy_handle_t *)&p->async,
+                          (eddy_handle_t *)&p->deadline_timer,
+                          (eddy_handle_t *)&p->idle_timer};
+  for (int i = 0; i < 3; i++) {
+    hs[i]->_flags |= EDDY__INTERNAL;
+    hs[i]->data = p;
+    eddy_unref(hs[i]);
+  }
+  eddy__pending_init(&p->dead_pending);
+  p->dead_pending.cb = eddy__pool_on_dead;
+  p->dead_pending.label = "pool cancel";
+  return 0;
+}
+
+int eddy_pool_init(eddy_loop_t *loop, eddy_pool_t *pool,
+                   const eddy_pool_opts_t *opts) {
+  if (loop == NULL || pool == NULL) return -EINVAL;
+  eddy_pool_opts_t o = {0};
+  if (opts) o = *opts;
+  if (fill_opts(&o)) return -EINVAL;
+  eddy__pool_t *p = calloc(1, sizeof(*p));
+  if (p == NULL) return -ENOMEM;
+  p->threads = calloc(o.max_threads, sizeof(*p->threads));
+  int err = p->threads ? internal_handles(loop, p) : -ENOMEM;
+  if (err) {
+    free(p->threads);
+    free(p);
+    return err;
+  }
+  p->handle = pool;
+  p->cap = round_pow2(o.concurrent_tasks);
+  p->max_queue = o.max_queue;
+  eddy_queue_init(&p->queue);
+  eddy_queue_init(&p->dead);
+  pool->_opts = o;
+  pool->_p = p;
+  eddy__handle_init(loop, (eddy_handle_t *)pool, EDDY_HANDLE_POOL, eddy__pool_on_close);
+  eddy__pool_thread_t *t;
+  for (unsigned i = 0; i < o.min_threads; i++) {
+    if ((err = eddy__pool_spawn(p, &t)) != 0) {
+      eddy_close((eddy_handle_t *)pool, NULL); /* joins what was started */
+      return err;
+    }
+  }
+  return 0;
+}
+
+/* The thread that should take the next task, starting one if every live
+ * thread already holds work and the pool may grow; NULL if all are full. */
+static eddy__pool_thread_t *pick(eddy__pool_t *p) {
+  eddy__pool_thread_t *best = NULL;
+  for (unsigned i = 0; i < p->nthreads; i++) {
+    eddy__pool_thread_t *t = p->threads[i];
+    if (!t->retiring && (best == NULL || t->outstanding < best->outstanding))
+      best = t;
+  }
+  if ((best == NULL || best->outstanding > 0) &&
+      p->nthreads < p->handle->_opts.max_threads && !p->closing) {
+    eddy__pool_thread_t *fresh;
+    if (eddy__pool_spawn(p, &fresh) == 0) return fresh;
+  }
+  return best && best->outstanding < p->cap ? best : NULL;
+}
+
+/* Moves queued tasks into rings with room, oldest first. */
+void eddy__pool_refill(eddy__pool_t *p) {
+  while (!eddy_queue_empty(&p->queue)) {
+    eddy__pool_thread_t *t = pick(p);
+    if (t == NULL) return;
+    eddy_queue_t *q = eddy_queue_head(&p->queue);
+    eddy_queue_remove(q);
+    p->queue_size--;
+    eddy__pool_assign(p, t, EDDY_CONTAINER_OF(q, eddy_pool_task_t, _node));
+  }
+}
+
+static void arm_deadline(eddy__pool_t *p, uint64_t deadline_ns) {
+  eddy_timer_t *tm = &p->deadline_timer;
+  uint64_t due_ms = (deadline_ns + 999999) / 1000000;
+  if (eddy_is_active((eddy_handle_t *)tm) && tm->deadline <= due_ms) return;
+  uint64_t now = eddy_loop_now(tm->loop);
+  eddy_timer_start(tm, eddy__pool_on_deadline, due_ms > now ? due_ms - now : 0, 0);
+}
+
+/* Puts a task in the queue; EDDY_EQUEUEFULL (and arms drain) if full. */
+static int enqueue(eddy__pool_t *p, eddy_pool_task_t *task) {
+  if (p->max_queue && p->queue_size >= p->max_queue) {
+    p->armed = 1;
+    return EDDY_EQUEUEFULL;
+  }
+  eddy_queue_push(&p->queue, &task->_node);
+  p->queue_size++;
+  if (p->max_queue && p->queue_size >= p->max_queue) p->armed = 1;
+  if (task->_deadline_ns) arm_deadline(p, task->_deadline_ns);
+  return 0;
+}
+
+int eddy_pool_run_deadline(eddy_pool_t *pool, eddy_pool_task_t *task,
+                           eddy_pool_fn fn, void *arg, eddy_pool_done_cb done,
+                           uint64_t timeout_ms) {
+  if (pool == NULL || task == NULL || fn == NULL || done == NULL) return -EINVAL;
+  eddy__pool_t *p = pool->_p;
+  if (p == NULL || p->closing || !eddy__handle_usable((eddy_handle_t *)pool))
+    return EDDY_ECLOSED;
+  task->_fn = fn;
+  task->_arg = arg;
+  task->_done = done;
+  task->_pool = pool;
+  task->_thread = NULL;
+  atomic_store_explicit(&task->_state, TASK_QUEUED, memory_order_relaxed);
+  eddy_queue_init(&task->_node);
+  task->_submit_ns = eddy_hrtime();
+  task->_deadline_ns = timeout_ms ? task->_submit_ns + timeout_ms * 1000000u : 0;
+  /* FIFO: while older tasks wait in the queue, no ring has room. */
+  eddy__pool_thread_t *t = eddy_queue_empty(&p->queue) ? pick(p) : NULL;
+  if (t) {
+    eddy__pool_assign(p, t, task);
+  } else {
+    if (p->nthreads == 0) return -EAGAIN;
+    int err = enqueue(p, task);
+    if (err) return err;
+  }
+  eddy__handle_start((eddy_handle_t *)pool);
+  return 0;
+}
+
+int eddy_pool_run(eddy_pool_t *pool, eddy_pool_task_t *task, eddy_pool_fn fn,
+                  void *arg, eddy_pool_done_cb done) {
+  return eddy_pool_run_deadline(pool, task, fn, arg, done, 0);
+}
+
+/* Moves a queued task to the dead list; its done runs in the pending
+ * phase, so never inside the call that killed it. */
+void eddy__pool_kill_queued(eddy__pool_t *p, eddy_pool_task_t *task, int status) {
+  eddy_queue_remove(&task->_node);
+  p->queue_size--;
+  task->_status = status;
+  task->_result = NULL;
+  atomic_store_explicit(&task->_state, TASK_DONE, memory_order_relaxed);
+  eddy_queue_push(&p->dead, &task->_node);
+  p->ndead++;
+  eddy__pending_push(p->handle->loop, &p->dead_pending);
+}
+
+int eddy_pool_cancel(eddy_pool_task_t *task) {
+  if (task == NULL || task->_pool == NULL || task->_pool->_p == NULL) return -EINVAL;
+  eddy__pool_t *p = task->_pool->_p;
+  if (task->_thread == NULL) {
+    if (eddy_queue_empty(&task->_node)) return -EBUSY; /* already dead */
+    eddy__pool_kill_queued(p, task, -ECANCELED);
+    return 0;
+  }
+  /* In a ring: the thread reports it, with -ECANCELED, when it gets there. */
+  int expected = TASK_QUEUED;
+  return atomic_compare_exchange_strong(&task->_state, &expected, TASK_CANCELLED)
+             ? 0 : -EBUSY;
+}
+
+size_t eddy_pool_queue_size(const eddy_pool_t *pool) {
+  return pool->_p ? pool->_p->queue_size : 0;
+}
+
+int eddy_pool_needs_drain(const eddy_pool_t *pool) {
+  return pool->_p ? pool->_p->armed : 0;
+}
+
+void eddy_pool_stats(const eddy_pool_t *pool, eddy_pool_stats_t *out) {
+  const eddy__pool_t *p = pool->_p;
+  *out = (eddy_pool_stats_t){0};
+  if (p == NULL) return;
+  out->completed = p->completed;
+  out->failed = p->failed;
+  out->cancelled = p->cancelled;
+  out->timed_out = p->timed_out;
+  out->queue_size = p->queue_size;
+  out->in_flight = p->in_flight;
+  out->threads = p->nthreads;
+  uint64_t alive = p->gone_alive_ns, now = eddy_hrtime();
+  for (unsigned i = 0; i < p->nthreads; i++) alive += now - p->threads[i]->born_ns;
+  out->utilization = alive ? (double)p->run_hist.sum / (double)alive : 0.0;
+  if (out->utilization > 1.0) out->utilization = 1.0;
+  eddy_hist_stats(&p->wait_hist, &out->wait_time);
+  eddy_hist_stats(&p->run_hist, &out->run_time);
+}
