@@ -11,6 +11,8 @@
 #include "support/loop_helpers.h"
 #include "support/net_helpers.h"
 
+TestSuite(net, .timeout = 20);
+
 static eddy_loop_t loop;
 static int conn_status, conn_calls;
 static eddy_write_t hello_w;
@@ -57,17 +59,17 @@ static void echo_tcp(const char *ip) {
   close_loop(&loop);
 }
 
-Test(net, echo_ipv4, .timeout = 10) {
+Test(net, echo_ipv4) {
   cr_assert_eq(eddy_loop_init(&loop), 0);
   echo_tcp("127.0.0.1");
 }
 
-Test(net, echo_ipv6, .timeout = 10) {
+Test(net, echo_ipv6) {
   cr_assert_eq(eddy_loop_init(&loop), 0);
   echo_tcp("::1");
 }
 
-Test(net, echo_unix, .timeout = 10) {
+Test(net, echo_unix) {
   char path[128];
   const char *dir = temp_dir();
   snprintf(path, sizeof(path), "%s/s.sock", dir);
@@ -93,7 +95,7 @@ static void record_connect(eddy_connect_t *req, int status) {
   conn_calls++;
 }
 
-Test(net, connect_refused_arrives_in_callback, .timeout = 10) {
+Test(net, connect_refused_arrives_in_callback) {
   /* A bound socket that does not listen: its port refuses connections. */
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_storage ss;
@@ -116,7 +118,7 @@ Test(net, connect_refused_arrives_in_callback, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(net, unix_connect_missing_path_gives_enoent, .timeout = 10) {
+Test(net, unix_connect_missing_path_gives_enoent) {
   eddy_unix_t u;
   eddy_connect_t req;
   cr_assert_eq(eddy_loop_init(&loop), 0);
@@ -137,7 +139,7 @@ static void nop_alloc(eddy_stream_t *s, size_t n, eddy_buf_t *b) {}
 static void nop_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *b) {}
 static void nop_conn(eddy_stream_t *s, int status) {}
 
-Test(net, misuse_returns_errors_without_callbacks, .timeout = 10) {
+Test(net, misuse_returns_errors_without_callbacks) {
   eddy_tcp_t t, server;
   eddy_write_t w;
   eddy_connect_t req;
@@ -197,7 +199,7 @@ static void tcp_pair(eddy_tcp_t *client) {
   cr_assert_eq(conn_status, 0);
 }
 
-Test(net, addresses_and_options, .timeout = 10) {
+Test(net, addresses_and_options) {
   eddy_tcp_t client;
   struct sockaddr_storage a, b;
   socklen_t la = sizeof(a), lb = sizeof(b);
@@ -232,7 +234,7 @@ Test(net, addresses_and_options, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(net, reuseport_lets_two_listeners_share_a_port, .timeout = 10) {
+Test(net, reuseport_lets_two_listeners_share_a_port) {
   eddy_tcp_t a, b, c;
   cr_assert_eq(eddy_loop_init(&loop), 0);
   eddy_tcp_init(&loop, &a);
@@ -246,7 +248,7 @@ Test(net, reuseport_lets_two_listeners_share_a_port, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(net, stream_open_wraps_an_existing_socket, .timeout = 10) {
+Test(net, stream_open_wraps_an_existing_socket) {
   int sv[2];
   eddy_unix_t u;
   eddy_write_t w;
@@ -282,7 +284,7 @@ static void stop_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *b) {
     eddy_read_stop(s);
 }
 
-Test(net, read_stop_stops_callbacks, .timeout = 10) {
+Test(net, read_stop_stops_callbacks) {
   eddy_unix_t a, b;
   eddy_write_t w1, w2;
   int never = 0;
@@ -306,7 +308,7 @@ Test(net, read_stop_stops_callbacks, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(net, close_inside_read_callback_with_more_data, .timeout = 10) {
+Test(net, close_inside_read_callback_with_more_data) {
   eddy_unix_t a, b;
   eddy_write_t w;
   int never = 0;

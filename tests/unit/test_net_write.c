@@ -75,7 +75,7 @@ static void count_ok(eddy_write_t *w, int status) {
   if (status == 0) write_ok++;
 }
 
-Test(net, two_thousand_small_writes_arrive_identical, .timeout = 20) {
+Test(net, two_thousand_small_writes_arrive_identical) {
   enum { N = 2000 };
   static eddy_write_t w[N];
   static char expect[N * 40];
@@ -142,7 +142,7 @@ static void setup_big(size_t size) {
   write_status = 1;
 }
 
-Test(net, large_write_to_slow_reader_completes_in_parts, .timeout = 20) {
+Test(net, large_write_to_slow_reader_completes_in_parts) {
   const size_t size = 6u << 20;
   eddy_write_t w;
   cr_assert_eq(eddy_loop_init(&loop), 0);
@@ -171,7 +171,7 @@ Test(net, large_write_to_slow_reader_completes_in_parts, .timeout = 20) {
   close_loop(&loop);
 }
 
-Test(net, high_water_mark_and_drain, .timeout = 20) {
+Test(net, high_water_mark_and_drain) {
   const size_t size = 1u << 20;
   eddy_write_t w1, w2;
   int never = 0;
@@ -206,7 +206,7 @@ Test(net, high_water_mark_and_drain, .timeout = 20) {
 static int shut_status = 1;
 static void on_shut(eddy_shutdown_t *req, int status) { shut_status = status; }
 
-Test(net, shutdown_gives_peer_eof, .timeout = 10) {
+Test(net, shutdown_gives_peer_eof) {
   eddy_connect_t req;
   eddy_shutdown_t sh;
   eddy_write_t w;
@@ -243,7 +243,7 @@ static void log_write(eddy_write_t *w, int status) {
 }
 static void log_close(eddy_handle_t *h) { order[norder++] = 1000; }
 
-Test(net, close_cancels_pending_writes_before_close_cb, .timeout = 10) {
+Test(net, close_cancels_pending_writes_before_close_cb) {
   const size_t size = 2u << 20;
   eddy_write_t w[3];
   cr_assert_eq(eddy_loop_init(&loop), 0);
@@ -267,7 +267,7 @@ Test(net, close_cancels_pending_writes_before_close_cb, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(net, write_callback_is_never_inline, .timeout = 10) {
+Test(net, write_callback_is_never_inline) {
   eddy_write_t w;
   char got3[3];
   cr_assert_eq(eddy_loop_init(&loop), 0);
@@ -288,7 +288,7 @@ Test(net, write_callback_is_never_inline, .timeout = 10) {
   close_loop(&loop);
 }
 
-Test(net, many_buffers_in_one_write, .timeout = 10) {
+Test(net, many_buffers_in_one_write) {
   enum { NB = 3000 }; /* more than IOV_MAX: flushed in several sendmsg */
   static eddy_buf_t bufs[NB];
   static char bytes[NB], got_all[NB];
