@@ -57,6 +57,8 @@ static void resume(eddy_timer_t *t) {
 static void report(eddy_stream_t *s, int err) {
   struct eddy__listener_s *l = s->_listener;
   uint64_t now = eddy_loop_now(s->loop);
+  /* Linux checks for a free fd before the queue: EMFILE may mean no one. */
+  if (l->shed == 0 && !(s->_flags & S_PAUSED)) return;
   if (l->logged && now - l->logged_ms < LOG_EVERY_MS) return;
   eddy_log(EDDY_LOG_WARN,
            "eddy net: accept: %s (%s); closed %u connection(s)%s",

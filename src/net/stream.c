@@ -143,9 +143,9 @@ static void stream_on_close(eddy_handle_t *h) {
 int eddy_stream_open(eddy_stream_t *s, int fd) {
   if (fd < 0 || !net_usable(s)) return -EINVAL;
   if (s->_flags & S_HAS_FD) return -EISCONN;
-  int type, on = 1;
-  socklen_t len = sizeof(type);
-  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+  int listening = 0, on = 1;
+  socklen_t len = sizeof(listening);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0) {
     if (errno != ENOTSOCK) return -errno;
     s->_flags |= S_NOT_SOCK;
   }
@@ -153,7 +153,7 @@ int eddy_stream_open(eddy_stream_t *s, int fd) {
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return -errno;
   int err = eddy__stream_set_fd(s, fd);
   if (err) return err;
-  s->_flags |= S_CONNECTED;
+  if (!listening) s->_flags |= S_CONNECTED; /* a listener gets eddy_listen */
   return 0;
 }
 

@@ -16,8 +16,11 @@ typedef struct {
   size_t bytes;  /* bytes echoed */
 } echo_stats_t;
 
-/* Starts echoing on `server` (bound, same kind as its clients). */
-void echo_listen(eddy_stream_t *server, echo_stats_t *stats);
+/*
+ * Starts echoing on `server` (bound, same kind as its clients); returns
+ * eddy_listen's result. Asserts nothing, so a forked child may use it.
+ */
+int echo_listen(eddy_stream_t *server, echo_stats_t *stats);
 
 /* A client stream that keeps what it reads. */
 typedef struct {

@@ -50,7 +50,7 @@ static void echo_tcp(const char *ip) {
                  eddy_strerror(err));
   }
   cr_assert_eq(err, 0, "bind %s: %s", ip, eddy_strerror(err));
-  echo_listen(EDDY_STREAM(&server), &st);
+  cr_assert_eq(echo_listen(EDDY_STREAM(&server), &st), 0);
   eddy_tcp_init(&loop, &c.h.tcp);
   cr_assert_eq(eddy_tcp_connect_ip(&req, &c.h.tcp, ip,
                                    stream_port(EDDY_STREAM(&server)),
@@ -80,7 +80,7 @@ Test(net, echo_unix) {
   cr_assert_eq(eddy_loop_init(&loop), 0);
   eddy_unix_init(&loop, &server);
   cr_assert_eq(eddy_unix_bind(&server, path), 0);
-  echo_listen(EDDY_STREAM(&server), &st);
+  cr_assert_eq(echo_listen(EDDY_STREAM(&server), &st), 0);
   eddy_unix_init(&loop, &c.h.unx);
   cr_assert_eq(eddy_unix_connect(&req, &c.h.unx, path, send_hello), 0);
   cr_assert_eq(conn_calls, 0, "connect callback ran inline");
