@@ -85,9 +85,9 @@ wait_http() {
 stop_tree() {
   local pids
   pids=$(tree_pids "$1")
-  kill $pids 2>/dev/null
+  kill $pids 2>/dev/null || true
   for _ in $(seq 1 40); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
-  kill -9 $pids 2>/dev/null
+  kill -9 $pids 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
 

@@ -31,10 +31,11 @@ else
   echo "note: bin/eddy has no HTTP server yet; measuring the peers only" >&2
 fi
 
-start_server() { # name port -> prints pid
-  local name=$1 port=$2
+start_server() { # name port: starts it, writes its pid to $out/NAME.benchpid; run in (),
+  local name=$1 port=$2    # as it sends its own output to $out/NAME.log
+  exec >"$out/$name.log" 2>&1 3>&-
   case "$name" in
-    eddy) taskset -c 1 ./bin/eddy serve --port "$port" >"$out/eddy.log" 2>&1 & ;;
+    eddy) taskset -c 1 ./bin/eddy serve --port "$port" & ;;
     floor) taskset -c 1 "$out/floor" "$port" & ;;
     node) taskset -c 1 node bench/http/node-hello.js "$port" & ;;
     nginx)
@@ -43,9 +44,9 @@ start_server() { # name port -> prints pid
       taskset -c 1 nginx -c "$out/nginx.conf" -p "$out" -e "$out/nginx-error.log" & ;;
     h2o)
       sed -e "s|@DIR@|$out|g" -e "s|@PORT@|$port|g" bench/http/h2o.conf.in > "$out/h2o.conf"
-      taskset -c 1 h2o -c "$out/h2o.conf" >"$out/h2o.log" 2>&1 & ;;
+      taskset -c 1 h2o -c "$out/h2o.conf" & ;;
   esac
-  echo $!
+  echo $! >"$out/$name.benchpid"
 }
 
 # One measured run: prints "rps p50_us p99_us rss_kib rps_per_cpu_s".
@@ -62,7 +63,7 @@ measure() {
     function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1e6; return v }
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = us($2) } $1 == "99%" { p99 = us($2) }
-    END { cpu = ticks / hz / secs; printf "%.0f %.1f %.1f %d %.0f\n", rps, p50, p99, rss, cpu > 0 ? rps / cpu : 0 }'
+    END { cpu = ticks / hz / secs; printf "%.0f %.1f %.1f %d %.0f\n", rps, p50, p99, rss, (cpu > 0 ? rps / cpu : 0) }'
 }
 
 results=$out/results.txt
@@ -71,7 +72,8 @@ for r in $(seq 1 "$rounds"); do
   for mode in keepalive pipelined; do
     for s in "${servers[@]}"; do
       port=$(free_port)
-      pid=$(start_server "$s" "$port")
+      (start_server "$s" "$port")
+      pid=$(cat "$out/$s.benchpid")
       if ! wait_http "$port"; then echo "$s did not start" >&2; stop_tree "$pid"; continue; fi
       line=$(measure "$port" "$pid" "$mode")
       stop_tree "$pid"
