@@ -10,5 +10,9 @@
 #include "eddy/metrics.h"
 #include "eddy/log.h"
 #include "eddy/loop.h"
+#include "eddy/net.h"
+#include "eddy/thread.h"
+#include "eddy/pool.h"
+#include "eddy/http.h"
 
 #endif
