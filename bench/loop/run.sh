@@ -3,6 +3,9 @@
 #
 #   bench/loop/run.sh [rounds] [n]        (defaults: 3 rounds, 1,000,000)
 #
+# Work items: 0 ms timers, immediates (cold memory, and "-warm": a second
+# pass on the same memory), and a TCP ping-pong over 127.0.0.1 (n/10 round
+# trips, one in flight; eddy and libuv only).
 # Each round runs every implementation on every work item, pinned to CPU 1
 # (taskset), so the rounds interleave and machine noise hits all alike. The
 # summary gives, per work item, the median time per operation and peak RSS
@@ -20,8 +23,10 @@ make -s MODE=release build/release/libeddy.a
 cc_flags=(-O2 -g -Iinclude -Ibench/loop -pthread)
 gcc "${cc_flags[@]}" bench/loop/eddy_loop.c build/release/libeddy.a -lm -o "$out/eddy_loop"
 gcc "${cc_flags[@]}" bench/loop/uv_loop.c -luv -lm -o "$out/uv_loop"
+gcc "${cc_flags[@]}" bench/loop/eddy_pingpong.c build/release/libeddy.a -lm -o "$out/eddy_pingpong"
+gcc "${cc_flags[@]}" bench/loop/uv_pingpong.c -luv -lm -o "$out/uv_pingpong"
 
-works=(timers timers-warm immediates immediates-warm)
+works=(timers timers-warm immediates immediates-warm pingpong)
 [ -f bench/loop/works.extra ] && mapfile -t -O ${#works[@]} works < bench/loop/works.extra
 export EDDY_THREADPOOL_SIZE=${POOL_THREADS:-2} UV_THREADPOOL_SIZE=${POOL_THREADS:-2}
 
@@ -32,6 +37,12 @@ for r in $(seq 1 "$rounds"); do
     pin=(taskset -c 1)
     case "$w" in pool*) pin=() ;; esac   # the pool needs both cores
     for impl in eddy libuv node; do
+      if [ "$w" = pingpong ]; then   # round trips are slower: n / 10
+        [ "$impl" = node ] && continue
+        line=$("${pin[@]}" "$out/${impl/libuv/uv}_pingpong" $((n / 10)))
+        echo "$r $line" | tee -a "$results"
+        continue
+      fi
       case "$impl" in
         eddy) cmd=("$out/eddy_loop" "$w" "$n") ;;
         libuv) cmd=("$out/uv_loop" "$w" "$n") ;;
