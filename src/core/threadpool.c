@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -83,6 +84,7 @@ static void post_done(eddy_work_t *w) {
 }
 
 static void *worker(void *arg) {
+  sem_post(arg); /* tell pool_init() this thread is up */
   pthread_mutex_lock(&pool.mutex);
   for (;;) {
     eddy_work_t *w = next_work();
@@ -119,16 +121,25 @@ static void after_fork_child(void) {
   pool_once = (pthread_once_t)PTHREAD_ONCE_INIT;
 }
 
+/* Starts up to n threads and, as libuv does, waits until each one runs, so
+ * the pool is complete (and no thread is half-born) when the first
+ * submission returns. */
 static void start_threads(unsigned n) {
   sigset_t old;
+  sem_t up;
+  if (sem_init(&up, 0, 0)) return;
   /* Threads inherit the creator's mask: blocking here, not in the thread,
    * leaves no instant in which a pool thread could take a signal. */
   pthread_sigmask(SIG_SETMASK, NULL, &old);
   eddy__block_all_signals();
   while (pool.nthreads < n &&
-         pthread_create(&pool.threads[pool.nthreads], NULL, worker, NULL) == 0)
+         pthread_create(&pool.threads[pool.nthreads], NULL, worker, &up) == 0)
     pool.nthreads++;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+  for (unsigned i = 0; i < pool.nthreads; i++)
+    while (sem_wait(&up) && errno == EINTR) {
+    }
+  sem_destroy(&up);
 }
 
 static void pool_init(void) {
@@ -144,8 +155,11 @@ static void pool_init(void) {
     pool.err = -ENOMEM;
     return;
   }
-  pthread_mutex_lock(&pool.mutex);
+  /* Set before any thread can look at it: the workers take the mutex, and
+   * nothing is queued until pool_init() returns. */
+  pool.slow_max = (n + 1) / 2;
   start_threads(n);
+  pthread_mutex_lock(&pool.mutex);
   pool.slow_max = (pool.nthreads + 1) / 2;
   if (pool.nthreads == 0) pool.err = -EAGAIN;
   pthread_mutex_unlock(&pool.mutex);
