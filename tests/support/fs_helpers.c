@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,11 @@ void gate_open(void) {
   gate.open = 1;
   pthread_cond_broadcast(&gate.cond);
   pthread_mutex_unlock(&gate.mu);
+}
+
+void bound_test_time(unsigned seconds) {
+  signal(SIGALRM, SIG_DFL);
+  alarm(seconds);
 }
 
 static char dir[64];

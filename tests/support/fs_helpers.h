@@ -19,6 +19,14 @@ int gate_started(void);
 /* Lets every gate_work call (current and future) return. */
 void gate_open(void);
 
+/*
+ * Bounds the test process's run time: SIGALRM kills it after `seconds`, and
+ * Criterion reports the test as crashed. Used instead of Criterion's
+ * .timeout, whose runner leaks (LeakSanitizer fails the whole run) when
+ * tests with timeouts overlap under --jobs 2 (Criterion 2.4.1).
+ */
+void bound_test_time(unsigned seconds);
+
 /* Makes a fresh directory under /tmp; returns its path (static buffer). */
 const char *scratch_dir(void);
 /* Joins the scratch dir and `name` into a static ring of buffers. */

@@ -25,6 +25,7 @@ static void on_fs(eddy_fs_t *r) {
 }
 
 static void setup(void) {
+  bound_test_time(30);
   cr_assert_eq(eddy_loop_init(&loop), 0);
   loop_thread = pthread_self();
   called = off_thread = 0;
@@ -49,7 +50,7 @@ static void teardown(void) {
     cr_assert_eq(off_thread, 0);                                              \
   } while (0)
 
-TestSuite(fs, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(fs, .init = setup, .fini = teardown);
 
 Test(fs, open_write_read_fstat_close) {
   const char *p = scratch_path("a.txt");

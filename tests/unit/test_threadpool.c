@@ -13,6 +13,9 @@
 
 static eddy_loop_t loop;
 
+static void bound(void) { bound_test_time(30); }
+TestSuite(threadpool, .init = bound);
+
 /* ---------------------------------------------------------- basics */
 
 static pthread_t loop_thread;
@@ -74,7 +77,7 @@ static void count_after(eddy_work_t *w, int status) {
   if (status == 0) after_count++;
 }
 
-Test(threadpool, hundred_thousand_tasks_all_complete, .timeout = 60) {
+Test(threadpool, hundred_thousand_tasks_all_complete) {
   enum { N = 100000 };
   eddy_work_t *w = calloc(N, sizeof(*w));
   cr_assert_eq(eddy_loop_init(&loop), 0);
@@ -100,7 +103,7 @@ static void cancel_after(eddy_work_t *w, int status) {
 static int never_ran;
 static void must_not_run(eddy_work_t *w) { never_ran++; }
 
-Test(threadpool, cancel_queued_work_and_busy_for_running, .timeout = 20) {
+Test(threadpool, cancel_queued_work_and_busy_for_running) {
   unsigned n = eddy_threadpool_size();
   cr_assert_leq(n, 60);
   eddy_work_t blockers[64], queued;
@@ -247,7 +250,7 @@ static int child_main(void) {
   return child_after_calls == 1 ? 0 : 5;
 }
 
-Test(threadpool, fork_then_submit_in_child_completes, .timeout = 30) {
+Test(threadpool, fork_then_submit_in_child_completes) {
   eddy_work_t w, all[64];
   unsigned n = eddy_threadpool_size();
   cr_assert_eq(eddy_loop_init(&loop), 0);
@@ -307,7 +310,7 @@ static void *looper(void *arg) {
   return NULL;
 }
 
-Test(threadpool, two_loops_in_two_threads, .timeout = 30) {
+Test(threadpool, two_loops_in_two_threads) {
   static looper_t a, b;
   pthread_t ta, tb;
   work_done_count = 0;
