@@ -90,3 +90,11 @@ void scratch_remove(void) {
   if (dir[0]) nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
   dir[0] = '\0';
 }
+
+#ifdef __SANITIZE_THREAD__
+/* The fork test starts pool threads in a child forked from a threaded
+ * process; TSan refuses that unless told (the child only runs eddy code
+ * that re-initialises the pool). TSAN_OPTIONS still override this. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) { return "die_after_fork=0"; }
+#endif
