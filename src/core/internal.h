@@ -98,6 +98,8 @@ void eddy__run_immediates(eddy_loop_t *loop);
 void eddy__async_free(eddy_loop_t *loop);
 void eddy__signal_free(eddy_loop_t *loop);
 void eddy__metrics_free(eddy_loop_t *loop);
+/* Frees the loop's thread-pool completion queue (threadpool.c). */
+void eddy__work_free(eddy_loop_t *loop);
 
 /* Blocks every signal in the calling thread: eddy's threads call this. */
 void eddy__block_all_signals(void);

@@ -57,6 +57,7 @@ static int has_user_handles(const eddy_loop_t *loop) {
 int eddy_loop_close(eddy_loop_t *loop) {
   if (has_user_handles(loop) || loop->_active_reqs) return -EBUSY;
   eddy__metrics_free(loop);
+  eddy__work_free(loop);
   eddy__async_free(loop);
   eddy__signal_free(loop);
   eddy__timers_free(loop);
