@@ -68,7 +68,7 @@ static int run(const char *name, int variant) {
   printf("%-10s: timer due at %d ms fired %ld ms late (work %llu ms)\n",
          name, TIMER_MS, late_ms, (unsigned long long)ms_since(work_start_ns));
   eddy_close((eddy_handle_t *)&timer, NULL);
-  eddy_close((eddy_handle_t *)&imm, NULL);
+  eddy_immediate_stop(&imm); /* an immediate is a request: no close */
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   return eddy_loop_close(&loop);
 }

@@ -18,7 +18,7 @@ static struct {
   int open;
 } gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
 
-void gate_work(eddy_work_t *w) {
+void work_gate_work(eddy_work_t *w) {
   pthread_mutex_lock(&gate.mu);
   gate.started++;
   pthread_cond_broadcast(&gate.cond);
@@ -26,7 +26,7 @@ void gate_work(eddy_work_t *w) {
   pthread_mutex_unlock(&gate.mu);
 }
 
-int gate_wait_started(int n) {
+int work_gate_wait_started(int n) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   ts.tv_sec += 5;
@@ -39,14 +39,14 @@ int gate_wait_started(int n) {
   return started;
 }
 
-int gate_started(void) {
+int work_gate_started(void) {
   pthread_mutex_lock(&gate.mu);
   int n = gate.started;
   pthread_mutex_unlock(&gate.mu);
   return n;
 }
 
-void gate_open(void) {
+void work_gate_open(void) {
   pthread_mutex_lock(&gate.mu);
   gate.open = 1;
   pthread_cond_broadcast(&gate.cond);

@@ -10,14 +10,14 @@
 
 #include "eddy/fs.h"
 
-/* Work callback: counts itself as started, then waits for gate_open(). */
-void gate_work(eddy_work_t *w);
-/* Waits (at most 5 s) until `n` gate_work calls run; returns how many do. */
-int gate_wait_started(int n);
-/* How many gate_work calls have started so far. */
-int gate_started(void);
-/* Lets every gate_work call (current and future) return. */
-void gate_open(void);
+/* Work callback: counts itself as started, then waits for work_gate_open(). */
+void work_gate_work(eddy_work_t *w);
+/* Waits (at most 5 s) until `n` work_gate_work calls run; returns how many do. */
+int work_gate_wait_started(int n);
+/* How many work_gate_work calls have started so far. */
+int work_gate_started(void);
+/* Lets every work_gate_work call (current and future) return. */
+void work_gate_open(void);
 
 /*
  * Bounds the test process's run time: SIGALRM kills it after `seconds`, and

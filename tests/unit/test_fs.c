@@ -245,12 +245,12 @@ Test(fs, cancel_a_queued_request) {
   unsigned n = eddy_threadpool_size();
   eddy_work_t *blockers = calloc(n, sizeof(*blockers));
   for (unsigned i = 0; i < n; i++)
-    eddy_queue_work(&loop, &blockers[i], gate_work, NULL);
-  cr_assert_eq(gate_wait_started((int)n), (int)n);
+    eddy_queue_work(&loop, &blockers[i], work_gate_work, NULL);
+  cr_assert_eq(work_gate_wait_started((int)n), (int)n);
   cr_assert_eq(eddy_fs_stat(&loop, &req, "/", on_fs), 0);
   cr_assert_eq(eddy_fs_cancel(&req), 0);
   cr_assert_eq(called, 0);
-  gate_open();
+  work_gate_open();
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   cr_assert_eq(called, 1);
   cr_assert_eq(req.result, -ECANCELED);

@@ -111,9 +111,9 @@ Test(threadpool, cancel_queued_work_and_busy_for_running) {
   cancel_cb_calls = 0;
   for (unsigned i = 0; i < n; i++) {
     blockers[i].data = (void *)(intptr_t)i;
-    eddy_queue_work(&loop, &blockers[i], gate_work, cancel_after);
+    eddy_queue_work(&loop, &blockers[i], work_gate_work, cancel_after);
   }
-  cr_assert_eq(gate_wait_started((int)n), (int)n, "every pool thread blocked");
+  cr_assert_eq(work_gate_wait_started((int)n), (int)n, "every pool thread blocked");
   queued.data = (void *)(intptr_t)63;
   statuses[63] = 1;
   cr_assert_eq(eddy_queue_work(&loop, &queued, must_not_run, cancel_after), 0);
@@ -121,7 +121,7 @@ Test(threadpool, cancel_queued_work_and_busy_for_running) {
   cr_assert_eq(cancel_cb_calls, 0, "the cancelled callback is not inline");
   cr_assert_eq(eddy_cancel(&queued), -EBUSY, "cancelled twice");
   cr_assert_eq(eddy_cancel(&blockers[0]), -EBUSY, "running work");
-  gate_open();
+  work_gate_open();
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   cr_assert_eq(cancel_cb_calls, (int)n + 1);
   cr_assert_eq(statuses[63], -ECANCELED);
@@ -154,13 +154,13 @@ static void check_concurrency(unsigned k) {
   cr_assert_eq(eddy_loop_init(&loop), 0);
   for (unsigned i = 0; i <= k; i++) {
     w[i].data = (void *)(intptr_t)i;
-    eddy_queue_work(&loop, &w[i], gate_work, NULL);
+    eddy_queue_work(&loop, &w[i], work_gate_work, NULL);
   }
-  cr_assert_eq(gate_wait_started((int)k), (int)k);
+  cr_assert_eq(work_gate_wait_started((int)k), (int)k);
   usleep(50 * 1000);
-  cr_assert_eq(gate_started(), (int)k, "task %u of %u must wait", k + 1, k);
+  cr_assert_eq(work_gate_started(), (int)k, "task %u of %u must wait", k + 1, k);
   cr_assert_eq(eddy_cancel(&w[k]), 0, "the extra task is still queued");
-  gate_open();
+  work_gate_open();
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   free(w);
   close_loop(&loop);
@@ -200,7 +200,7 @@ static int count_threads(void) {
 static int fast_done;
 static void fast_after(eddy_work_t *w, int status) {
   fast_done++;
-  gate_open(); /* file I/O got through while DNS was stuck: release it */
+  work_gate_open(); /* file I/O got through while DNS was stuck: release it */
 }
 
 Test(threadpool, slow_work_uses_at_most_half_the_threads) {
@@ -209,17 +209,17 @@ Test(threadpool, slow_work_uses_at_most_half_the_threads) {
   cr_assert_eq(eddy_loop_init(&loop), 0);
   for (int i = 0; i < 4; i++) {
     slow[i].data = (void *)(intptr_t)i;
-    cr_assert_eq(eddy__queue_work_class(&loop, &slow[i], gate_work,
+    cr_assert_eq(eddy__queue_work_class(&loop, &slow[i], work_gate_work,
                                         cancel_after, EDDY__WORK_SLOW), 0);
   }
-  cr_assert_eq(gate_wait_started(2), 2);
+  cr_assert_eq(work_gate_wait_started(2), 2);
   usleep(50 * 1000);
-  cr_assert_eq(gate_started(), 2, "slow work may hold only half the pool");
+  cr_assert_eq(work_gate_started(), 2, "slow work may hold only half the pool");
   fast.data = NULL;
   cr_assert_eq(eddy_queue_work(&loop, &fast, count_work, fast_after), 0);
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   cr_assert_eq(fast_done, 1);
-  cr_assert_eq(gate_started(), 4);
+  cr_assert_eq(work_gate_started(), 4);
   close_loop(&loop);
 }
 
@@ -258,9 +258,9 @@ Test(threadpool, fork_then_submit_in_child_completes) {
    * holding the sanitizer allocator's locks, which ASan does not reset in
    * a forked child) when we fork. */
   for (unsigned i = 0; i < n && i < 64; i++)
-    eddy_queue_work(&loop, &all[i], gate_work, NULL);
-  cr_assert_eq(gate_wait_started((int)n), (int)n);
-  gate_open();
+    eddy_queue_work(&loop, &all[i], work_gate_work, NULL);
+  cr_assert_eq(work_gate_wait_started((int)n), (int)n);
+  work_gate_open();
   child_after_calls = 0;
   cr_assert_eq(eddy_queue_work(&loop, &w, count_work, child_after), 0);
   eddy_run(&loop, EDDY_RUN_DEFAULT); /* the pool is running in the parent */
