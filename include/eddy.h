@@ -11,6 +11,8 @@
 #include "eddy/log.h"
 #include "eddy/loop.h"
 #include "eddy/net.h"
+#include "eddy/dns.h"
+#include "eddy/fs.h"
 #include "eddy/thread.h"
 #include "eddy/pool.h"
 #include "eddy/http.h"

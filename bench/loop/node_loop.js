@@ -25,4 +25,18 @@ function pass(last) {
   else { console.error('usage: node_loop.js timers|immediates[-warm] N'); process.exit(2); }
 }
 
-pass(!warm);
+// The thread pool: fs.stat of this file, 1024 outstanding (libuv's pool
+// behind Node's fs; node cannot queue arbitrary C work on it).
+function pool() {
+  const fs = require('fs');
+  let submitted = 0;
+  t0 = process.hrtime.bigint();
+  const cb = (err) => {
+    if (err) throw err;
+    if (++fired === n) return report();
+    if (submitted < n) { submitted++; fs.stat(__filename, cb); }
+  };
+  for (let i = 0; i < 1024 && submitted < n; i++, submitted++) fs.stat(__filename, cb);
+}
+
+if (kind === 'pool') pool(); else pass(!warm);

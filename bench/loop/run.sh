@@ -5,7 +5,9 @@
 #
 # Work items: 0 ms timers, immediates (cold memory, and "-warm": a second
 # pass on the same memory), and a TCP ping-pong over 127.0.0.1 (n/10 round
-# trips, one in flight; eddy and libuv only).
+# trips, one in flight; eddy and libuv only), and the thread pool: n tasks,
+# 1024 outstanding, POOL_THREADS (default 2) threads — a square root per
+# task for eddy and libuv, an fs.stat for Node (its only way onto the pool).
 # Each round runs every implementation on every work item, pinned to CPU 1
 # (taskset), so the rounds interleave and machine noise hits all alike. The
 # summary gives, per work item, the median time per operation and peak RSS
@@ -26,7 +28,7 @@ gcc "${cc_flags[@]}" bench/loop/uv_loop.c -luv -lm -o "$out/uv_loop"
 gcc "${cc_flags[@]}" bench/loop/eddy_pingpong.c build/release/libeddy.a -lm -o "$out/eddy_pingpong"
 gcc "${cc_flags[@]}" bench/loop/uv_pingpong.c -luv -lm -o "$out/uv_pingpong"
 
-works=(timers timers-warm immediates immediates-warm pingpong)
+works=(timers timers-warm immediates immediates-warm pingpong pool)
 [ -f bench/loop/works.extra ] && mapfile -t -O ${#works[@]} works < bench/loop/works.extra
 export EDDY_THREADPOOL_SIZE=${POOL_THREADS:-2} UV_THREADPOOL_SIZE=${POOL_THREADS:-2}
 
