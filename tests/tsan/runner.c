@@ -12,6 +12,22 @@
 #define EXIT_SKIPPED 77
 
 static struct tr_test *head, **tail = &head;
+static struct tr_suite *suites;
+
+void tr_register_suite(struct tr_suite *s) {
+  s->next = suites;
+  suites = s;
+}
+
+/* Fills the options a test left unset from its suite's. */
+static void inherit_suite(struct tr_test *t) {
+  for (struct tr_suite *s = suites; s; s = s->next) {
+    if (strcmp(s->name, t->suite) != 0) continue;
+    if (!t->opts.timeout) t->opts.timeout = s->opts.timeout;
+    if (!t->opts.init) t->opts.init = s->opts.init;
+    if (!t->opts.fini) t->opts.fini = s->opts.fini;
+  }
+}
 
 void tr_register(struct tr_test *t) {
   *tail = t;
@@ -49,6 +65,7 @@ void tr_log(const char *fmt, ...) {
 
 /* 0 pass, 1 fail, 2 crash, 3 skipped. */
 static int run_one(struct tr_test *t) {
+  inherit_suite(t);
   pid_t pid = fork();
   if (pid == 0) {
     alarm(t->opts.timeout > 0 ? (unsigned)t->opts.timeout + 1 : 60);

@@ -30,7 +30,14 @@ struct tr_test {
   struct tr_test *next;
 };
 
+struct tr_suite {
+  const char *name;
+  struct tr_opts opts;
+  struct tr_suite *next;
+};
+
 void tr_register(struct tr_test *t);
+void tr_register_suite(struct tr_suite *s);
 void tr_fail(const char *file, int line, const char *expr, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 4, 5)));
 void tr_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -44,6 +51,13 @@ void tr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     tr_register(&t);                                                          \
   }                                                                           \
   static void suite##_##name##_impl(void)
+
+/* Suite options (.init, .fini, .timeout) apply to its tests that lack them. */
+#define TestSuite(suite, ...)                                                 \
+  __attribute__((constructor)) static void suite##_suite_reg(void) {          \
+    static struct tr_suite s = {#suite, {__VA_ARGS__}, NULL};                 \
+    tr_register_suite(&s);                                                    \
+  }
 
 #define TR_CHECK(cond, text, ...)                                             \
   do {                                                                        \
