@@ -86,9 +86,12 @@ run: all
 	./bin/eddy serve --port $(PORT)
 
 # The test binary finds the sanitized eddy and examples through these.
+# Leaks are checked inside each test (close_loop / assert_no_leaks call
+# LeakSanitizer): Criterion 2.4.1's runner itself leaks 48 bytes when tests
+# carry timeouts, so the check at the runner's exit is off.
 TEST_ENV = EDDY_BIN=$(CURDIR)/build/asan/bin/eddy \
            EDDY_EXAMPLES=$(CURDIR)/build/asan/examples \
-           ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+           ASAN_OPTIONS=detect_leaks=1:leak_check_at_exit=0:abort_on_error=0 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 test: deps

@@ -4,6 +4,9 @@
 #include "support/loop_helpers.h"
 
 static eddy_loop_t loop;
+
+/* A suite-wide timeout: Criterion's per-test .timeout leaks in its runner. */
+TestSuite(async, .timeout = 30);
 static eddy_async_t async;
 static _Atomic long sends_done;
 static long callbacks;
@@ -24,7 +27,7 @@ static void on_async(eddy_async_t *a) {
     eddy_close(EDDY_HANDLE(a), NULL);
 }
 
-Test(async, many_threads_coalesce, .timeout = 30) {
+Test(async, many_threads_coalesce) {
   pthread_t t[THREADS];
   cr_assert_eq(eddy_loop_init(&loop), 0);
   callbacks = 0;
