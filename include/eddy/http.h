@@ -387,6 +387,176 @@ EDDY_EXTERN ssize_t eddy_http_path_normalize(char *path, size_t len);
 /* End of section: HTTP/1.1 message parser                                  */
 /* ======================================================================== */
 
+
+/* ======================================================================== */
+/* Section: HTTP/1.1 server                                                  */
+/* ======================================================================== */
+/*
+ * An HTTP/1.1 server on an eddy_tcp_t listener. Each connection has one
+ * read buffer (grown up to the head limit, reused across keep-alive
+ * requests), parses every complete request in it (pipelining), and calls
+ * the handler with (server, req, res). Responses leave strictly in request
+ * order even when handlers finish out of order; everything produced for a
+ * connection in one loop iteration leaves in one eddy_write.
+ *
+ * Lifetime: `req` (and its slices and body) and `res` stay valid until the
+ * handler has called eddy_http_res_end() -- which every handler must call
+ * exactly once, now or later (after a timer, a thread-pool job...). If the
+ * client goes away first, the on-close callback (eddy_http_res_on_close)
+ * runs; res and req then stay valid, every res function returns
+ * -ECANCELED, and the final eddy_http_res_end() releases them.
+ *
+ * Threads: everything here is loop-thread only.
+ */
+#include "eddy/net.h"
+
+typedef struct eddy_http_server_s eddy_http_server_t;
+/* A response in progress (opaque; `data` is the handler's). */
+typedef struct eddy_http_res_s eddy_http_res_t;
+
+/* Called once per request, in request order, with its complete body. */
+typedef void (*eddy_http_handler_cb)(eddy_http_server_t *server,
+                                     eddy_http_request_t *req,
+                                     eddy_http_res_t *res);
+/* Drain (the write queue went below the high-water mark) or client gone. */
+typedef void (*eddy_http_res_cb)(eddy_http_res_t *res);
+/* The server is closed: every connection and the listener are gone. */
+typedef void (*eddy_http_server_close_cb)(eddy_http_server_t *server);
+
+/*
+ * Server options; zero means the default shown. Timeouts are in ms and
+ * follow Node's http.Server defaults.
+ */
+typedef struct eddy_http_server_opts_s {
+  eddy_http_limits_t limits;      /* zero fields: parser defaults */
+  uint64_t headers_timeout_ms;    /* 60000: the head must arrive within */
+  uint64_t request_timeout_ms;    /* 300000: head and body within */
+  uint64_t keep_alive_timeout_ms; /* 5000: an idle connection closes */
+  unsigned max_connections;       /* 0 = unlimited; above: accept+close */
+  int backlog;                    /* 511 */
+  const char *server_name;        /* NULL: no Server header */
+} eddy_http_server_opts_t;
+
+/* The server; caller-owned, valid until the close callback has run. */
+struct eddy_http_server_s {
+  void *data;
+  eddy_loop_t *loop; /* read-only */
+  /* private */
+  eddy_tcp_t _tcp;
+  eddy_http_server_opts_t _opts;
+  eddy_http_handler_cb _handler;
+  eddy_http_server_close_cb _close_cb;
+  eddy_queue_t _conns;
+  unsigned _nconns;
+  int _closing;
+  int _listening;
+  void *_free; /* free list of request objects */
+  eddy_timer_t _grace;
+};
+
+/*
+ * Prepares `server` on `loop`; `opts` may be NULL (defaults) and is
+ * copied. Returns 0 or -EINVAL (NULL handler). Loop thread.
+ */
+EDDY_EXTERN int eddy_http_server_init(eddy_loop_t *loop,
+                                      eddy_http_server_t *server,
+                                      const eddy_http_server_opts_t *opts,
+                                      eddy_http_handler_cb handler);
+
+/*
+ * Binds host:port (numeric address; port 0 picks one, see
+ * eddy_http_server_port) and listens. Returns 0 or a negative errno
+ * (-EADDRINUSE, -EINVAL for a bad address...).
+ */
+EDDY_EXTERN int eddy_http_server_listen(eddy_http_server_t *server,
+                                        const char *host, int port);
+
+/* The bound port, or a negative errno. */
+EDDY_EXTERN int eddy_http_server_port(const eddy_http_server_t *server);
+
+/*
+ * Closes the server: stops accepting at once and closes idle
+ * connections. Connections with requests in flight get `Connection:
+ * close` on their responses and close after them, or when `grace_ms`
+ * ends (0: close everything now). `cb` (may be NULL) runs once all are
+ * closed. -EALREADY if already closing.
+ */
+EDDY_EXTERN int eddy_http_server_close(eddy_http_server_t *server,
+                                       uint64_t grace_ms,
+                                       eddy_http_server_close_cb cb);
+
+/* Open connections. */
+EDDY_EXTERN unsigned eddy_http_server_connections(
+    const eddy_http_server_t *server);
+
+/* The body of a request handed to the handler ("" and 0 if none). */
+EDDY_EXTERN const char *eddy_http_req_body(const eddy_http_request_t *req,
+                                           size_t *len);
+
+/* The handler's pointer for this response (NULL at first). */
+EDDY_EXTERN void **eddy_http_res_data(eddy_http_res_t *res);
+
+/* The request this response answers. */
+EDDY_EXTERN eddy_http_request_t *eddy_http_res_req(eddy_http_res_t *res);
+
+/* Sets the status (default 200). -EINVAL outside 100..999 or after the
+ * head has been written; -ECANCELED once the client is gone. */
+EDDY_EXTERN int eddy_http_res_status(eddy_http_res_t *res, int status);
+
+/*
+ * Header fields of the response. set replaces every field of that name
+ * (case-insensitive), append adds one more, remove drops them all. Names
+ * and values are copied; CR, LF or NUL in either is -EINVAL. Setting
+ * Content-Length disables the automatic one (and chunking), setting
+ * "Connection: close" closes the connection after this response.
+ * -EINVAL after the head was written, -ECANCELED, -ENOMEM.
+ */
+EDDY_EXTERN int eddy_http_res_set_header(eddy_http_res_t *res,
+                                         const char *name, const char *value);
+EDDY_EXTERN int eddy_http_res_append_header(eddy_http_res_t *res,
+                                            const char *name,
+                                            const char *value);
+EDDY_EXTERN int eddy_http_res_remove_header(eddy_http_res_t *res,
+                                            const char *name);
+
+/*
+ * Streams `len` body bytes (copied). The first call writes the head: with
+ * no Content-Length set the body is chunked (HTTP/1.1) or delimited by
+ * closing the connection (HTTP/1.0). Returns 0, 1 if the connection's
+ * output is above its high-water mark (wait for the drain callback), or
+ * -ECANCELED (client gone), -ENOMEM, -EINVAL (after end).
+ */
+EDDY_EXTERN int eddy_http_res_write(eddy_http_res_t *res, const void *data,
+                                    size_t len);
+
+/*
+ * Finishes the response with a last `len` bytes of body (may be 0). If
+ * nothing was written yet, Content-Length is set to `len`. HEAD requests
+ * and 204/304 responses get no body bytes. Releases res and req (they
+ * must not be used afterwards). Returns 0, -ECANCELED (the client was
+ * gone: res is still released), -ENOMEM, or -EINVAL (ended twice is
+ * undefined: do not).
+ */
+EDDY_EXTERN int eddy_http_res_end(eddy_http_res_t *res, const void *body,
+                                  size_t len);
+
+/* Callbacks: `drain` after write returned 1; `on_close` if the client
+ * goes before the response ends. Either may be NULL. */
+EDDY_EXTERN void eddy_http_res_on_drain(eddy_http_res_t *res,
+                                        eddy_http_res_cb drain);
+EDDY_EXTERN void eddy_http_res_on_close(eddy_http_res_t *res,
+                                        eddy_http_res_cb on_close);
+
+/*
+ * Writes the IMF-fixdate for `t` (seconds since the epoch) into out[29]
+ * plus NUL: "Sun, 06 Nov 1994 08:49:37 GMT". Any thread.
+ */
+EDDY_EXTERN void eddy_http_date(long long t, char out[30]);
+
+/* ======================================================================== */
+/* End of section: HTTP/1.1 server                                          */
+/* ======================================================================== */
+
 #ifdef __cplusplus
 }
 #endif

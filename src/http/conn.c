@@ -1,0 +1,479 @@
+/*
+ * HTTP connections: the read buffer, the parse loop (pipelining, bodies,
+ * 100-continue), one flush per loop iteration, timeouts and closing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/conn.h"
+
+#define RB_INIT 8192
+#define MIN_READ 2048
+/* Parsed requests waiting on one connection before reading pauses. */
+#define MAX_PIPELINE 256
+/* How long a closing connection drains the client's unread bytes. */
+#define LINGER_MS 2000
+
+enum { T_NONE, T_IDLE, T_HEAD, T_BODY, T_LINGER };
+
+static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf);
+static void on_alloc(eddy_stream_t *s, size_t sugg, eddy_buf_t *buf);
+
+static rbuf_t *rb_new(size_t cap) {
+  rbuf_t *r = malloc(sizeof(*r) + cap);
+  if (!r) return NULL;
+  r->refs = 1;
+  r->cap = cap;
+  r->len = 0;
+  return r;
+}
+
+static void rb_unref(rbuf_t *r) {
+  if (r && --r->refs == 0) free(r);
+}
+
+static const eddy_http_limits_t *limits(conn_t *c) {
+  return &c->server->_opts.limits;
+}
+
+/* The slices of the request whose body is being read move with the buffer. */
+static void slide(eddy_http_slice_t *sl, intptr_t d) {
+  if (sl->base) sl->base = (const char *)((intptr_t)sl->base + d);
+}
+
+static void rebase(eddy_http_res_t *x, intptr_t d) {
+  eddy_http_request_t *q = &x->req;
+  slide(&q->method_name, d);
+  slide(&q->target, d);
+  slide(&q->path, d);
+  slide(&q->query, d);
+  slide(&q->host, d);
+  for (size_t i = 0; i < q->nheaders; i++) {
+    slide(&q->headers[i].name, d);
+    slide(&q->headers[i].value, d);
+  }
+}
+
+/* Bytes the buffer may hold from rpos on. */
+static size_t rb_limit(conn_t *c) {
+  const eddy_http_limits_t *l = limits(c);
+  size_t head = l->max_request_line + l->max_header_bytes + 256;
+  eddy_http_res_t *x = c->body_x;
+  if (!x) return head;
+  if (x->req.flags & EDDY_HTTP_F_CHUNKED)
+    return c->head_len + (size_t)l->max_body + 65536;
+  return c->head_len + (size_t)x->req.content_length + MIN_READ;
+}
+
+/* Moves the live bytes (from rpos) to the front of a buffer big enough. */
+static int make_room(conn_t *c) {
+  rbuf_t *r = c->rb;
+  size_t keep = c->rpos, live = r->len - keep, limit = rb_limit(c);
+  size_t want = live + MIN_READ > RB_INIT ? live + MIN_READ : RB_INIT;
+  if (c->body_x && !(c->body_x->req.flags & EDDY_HTTP_F_CHUNKED))
+    want = want > limit ? want : limit;
+  if (want > limit) want = limit;
+  if (want <= live) return -1;
+  rbuf_t *n = r;
+  if (r->refs > 1 || want > r->cap) {
+    size_t cap = r->cap * 2 > want ? r->cap * 2 : want;
+    if (cap > limit && limit > want) cap = limit;
+    n = rb_new(cap);
+    if (!n) return -1;
+  }
+  memmove(n->data, r->data + keep, live);
+  n->len = live;
+  if (c->body_x) rebase(c->body_x, (intptr_t)n->data - (intptr_t)(r->data + keep));
+  if (c->raw) c->raw -= keep;
+  c->rpos = 0;
+  if (n != r) {
+    rb_unref(r);
+    c->rb = n;
+  }
+  return 0;
+}
+
+static void on_alloc(eddy_stream_t *s, size_t sugg, eddy_buf_t *buf) {
+  static _Thread_local char discard[4096];
+  conn_t *c = s->data;
+  rbuf_t *r = c->rb;
+  if (c->lingering) {
+    *buf = eddy_buf(discard, sizeof(discard));
+    return;
+  }
+  if (r->cap - r->len < MIN_READ) make_room(c);
+  r = c->rb;
+  *buf = eddy_buf(r->data + r->len, r->cap - r->len);
+}
+
+static void enqueue(conn_t *c, eddy_http_res_t *x) {
+  x->conn = c;
+  eddy_queue_push(&c->xq, &x->node);
+  c->nx++;
+}
+
+static int is_head(conn_t *c, eddy_http_res_t *x) {
+  return eddy_queue_head(&c->xq) == &x->node;
+}
+
+static void send_continue(conn_t *c, eddy_http_res_t *x) {
+  static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  if (!(x->req.flags & EDDY_HTTP_F_EXPECT_CONTINUE) ||
+      x->req.minor_version < 1 || (x->flags & X_CONTINUE))
+    return;
+  x->flags |= X_CONTINUE;
+  eddy__http_buf_put(is_head(c, x) ? &c->out : &x->pend, cont,
+                     sizeof(cont) - 1);
+  eddy__http_conn_flush_soon(c);
+}
+
+static void dispatch(conn_t *c, eddy_http_res_t *x) {
+  x->rb = c->rb;
+  c->rb->refs++;
+  x->flags |= X_DISPATCHED;
+  c->server->_handler(c->server, &x->req, x);
+}
+
+/* Continues the body of body_x; 1 when it is complete and dispatched. */
+static int body_more(conn_t *c) {
+  eddy_http_res_t *x = c->body_x;
+  rbuf_t *r = c->rb;
+  size_t start = c->rpos + c->head_len;
+  if (!(x->req.flags & EDDY_HTTP_F_CHUNKED)) {
+    size_t cl = (size_t)x->req.content_length;
+    if (r->len - start < cl) return 0;
+    x->body = r->data + start;
+    x->body_len = cl;
+    c->rpos = start + cl;
+  } else {
+    size_t used = 0, made = 0;
+    int rc = eddy_http_chunked_decode(&c->chunked, r->data + c->raw,
+                                      r->len - c->raw,
+                                      r->data + start + x->body_len, &used,
+                                      &made);
+    x->body_len += made;
+    c->raw += used;
+    if (rc == EDDY_HTTP_INCOMPLETE) return 0;
+    if (rc < 0) {
+      c->body_x = NULL;
+      c->raw = 0;
+      eddy__http_x_error(c, x, -rc);
+      return 0;
+    }
+    x->body = r->data + start;
+    c->rpos = c->raw;
+    c->raw = 0;
+  }
+  c->body_x = NULL;
+  dispatch(c, x);
+  return 1;
+}
+
+static void start_request(conn_t *c, eddy_http_res_t *x, size_t head_len) {
+  eddy_http_request_t *q = &x->req;
+  if (q->method == EDDY_HTTP_HEAD) x->flags |= X_HEAD_REQ;
+  if (!(q->flags & EDDY_HTTP_F_KEEP_ALIVE) || c->server->_closing) {
+    x->flags |= X_CLOSE;
+    c->stop_parse = 1; /* nothing after a closing request is answered */
+  }
+  if (q->flags & EDDY_HTTP_F_CHUNKED) {
+    eddy_http_chunked_init(&c->chunked, limits(c));
+    c->raw = c->rpos + head_len;
+  } else if (q->content_length <= 0) {
+    c->rpos += head_len;
+    dispatch(c, x);
+    return;
+  }
+  c->body_x = x;
+  c->head_len = head_len;
+  if (!body_more(c)) send_continue(c, x);
+}
+
+static void process(conn_t *c) {
+  while (!c->stop_parse && !c->closing) {
+    if (c->body_x) {
+      if (!body_more(c)) return;
+      continue;
+    }
+    rbuf_t *r = c->rb;
+    size_t avail = r->len - c->rpos;
+    if (!avail) return;
+    if (c->nx >= MAX_PIPELINE) {
+      eddy_read_stop(EDDY_STREAM(&c->tcp));
+      c->paused = 1;
+      return;
+    }
+    if (!c->spare && !(c->spare = eddy__http_x_get(c->server))) {
+      eddy__http_conn_close(c);
+      return;
+    }
+    eddy_http_res_t *x = c->spare;
+    int rc = eddy_http_parse_request(r->data + c->rpos, avail, &x->req,
+                                     x->headers, x->max_headers, c->last_len,
+                                     limits(c));
+    if (rc == EDDY_HTTP_INCOMPLETE) {
+      c->last_len = avail;
+      return;
+    }
+    c->last_len = 0;
+    c->spare = NULL;
+    enqueue(c, x);
+    if (rc < 0) {
+      eddy__http_x_error(c, x, eddy_http_error_status(rc) ? -rc : 400);
+      return;
+    }
+    start_request(c, x, (size_t)rc);
+  }
+}
+
+/* ------------------------------------------------------------- timeouts */
+
+static void on_timeout(eddy_timer_t *t) {
+  conn_t *c = t->data;
+  int state = c->tstate;
+  c->tstate = T_NONE;
+  c->timer_ms = 0;
+  int partial = c->rb->len > c->rpos;
+  if ((state == T_HEAD && partial && c->nx == 0) || state == T_BODY) {
+    /* Slow client (slowloris): answer 408 and close, as Node does. */
+    eddy_http_res_t *x = c->body_x;
+    c->body_x = NULL;
+    if (!x) x = eddy__http_x_get(c->server);
+    if (x) {
+      if (!x->conn) enqueue(c, x);
+      eddy__http_x_error(c, x, 408);
+      eddy__http_conn_flush_soon(c);
+      return;
+    }
+  }
+  eddy__http_conn_close(c);
+}
+
+static void timer_set(conn_t *c, int state, uint64_t ms) {
+  if (state == c->tstate && state != T_IDLE) return;
+  c->tstate = state;
+  c->timer_ms = ms;
+  if (!ms)
+    eddy_timer_stop(&c->timer);
+  else
+    eddy_timer_start(&c->timer, on_timeout, ms, 0);
+}
+
+static void update_timer(conn_t *c) {
+  const eddy_http_server_opts_t *o = &c->server->_opts;
+  if (c->closing || c->lingering) return;
+  if (c->body_x)
+    timer_set(c, T_BODY, o->request_timeout_ms);
+  else if (c->rb->len > c->rpos && !c->stop_parse)
+    timer_set(c, T_HEAD, o->headers_timeout_ms);
+  else if (c->nx == 0 && !c->writing && !c->stop_parse)
+    timer_set(c, T_IDLE, o->keep_alive_timeout_ms);
+  else
+    timer_set(c, T_NONE, 0);
+}
+
+/* ----------------------------------------------------- writing, closing */
+
+static void on_linger_end(eddy_timer_t *t) { eddy__http_conn_close(t->data); }
+static void on_shutdown(eddy_shutdown_t *req, int status) { (void)req; }
+
+/* After the last response: FIN, then drain what the client still sends so
+ * the kernel does not answer it with a RST that would destroy the reply. */
+static void linger(conn_t *c) {
+  eddy_stream_t *s = EDDY_STREAM(&c->tcp);
+  c->lingering = 1;
+  c->tstate = T_LINGER;
+  if (eddy_shutdown(&c->sreq, s, on_shutdown) < 0) {
+    eddy__http_conn_close(c);
+    return;
+  }
+  eddy_read_stop(s);
+  if (eddy_read_start(s, on_alloc, on_read) < 0) {
+    eddy__http_conn_close(c);
+    return;
+  }
+  eddy_timer_start(&c->timer, on_linger_end, LINGER_MS, 0);
+}
+
+static void after_flush(conn_t *c) {
+  if (c->closing || c->lingering || c->writing || c->out.len) return;
+  if (c->close_after)
+    linger(c);
+  else if (c->server->_closing && c->nx == 0 && !c->body_x)
+    eddy__http_conn_close(c);
+}
+
+static void flush(conn_t *c);
+
+static void on_write(eddy_write_t *req, int status) {
+  conn_t *c = req->data;
+  c->writing = 0;
+  c->wbuf.len = 0;
+  if (c->closing) return;
+  if (status < 0) {
+    eddy__http_conn_close(c);
+    return;
+  }
+  flush(c);
+  if (c->want_drain && !c->writing && !eddy_queue_empty(&c->xq)) {
+    eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->xq),
+                                           eddy_http_res_t, node);
+    c->want_drain = 0;
+    if (x->drain) x->drain(x);
+  }
+  after_flush(c);
+  update_timer(c);
+}
+
+static void flush(conn_t *c) {
+  if (c->writing || !c->out.len || c->closing) return;
+  hbuf_t t = c->wbuf;
+  c->wbuf = c->out;
+  c->out = t;
+  c->out.len = 0;
+  c->writing = 1;
+  c->wreq.data = c;
+  eddy_buf_t b = eddy_buf(c->wbuf.base, c->wbuf.len);
+  if (eddy_write(&c->wreq, EDDY_STREAM(&c->tcp), &b, 1, on_write) < 0) {
+    c->writing = 0;
+    eddy__http_conn_close(c);
+  }
+}
+
+static void on_flush_imm(eddy_immediate_t *imm) {
+  conn_t *c = imm->data;
+  if (c->closing) return;
+  if (c->paused && c->nx < MAX_PIPELINE / 2 && !c->stop_parse) {
+    c->paused = 0;
+    eddy_read_start(EDDY_STREAM(&c->tcp), on_alloc, on_read);
+    c->in_read = 1;
+    process(c);
+    c->in_read = 0;
+  }
+  flush(c);
+  after_flush(c);
+  update_timer(c);
+}
+
+void eddy__http_conn_flush_soon(conn_t *c) {
+  if (c->in_read || c->closing || eddy_immediate_queued(&c->flush_imm)) return;
+  eddy_immediate_start(&c->flush_imm, on_flush_imm);
+}
+
+void eddy__http_conn_x_done(conn_t *c) {
+  c->nx--;
+  if (c->paused) eddy__http_conn_flush_soon(c);
+}
+
+static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
+  conn_t *c = s->data;
+  if (c->lingering) {
+    if (n < 0) eddy__http_conn_close(c);
+    return;
+  }
+  if (n < 0) {
+    /* EOF or error: answer what was asked if the peer only half-closed. */
+    if (n != EDDY_EOF || (c->nx == 0 && !c->writing)) {
+      eddy__http_conn_close(c);
+      return;
+    }
+    c->stop_parse = 1;
+    c->close_after = 1;
+    after_flush(c);
+    return;
+  }
+  if (n == 0) return;
+  c->rb->len += (size_t)n;
+  c->in_read = 1;
+  process(c);
+  c->in_read = 0;
+  if (c->closing) return;
+  if (c->rpos == c->rb->len && c->rb->refs == 1 && !c->body_x) {
+    c->rpos = c->rb->len = 0; /* reuse the buffer from the start */
+    if (c->rb->cap > 4 * RB_INIT) {
+      rbuf_t *small = rb_new(RB_INIT);
+      if (small) {
+        rb_unref(c->rb);
+        c->rb = small;
+      }
+    }
+  }
+  flush(c);
+  after_flush(c);
+  update_timer(c);
+}
+
+static void on_closed(eddy_handle_t *h) {
+  conn_t *c = h->data;
+  if (--c->handles) return;
+  eddy_http_server_t *s = c->server;
+  rb_unref(c->rb);
+  free(c->out.base);
+  free(c->wbuf.base);
+  eddy_queue_remove(&c->node);
+  free(c);
+  eddy__http_server_conn_gone(s);
+}
+
+void eddy__http_conn_close(conn_t *c) {
+  if (c->closing) return;
+  c->closing = 1;
+  eddy_immediate_stop(&c->flush_imm);
+  if (c->spare) eddy__http_x_put(c->server, c->spare);
+  c->spare = NULL;
+  c->body_x = NULL;
+  while (!eddy_queue_empty(&c->xq)) {
+    eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->xq),
+                                           eddy_http_res_t, node);
+    eddy_queue_remove(&x->node);
+    x->conn = NULL;
+    x->flags |= X_ABORTED | X_DONE;
+    if ((x->flags & X_ENDED) || !(x->flags & X_DISPATCHED))
+      eddy__http_x_release(x);
+    else if (x->on_close)
+      x->on_close(x);
+  }
+  c->nx = 0;
+  eddy_close(EDDY_HANDLE(&c->tcp), on_closed);
+  eddy_close(EDDY_HANDLE(&c->timer), on_closed);
+}
+
+void eddy__http_conn_idle_close(conn_t *c) {
+  c->stop_parse = 1;
+  if (c->nx == 0 && !c->writing && !c->out.len) eddy__http_conn_close(c);
+}
+
+static void free_failed(eddy_handle_t *h) {
+  conn_t *c = h->data;
+  rb_unref(c->rb);
+  free(c);
+}
+
+void eddy__http_conn_accept(eddy_http_server_t *s) {
+  conn_t *c = calloc(1, sizeof(*c));
+  if (!c) return;
+  c->server = s;
+  eddy_tcp_init(s->loop, &c->tcp);
+  c->tcp.data = c;
+  if (eddy_accept(EDDY_STREAM(&s->_tcp), EDDY_STREAM(&c->tcp)) < 0 ||
+      !(c->rb = rb_new(RB_INIT))) {
+    eddy_close(EDDY_HANDLE(&c->tcp), free_failed);
+    return;
+  }
+  eddy_tcp_nodelay(&c->tcp, 1);
+  eddy_timer_init(s->loop, &c->timer);
+  c->timer.data = c;
+  eddy_immediate_init(s->loop, &c->flush_imm);
+  c->flush_imm.data = c;
+  eddy_queue_init(&c->xq);
+  eddy_queue_push(&s->_conns, &c->node);
+  s->_nconns++;
+  c->handles = 2;
+  if (eddy_read_start(EDDY_STREAM(&c->tcp), on_alloc, on_read) < 0) {
+    eddy__http_conn_close(c);
+    return;
+  }
+  c->tstate = T_HEAD;
+  c->timer_ms = s->_opts.headers_timeout_ms;
+  eddy_timer_start(&c->timer, on_timeout, c->timer_ms, 0);
+}

@@ -1,0 +1,106 @@
+/*
+ * Private: an HTTP connection, its read buffer, and the exchange (request +
+ * response) objects queued on it in request order.
+ */
+#ifndef EDDY_HTTP_CONN_H
+#define EDDY_HTTP_CONN_H
+
+#include "eddy/http.h"
+
+/* Growable byte buffer (output and header staging). */
+typedef struct {
+  char *base;
+  size_t len, cap;
+} hbuf_t;
+
+/* The read buffer; exchanges handed to handlers hold a reference, so it
+ * only moves (is compacted) when the connection holds the only one. */
+typedef struct rbuf_s {
+  size_t refs, cap, len;
+  char data[];
+} rbuf_t;
+
+typedef struct conn_s conn_t;
+
+/* Exchange flags. */
+enum {
+  X_HEAD_SENT = 1, /* the response head is serialized */
+  X_ENDED = 2,     /* the handler called res_end */
+  X_CHUNKED = 4,   /* body framed with chunked encoding */
+  X_CLOSE = 8,     /* the connection closes after this response */
+  X_HEAD_REQ = 16, /* HEAD: no body bytes */
+  X_NO_BODY = 32,  /* 204/304/1xx or HEAD */
+  X_USER_CL = 64,  /* the handler set Content-Length */
+  X_ABORTED = 128, /* the connection is gone */
+  X_DISPATCHED = 256,
+  X_USER_DATE = 512,
+  X_USER_SERVER = 1024,
+  X_DONE = 2048,   /* flushed into the connection; out of the queue */
+  X_CONTINUE = 4096, /* 100 Continue already sent */
+};
+
+struct eddy_http_res_s {
+  void *data;
+  conn_t *conn; /* NULL once the connection is gone */
+  eddy_queue_t node;
+  unsigned flags;
+  int status;
+  rbuf_t *rb;         /* referenced while dispatched */
+  hbuf_t hdrs;        /* "Name: value\r\n" lines set by the handler */
+  hbuf_t pend;        /* output waiting for the exchanges before it */
+  eddy_http_res_cb drain, on_close;
+  const char *body;
+  size_t body_len;
+  size_t max_headers;
+  eddy_http_request_t req;
+  eddy_http_header_t headers[];
+};
+
+struct conn_s {
+  eddy_tcp_t tcp;
+  eddy_timer_t timer;
+  eddy_immediate_t flush_imm;
+  eddy_write_t wreq;
+  eddy_shutdown_t sreq;
+  eddy_http_server_t *server;
+  eddy_queue_t node;      /* in server->_conns */
+  eddy_queue_t xq;        /* exchanges not yet flushed, request order */
+  unsigned nx;            /* length of xq */
+  rbuf_t *rb;
+  size_t rpos;            /* first unparsed byte */
+  size_t last_len;        /* for the parser's incremental scan */
+  eddy_http_res_t *body_x; /* exchange whose body is being read */
+  size_t raw;             /* chunked: next raw byte in rb */
+  eddy_http_chunked_t chunked;
+  eddy_http_res_t *spare; /* next exchange to parse into */
+  hbuf_t out, wbuf;       /* being filled / being written */
+  uint64_t timer_ms;      /* duration the timer runs with, 0 = stopped */
+  int writing, in_read, closing, handles, stop_parse, lingering, paused;
+  int want_drain, close_after, tstate;
+  size_t head_len;        /* head length of body_x */
+};
+
+/* conn.c */
+void eddy__http_conn_accept(eddy_http_server_t *server);
+void eddy__http_conn_close(conn_t *c);
+void eddy__http_conn_flush_soon(conn_t *c);
+void eddy__http_conn_x_done(conn_t *c);
+void eddy__http_conn_idle_close(conn_t *c);
+
+/* response.c */
+int eddy__http_buf_reserve(hbuf_t *b, size_t more);
+int eddy__http_buf_put(hbuf_t *b, const void *p, size_t n);
+void eddy__http_x_release(eddy_http_res_t *x);
+int eddy__http_x_error(conn_t *c, eddy_http_res_t *x, int status);
+void eddy__http_x_promote(conn_t *c);
+size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *dst, int64_t cl);
+
+/* server.c */
+eddy_http_res_t *eddy__http_x_get(eddy_http_server_t *s);
+void eddy__http_x_put(eddy_http_server_t *s, eddy_http_res_t *x);
+void eddy__http_server_conn_gone(eddy_http_server_t *s);
+
+/* date.c */
+const char *eddy__http_date_now(eddy_loop_t *loop); /* 29 chars */
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * The HTTP server: listener, connection limit, graceful close, and a free
+ * list of exchange objects so a request costs no malloc in steady state.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/conn.h"
+
+
+static void fill_defaults(eddy_http_server_opts_t *o) {
+  eddy_http_limits_t *l = &o->limits;
+  if (!l->max_request_line) l->max_request_line = EDDY_HTTP_DEFAULT_MAX_REQUEST_LINE;
+  if (!l->max_header_bytes) l->max_header_bytes = EDDY_HTTP_DEFAULT_MAX_HEADER_BYTES;
+  if (!l->max_headers) l->max_headers = EDDY_HTTP_DEFAULT_MAX_HEADERS;
+  if (!l->max_body) l->max_body = EDDY_HTTP_DEFAULT_MAX_BODY;
+  if (!l->max_chunk_ext) l->max_chunk_ext = EDDY_HTTP_DEFAULT_MAX_CHUNK_EXT;
+  if (!l->max_trailer_bytes) l->max_trailer_bytes = EDDY_HTTP_DEFAULT_MAX_TRAILER_BYTES;
+  if (!o->headers_timeout_ms) o->headers_timeout_ms = 60000;
+  if (!o->request_timeout_ms) o->request_timeout_ms = 300000;
+  if (!o->keep_alive_timeout_ms) o->keep_alive_timeout_ms = 5000;
+  if (!o->backlog) o->backlog = 511;
+}
+
+int eddy_http_server_init(eddy_loop_t *loop, eddy_http_server_t *s,
+                          const eddy_http_server_opts_t *opts,
+                          eddy_http_handler_cb handler) {
+  if (!loop || !s || !handler) return -EINVAL;
+  memset(s, 0, sizeof(*s));
+  s->loop = loop;
+  if (opts) s->_opts = *opts;
+  fill_defaults(&s->_opts);
+  s->_handler = handler;
+  eddy_queue_init(&s->_conns);
+  eddy_tcp_init(loop, &s->_tcp);
+  s->_tcp.data = s;
+  eddy_timer_init(loop, &s->_grace);
+  s->_grace.data = s;
+  return 0;
+}
+
+static void on_connection(eddy_stream_t *l, int status) {
+  eddy_http_server_t *s = l->data;
+  if (status < 0 || s->_closing) return;
+  /* Over the limit: not accepting makes the listener close it at once. */
+  if (s->_opts.max_connections && s->_nconns >= s->_opts.max_connections)
+    return;
+  eddy__http_conn_accept(s);
+}
+
+int eddy_http_server_listen(eddy_http_server_t *s, const char *host, int port) {
+  int r = eddy_tcp_bind_ip(&s->_tcp, host ? host : "127.0.0.1", port, 0);
+  if (r < 0) return r;
+  r = eddy_listen(EDDY_STREAM(&s->_tcp), s->_opts.backlog, on_connection);
+  if (r == 0) s->_listening = 1;
+  return r;
+}
+
+int eddy_http_server_port(const eddy_http_server_t *s) {
+  struct sockaddr_storage a;
+  socklen_t len = sizeof(a);
+  int r = eddy_stream_sockname(EDDY_STREAM(&s->_tcp), &a, &len);
+  return r < 0 ? r : eddy_net_port((struct sockaddr *)&a);
+}
+
+unsigned eddy_http_server_connections(const eddy_http_server_t *s) {
+  return s->_nconns;
+}
+
+static void maybe_done(eddy_http_server_t *s) {
+  if (s->_closing != 2 || s->_nconns) return;
+  s->_closing = 3;
+  while (s->_free) {
+    eddy_http_res_t *x = s->_free;
+    s->_free = x->data;
+    free(x->hdrs.base);
+    free(x->pend.base);
+    free(x);
+  }
+  if (s->_close_cb) s->_close_cb(s);
+}
+
+static void on_listener_closed(eddy_handle_t *h) {
+  eddy_http_server_t *s = h->data;
+  eddy_close(EDDY_HANDLE(&s->_grace), NULL);
+  s->_closing = 2;
+  maybe_done(s);
+}
+
+static void on_grace(eddy_timer_t *t) {
+  eddy_http_server_t *s = t->data;
+  eddy_queue_t *q, *next;
+  for (q = s->_conns.next; q != &s->_conns; q = next) {
+    next = q->next;
+    eddy__http_conn_close(EDDY_CONTAINER_OF(q, conn_t, node));
+  }
+}
+
+void eddy__http_server_conn_gone(eddy_http_server_t *s) {
+  s->_nconns--;
+  maybe_done(s);
+}
+
+int eddy_http_server_close(eddy_http_server_t *s, uint64_t grace_ms,
+                           eddy_http_server_close_cb cb) {
+  if (s->_closing) return -EALREADY;
+  s->_closing = 1;
+  s->_close_cb = cb;
+  eddy_queue_t *q, *next;
+  for (q = s->_conns.next; q != &s->_conns; q = next) {
+    next = q->next;
+    eddy__http_conn_idle_close(EDDY_CONTAINER_OF(q, conn_t, node));
+  }
+  if (grace_ms == 0)
+    on_grace(&s->_grace);
+  else if (s->_nconns) {
+    eddy_timer_start(&s->_grace, on_grace, grace_ms, 0);
+    eddy_unref(EDDY_HANDLE(&s->_grace));
+  }
+  eddy_close(EDDY_HANDLE(&s->_tcp), on_listener_closed);
+  return 0;
+}
+
+eddy_http_res_t *eddy__http_x_get(eddy_http_server_t *s) {
+  eddy_http_res_t *x = s->_free;
+  size_t maxh = s->_opts.limits.max_headers;
+  if (x) {
+    s->_free = x->data;
+  } else {
+    x = calloc(1, sizeof(*x) + maxh * sizeof(eddy_http_header_t));
+    if (!x) return NULL;
+  }
+  x->max_headers = maxh;
+  x->conn = NULL;
+  x->data = NULL;
+  x->flags = 0;
+  x->status = 200;
+  x->rb = NULL;
+  x->hdrs.len = x->pend.len = 0;
+  x->drain = x->on_close = NULL;
+  x->body = "";
+  x->body_len = 0;
+  return x;
+}
+
+void eddy__http_x_put(eddy_http_server_t *s, eddy_http_res_t *x) {
+  if (s && s->_closing < 3 && x->hdrs.cap <= 4096 && x->pend.cap <= 65536) {
+    x->data = s->_free;
+    s->_free = x;
+    return;
+  }
+  free(x->hdrs.base);
+  free(x->pend.base);
+  free(x);
+}
