@@ -190,7 +190,7 @@ static void start_request(conn_t *c, eddy_http_res_t *x, size_t head_len) {
 }
 
 static void process(conn_t *c) {
-  while (!c->stop_parse && !c->closing) {
+  while (!c->closing && (c->body_x || !c->stop_parse)) {
     if (c->body_x) {
       if (!body_more(c)) return;
       continue;

@@ -1,0 +1,124 @@
+/* End-to-end helpers: see e2e_helpers.h. */
+#include "support/e2e_helpers.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  socklen_t len = sizeof(a);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+static int try_connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) return fd;
+  close(fd);
+  return -1;
+}
+
+static pid_t running; /* the server of the current test, 0 if stopped */
+
+void e2e_kill_leftover(void) {
+  if (running > 0) {
+    kill(running, SIGKILL);
+    waitpid(running, NULL, 0);
+  }
+  running = 0;
+}
+
+void e2e_start(e2e_server_t *s, const char *const *extra) {
+  const char *bin = getenv("EDDY_BIN");
+  cr_assert(bin, "EDDY_BIN is not set");
+  s->port = free_port();
+  char port[16];
+  snprintf(port, sizeof(port), "%d", s->port);
+  const char *argv[16] = {bin, "serve", "--port", port};
+  int n = 4;
+  for (; extra && *extra && n < 15; extra++) argv[n++] = *extra;
+  argv[n] = NULL;
+  s->pid = fork();
+  cr_assert(s->pid >= 0);
+  if (s->pid == 0) {
+    int devnull = open("/dev/null", 1);
+    dup2(devnull, 1);
+    execv(bin, (char *const *)argv);
+    _exit(127);
+  }
+  running = s->pid;
+  for (int i = 0; i < 500; i++) { /* up to 10 s under ASan */
+    int fd = try_connect(s->port);
+    if (fd >= 0) {
+      close(fd);
+      return;
+    }
+    usleep(20000);
+  }
+  kill(s->pid, SIGKILL);
+  waitpid(s->pid, NULL, 0);
+  cr_assert_fail("eddy serve did not start on port %d", s->port);
+}
+
+void e2e_stop(e2e_server_t *s) {
+  int status = 0;
+  kill(s->pid, SIGTERM);
+  cr_assert_eq(waitpid(s->pid, &status, 0), s->pid);
+  running = 0;
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+            "eddy serve exit status %d", status);
+}
+
+int e2e_connect(const e2e_server_t *s) {
+  int fd = try_connect(s->port);
+  cr_assert(fd >= 0);
+  struct timeval tv = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+void e2e_send(int fd, const void *p, size_t n) {
+  const char *c = p;
+  while (n) {
+    ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+    cr_assert(w > 0);
+    c += w;
+    n -= (size_t)w;
+  }
+}
+
+size_t e2e_recv_all(int fd, char *buf, size_t max, int *eof) {
+  size_t got = 0;
+  *eof = 0;
+  while (got + 1 < max) {
+    ssize_t r = recv(fd, buf + got, max - 1 - got, 0);
+    if (r == 0) *eof = 1;
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  buf[got] = '\0';
+  return got;
+}
+
+int e2e_count(const char *hay, const char *needle) {
+  int n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+  return n;
+}
