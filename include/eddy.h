@@ -10,6 +10,7 @@
 #include "eddy/metrics.h"
 #include "eddy/log.h"
 #include "eddy/loop.h"
+#include "eddy/threadpool.h"
 #include "eddy/net.h"
 #include "eddy/dns.h"
 #include "eddy/fs.h"

@@ -20,7 +20,7 @@ fi
 # Layers, lowest first; a file may include headers of its layer and below.
 layer_of() {
   case "$1" in
-    core|log|error|queue|metrics|loop) echo 0 ;; net|dns) echo 1 ;; fs) echo 2 ;;
+    core|log|error|queue|metrics|loop|threadpool) echo 0 ;; net|dns) echo 1 ;; fs) echo 2 ;;
     thread|pool) echo 3 ;; http) echo 4 ;; app) echo 5 ;; cluster) echo 6 ;; *) echo 9 ;;
   esac
 }

@@ -1,11 +1,11 @@
 /*
  * eddy core — private interface of the thread pool for the layers that
- * submit work of their own (fs, dns). Public API: include/eddy/fs.h.
+ * submit work of their own (fs, dns). Public API: include/eddy/threadpool.h.
  */
 #ifndef EDDY_CORE_THREADPOOL_H
 #define EDDY_CORE_THREADPOOL_H
 
-#include "eddy/fs.h"
+#include "eddy/threadpool.h"
 
 /* Work classes: SLOW work may occupy at most half of the pool's threads. */
 enum { EDDY__WORK_FAST = 0, EDDY__WORK_SLOW = 1 };

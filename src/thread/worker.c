@@ -3,6 +3,7 @@
  * the parent's loop, and the worker's loop figures.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,7 +84,7 @@ static struct eddy__worker_shared_s *shared_new(eddy_worker_entry entry,
   sh->entry = entry;
   sh->refs = 2;
   sh->delay_res = o->delay_resolution_ms;
-  if (o->name) strncat(sh->name, o->name, sizeof(sh->name) - 1);
+  if (o->name) snprintf(sh->name, sizeof(sh->name), "%s", o->name);
   pthread_mutex_init(&sh->lock, NULL);
   return sh;
 }
