@@ -282,3 +282,80 @@ Test(http_more, streamed_chunked_response_read_by_curl) {
   free(heads.p);
   e2e_stop(&s);
 }
+
+/* A HEAD answered by a streaming handler gets the head only: not even the
+ * last chunk "0\r\n\r\n" (RFC 9110 §9.3.2), or the next response breaks. */
+Test(http_more, head_of_streamed_response_has_no_chunk_bytes) {
+  static const char req[] = "HEAD /stream?n=3 HTTP/1.1\r\nHost: x\r\n\r\n"
+      GET("/status?code=200");
+  char out[1024];
+  e2e_server_t s;
+  e2e_start_example(&s, EXAMPLE, NULL);
+  int fd = e2e_connect(&s);
+  e2e_send(fd, req, sizeof(req) - 1);
+  cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 1), 200, "%s", out);
+  cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 0), 200,
+               "the next response does not start right after the HEAD's "
+               "head:\n%s", out);
+  cr_assert_str_eq(body_of(out), "status body\n");
+  close(fd);
+  e2e_stop(&s);
+}
+
+/* Bodies end exactly where their framing says: the next request follows. */
+Test(http_more, pipelined_bodies_keep_request_boundaries) {
+  static const char req[] =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n"
+      GET("/status?code=201");
+  char out[1024];
+  e2e_server_t s;
+  e2e_start_example(&s, EXAMPLE, NULL);
+  int fd = e2e_connect(&s);
+  e2e_send(fd, req, sizeof(req) - 1);
+  cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 0), 200, "%s", out);
+  cr_assert_str_eq(body_of(out), "hello");
+  cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 0), 200, "%s", out);
+  cr_assert_str_eq(body_of(out), "abcde");
+  cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 0), 201, "%s", out);
+  close(fd);
+  e2e_stop(&s);
+}
+
+/* The body limit (1 MiB by default) is inclusive, for both framings. */
+Test(http_more, body_limit_exact_fits_one_more_is_413) {
+  enum { N = 1024 * 1024 };
+  buf_t down = {0};
+  char *body = malloc(N + 1), out[1024];
+  fill_pattern(body, N + 1);
+  e2e_server_t s;
+  e2e_start_example(&s, EXAMPLE, NULL);
+  CURL *c = curl_for(&s, "/echo", &down);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)N);
+  cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+  cr_assert_eq(down.len, (size_t)N);
+  cr_assert_eq(memcmp(down.p, body, N), 0);
+  curl_easy_cleanup(c);
+  /* A chunked body one byte over: refused while it arrives. */
+  static const char head[] = "POST /echo HTTP/1.1\r\nHost: x\r\n"
+                             "Transfer-Encoding: chunked\r\n\r\n";
+  int fd = e2e_connect(&s);
+  e2e_send(fd, head, sizeof(head) - 1);
+  for (int i = 0; i < 2; i++) { /* two chunks of N/2 + 1 bytes */
+    char size[32];
+    int n = snprintf(size, sizeof(size), "%x\r\n", N / 2 + 1);
+    e2e_send_some(fd, size, (size_t)n);
+    e2e_send_some(fd, body, N / 2 + 1);
+    e2e_send_some(fd, "\r\n", 2);
+  }
+  e2e_send_some(fd, "0\r\n\r\n", 5);
+  cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 0), 413, "%s", out);
+  cr_assert(strstr(out, "\r\nConnection: close\r\n"), "%s", out);
+  cr_assert_neq(e2e_wait_close(fd, 3000), -1);
+  close(fd);
+  free(body);
+  free(down.p);
+  e2e_stop(&s);
+}
