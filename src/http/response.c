@@ -283,7 +283,10 @@ int eddy_http_res_end(eddy_http_res_t *res, const void *body, size_t len) {
     r = emit_body(res, body, len);
   } else {
     r = emit_body(res, body, len);
-    if (res->flags & X_CHUNKED) put_str(dest(res), "0\r\n\r\n");
+    /* HEAD: the head announced chunked, but no body bytes, not even the
+     * last chunk (RFC 9110 §9.3.2). */
+    if ((res->flags & (X_CHUNKED | X_NO_BODY)) == X_CHUNKED)
+      put_str(dest(res), "0\r\n\r\n");
   }
   finish(res);
   return r;

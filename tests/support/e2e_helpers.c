@@ -3,8 +3,11 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,4 +124,131 @@ int e2e_count(const char *hay, const char *needle) {
   int n = 0;
   for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
   return n;
+}
+
+/* ---- Added for the async example, the more and attack suites. ---- */
+
+static void spawn_and_wait(e2e_server_t *s, const char *const *argv) {
+  s->pid = fork();
+  cr_assert(s->pid >= 0);
+  if (s->pid == 0) {
+    int devnull = open("/dev/null", 1);
+    dup2(devnull, 1);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  running = s->pid;
+  for (int i = 0; i < 500; i++) { /* up to 10 s under ASan */
+    int fd = try_connect(s->port);
+    if (fd >= 0) {
+      close(fd);
+      return;
+    }
+    usleep(20000);
+  }
+  kill(s->pid, SIGKILL);
+  waitpid(s->pid, NULL, 0);
+  running = 0;
+  cr_assert_fail("%s did not start on port %d", argv[0], s->port);
+}
+
+void e2e_start_example(e2e_server_t *s, const char *name,
+                       const char *const *extra) {
+  const char *dir = getenv("EDDY_EXAMPLES");
+  cr_assert(dir, "EDDY_EXAMPLES is not set");
+  static char path[512];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  s->port = free_port();
+  char port[16];
+  snprintf(port, sizeof(port), "%d", s->port);
+  const char *argv[16] = {path, port};
+  int n = 2;
+  for (; extra && *extra && n < 15; extra++) argv[n++] = *extra;
+  argv[n] = NULL;
+  spawn_and_wait(s, argv);
+}
+
+int e2e_alive(const e2e_server_t *s) {
+  return waitpid(s->pid, NULL, WNOHANG) == 0;
+}
+
+int e2e_fd_count(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+  DIR *d = opendir(path);
+  if (!d) return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (e->d_name[0] != '.') n++;
+  closedir(d);
+  return n;
+}
+
+void e2e_send_some(int fd, const void *p, size_t n) {
+  const char *c = p;
+  while (n) {
+    ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+    if (w <= 0) return;
+    c += w;
+    n -= (size_t)w;
+  }
+}
+
+/* The Content-Length value in a response head, 0 if none. */
+static size_t head_cl(const char *head) {
+  const char *p = strcasestr(head, "\r\nContent-Length:");
+  return p ? (size_t)strtoull(p + 17, NULL, 10) : 0;
+}
+
+int e2e_read_response(int fd, char *buf, size_t max, int no_body) {
+  size_t got = 0;
+  buf[0] = '\0';
+  while (got + 1 < max) {
+    if (recv(fd, buf + got, 1, 0) != 1) return -1;
+    buf[++got] = '\0';
+    if (got >= 4 && memcmp(buf + got - 4, "\r\n\r\n", 4) == 0) break;
+  }
+  if (got < 12 || strncmp(buf, "HTTP/1.", 7) != 0) return -1;
+  int status = (int)strtol(buf + 9, NULL, 10);
+  size_t cl = head_cl(buf);
+  if (no_body || status < 200 || status == 204 || status == 304) cl = 0;
+  cr_assert(got + cl < max, "response body of %zu bytes too big", cl);
+  if (cl && recv(fd, buf + got, cl, MSG_WAITALL) != (ssize_t)cl) return -1;
+  buf[got + cl] = '\0';
+  return status;
+}
+
+long e2e_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+long e2e_wait_close(int fd, long ms) {
+  long t0 = e2e_now_ms();
+  char tmp[4096];
+  for (;;) {
+    long left = ms - (e2e_now_ms() - t0);
+    if (left <= 0) return -1;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, (int)left) <= 0) continue;
+    ssize_t r = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+      return e2e_now_ms() - t0;
+  }
+}
+
+int e2e_fresh_request(const e2e_server_t *s, const char *req, char *out,
+                      size_t max) {
+  char local[4096];
+  if (!out) {
+    out = local;
+    max = sizeof(local);
+  }
+  int fd = e2e_connect(s);
+  e2e_send(fd, req, strlen(req));
+  int status = e2e_read_response(fd, out, max, strncmp(req, "HEAD ", 5) == 0);
+  close(fd);
+  return status;
 }

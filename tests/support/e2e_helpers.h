@@ -31,3 +31,32 @@ size_t e2e_recv_all(int fd, char *buf, size_t max, int *eof);
 int e2e_count(const char *hay, const char *needle);
 
 #endif
+
+/* ---- Added for the async example, the more and attack suites. ---- */
+
+/* Starts `$EDDY_EXAMPLES/<name> <free port> [extra...]` and waits until it
+ * accepts connections, like e2e_start (asserts on failure). */
+void e2e_start_example(e2e_server_t *s, const char *name,
+                       const char *const *extra);
+/* 1 if the server process is still running (not exited, not a zombie). */
+int e2e_alive(const e2e_server_t *s);
+/* Number of open fds of process `pid` (/proc/<pid>/fd), -1 on error. */
+int e2e_fd_count(pid_t pid);
+/* Sends what it can of `n` bytes, ignoring EPIPE/ECONNRESET (the server
+ * may answer and close before a bad request is fully sent). */
+void e2e_send_some(int fd, const void *p, size_t n);
+/* Reads exactly one response: the head byte by byte (so nothing of the
+ * next pipelined response is consumed), then Content-Length body bytes
+ * unless `no_body` (HEAD) or the status is 1xx/204/304. The text goes to
+ * buf (NUL-terminated). Returns the status code, or -1 if the connection
+ * ended or timed out first. */
+int e2e_read_response(int fd, char *buf, size_t max, int no_body);
+/* Waits up to `ms` for the peer to close (EOF or reset), discarding any
+ * bytes. Returns the ms it took, or -1 if still open. */
+long e2e_wait_close(int fd, long ms);
+/* One request on a fresh connection; returns the status of the answer
+ * (or -1), the response in `out` (may be NULL). */
+int e2e_fresh_request(const e2e_server_t *s, const char *req, char *out,
+                      size_t max);
+/* Milliseconds on the monotonic clock. */
+long e2e_now_ms(void);
