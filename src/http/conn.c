@@ -32,6 +32,38 @@ static void rb_unref(rbuf_t *r) {
   if (r && --r->refs == 0) free(r);
 }
 
+/*
+ * Idle connections hold no read buffer: when everything read has been
+ * parsed and answered, the buffer goes back to this per-thread cache and the
+ * next read takes one from it. A busy keep-alive connection thus reuses the
+ * same few buffers without malloc, and 10,000 idle ones hold none.
+ */
+#define RB_CACHE 64
+static _Thread_local struct {
+  rbuf_t *items[RB_CACHE];
+  int n;
+} rb_cache;
+
+static rbuf_t *rb_get(void) {
+  if (rb_cache.n == 0) return rb_new(RB_INIT);
+  rbuf_t *r = rb_cache.items[--rb_cache.n];
+  r->refs = 1;
+  r->len = 0;
+  return r;
+}
+
+/* Gives back the connection's buffer if nothing in it is still in use. */
+static void rb_release_idle(conn_t *c) {
+  rbuf_t *r = c->rb;
+  if (!r || r->refs != 1 || c->rpos != r->len || c->body_x) return;
+  c->rb = NULL;
+  c->rpos = c->last_len = 0;
+  if (r->cap == RB_INIT && rb_cache.n < RB_CACHE)
+    rb_cache.items[rb_cache.n++] = r;
+  else
+    free(r);
+}
+
 static const eddy_http_limits_t *limits(conn_t *c) {
   return &c->server->_opts.limits;
 }
@@ -96,11 +128,15 @@ static int make_room(conn_t *c) {
 static void on_alloc(eddy_stream_t *s, size_t sugg, eddy_buf_t *buf) {
   static _Thread_local char discard[4096];
   conn_t *c = s->data;
-  rbuf_t *r = c->rb;
   if (c->lingering) {
     *buf = eddy_buf(discard, sizeof(discard));
     return;
   }
+  if (!c->rb && !(c->rb = rb_get())) {
+    *buf = eddy_buf(NULL, 0); /* the read fails with -ENOBUFS: closes */
+    return;
+  }
+  rbuf_t *r = c->rb;
   if (r->cap - r->len < MIN_READ) make_room(c);
   r = c->rb;
   *buf = eddy_buf(r->data + r->len, r->cap - r->len);
@@ -196,7 +232,7 @@ static void process(conn_t *c) {
       continue;
     }
     rbuf_t *r = c->rb;
-    size_t avail = r->len - c->rpos;
+    size_t avail = r ? r->len - c->rpos : 0;
     if (!avail) return;
     if (c->nx >= MAX_PIPELINE) {
       eddy_read_stop(EDDY_STREAM(&c->tcp));
@@ -233,7 +269,7 @@ static void on_timeout(eddy_timer_t *t) {
   int state = c->tstate;
   c->tstate = T_NONE;
   c->timer_ms = 0;
-  int partial = c->rb->len > c->rpos;
+  int partial = c->rb && c->rb->len > c->rpos;
   if ((state == T_HEAD && partial && c->nx == 0) || state == T_BODY) {
     /* Slow client (slowloris): answer 408 and close, as Node does. */
     eddy_http_res_t *x = c->body_x;
@@ -264,7 +300,7 @@ static void update_timer(conn_t *c) {
   if (c->closing || c->lingering) return;
   if (c->body_x)
     timer_set(c, T_BODY, o->request_timeout_ms);
-  else if (c->rb->len > c->rpos && !c->stop_parse)
+  else if (c->rb && c->rb->len > c->rpos && !c->stop_parse)
     timer_set(c, T_HEAD, o->headers_timeout_ms);
   else if (c->nx == 0 && !c->writing && !c->stop_parse)
     timer_set(c, T_IDLE, o->keep_alive_timeout_ms);
@@ -323,6 +359,11 @@ static void on_write(eddy_write_t *req, int status) {
   }
   after_flush(c);
   update_timer(c);
+  if (!c->writing && !c->out.len && c->nx == 0) {
+    /* Idle: hold no output memory either. */
+    eddy__http_buf_release(&c->out);
+    eddy__http_buf_release(&c->wbuf);
+  }
 }
 
 static void flush(conn_t *c) {
@@ -388,16 +429,7 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
   process(c);
   c->in_read = 0;
   if (c->closing) return;
-  if (c->rpos == c->rb->len && c->rb->refs == 1 && !c->body_x) {
-    c->rpos = c->rb->len = 0; /* reuse the buffer from the start */
-    if (c->rb->cap > 4 * RB_INIT) {
-      rbuf_t *small = rb_new(RB_INIT);
-      if (small) {
-        rb_unref(c->rb);
-        c->rb = small;
-      }
-    }
-  }
+  rb_release_idle(c);
   flush(c);
   after_flush(c);
   update_timer(c);
@@ -455,8 +487,7 @@ void eddy__http_conn_accept(eddy_http_server_t *s) {
   c->server = s;
   eddy_tcp_init(s->loop, &c->tcp);
   c->tcp.data = c;
-  if (eddy_accept(EDDY_STREAM(&s->_tcp), EDDY_STREAM(&c->tcp)) < 0 ||
-      !(c->rb = rb_new(RB_INIT))) {
+  if (eddy_accept(EDDY_STREAM(&s->_tcp), EDDY_STREAM(&c->tcp)) < 0) {
     eddy_close(EDDY_HANDLE(&c->tcp), free_failed);
     return;
   }

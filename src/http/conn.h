@@ -90,6 +90,7 @@ void eddy__http_conn_idle_close(conn_t *c);
 /* response.c */
 int eddy__http_buf_reserve(hbuf_t *b, size_t more);
 int eddy__http_buf_put(hbuf_t *b, const void *p, size_t n);
+void eddy__http_buf_release(hbuf_t *b); /* empty buffer back to a cache */
 void eddy__http_x_release(eddy_http_res_t *x);
 int eddy__http_x_error(conn_t *c, eddy_http_res_t *x, int status);
 void eddy__http_x_promote(conn_t *c);

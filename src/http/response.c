@@ -10,9 +10,36 @@
 
 #include "http/conn.h"
 
+/*
+ * Buffers of the initial size that idle connections give back, reused by
+ * the next connection that writes: busy connections do not malloc per
+ * request and idle ones hold no output memory. One cache per loop thread.
+ */
+#define BUF_INIT 1024
+#define BUF_CACHE 128
+static _Thread_local struct {
+  char *items[BUF_CACHE];
+  int n;
+} buf_cache;
+
+void eddy__http_buf_release(hbuf_t *b) {
+  if (!b->base) return;
+  if (b->cap == BUF_INIT && buf_cache.n < BUF_CACHE)
+    buf_cache.items[buf_cache.n++] = b->base;
+  else
+    free(b->base);
+  b->base = NULL;
+  b->len = b->cap = 0;
+}
+
 int eddy__http_buf_reserve(hbuf_t *b, size_t more) {
   if (b->cap - b->len >= more) return 0;
-  size_t cap = b->cap ? b->cap : 1024;
+  if (!b->base && more <= BUF_INIT && buf_cache.n > 0) {
+    b->base = buf_cache.items[--buf_cache.n];
+    b->cap = BUF_INIT;
+    return 0;
+  }
+  size_t cap = b->cap ? b->cap : BUF_INIT;
   while (cap - b->len < more) cap *= 2;
   char *p = realloc(b->base, cap);
   if (!p) return -ENOMEM;
