@@ -15,6 +15,7 @@ rounds=${1:-3}
 conns=${2:-10000}
 secs=${3:-8}
 out=$PWD/build/bench/http
+nginx_conns=16384   # as ../shared/BENCHMARKING.md sets it for 10k connections
 . bench/http/servers.sh
 prepare_servers
 ulimit -n "$(ulimit -Hn)"

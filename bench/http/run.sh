@@ -16,55 +16,15 @@ cd "$(dirname "$0")/../.."
 rounds=${1:-3}
 secs=${2:-8}
 out=$PWD/build/bench/http
-mkdir -p "$out/tmp" "$out/h2o-root"
-scripts/deps.sh bench
-make -s all
-gcc -O2 -o "$out/floor" bench/http/floor.c
-printf 'Hello, World!' > "$out/h2o-root/index.txt"
-hz=$(getconf CLK_TCK)
+. bench/http/servers.sh
+prepare_servers
 
 servers=(floor nginx h2o node)
-help=$(timeout 3 ./bin/eddy serve --help 2>&1 || true)
-if [[ $help == *--port* && $help == *Hello* ]]; then
+if eddy_serves_http; then
   servers=(eddy "${servers[@]}")
 else
   echo "note: bin/eddy has no HTTP server yet; measuring the peers only" >&2
 fi
-
-start_server() { # name port: starts it, writes its pid to $out/NAME.benchpid; run in (),
-  local name=$1 port=$2    # as it sends its own output to $out/NAME.log
-  exec >"$out/$name.log" 2>&1 3>&-
-  case "$name" in
-    eddy) taskset -c 1 ./bin/eddy serve --port "$port" & ;;
-    floor) taskset -c 1 "$out/floor" "$port" & ;;
-    node) taskset -c 1 node bench/http/node-hello.js "$port" & ;;
-    nginx)
-      sed -e "s|@DIR@|$out|g" -e "s|@PORT@|$port|g" -e "s|@CONNS@|1024|g" \
-        bench/http/nginx.conf.in > "$out/nginx.conf"
-      taskset -c 1 nginx -c "$out/nginx.conf" -p "$out" -e "$out/nginx-error.log" & ;;
-    h2o)
-      sed -e "s|@DIR@|$out|g" -e "s|@PORT@|$port|g" bench/http/h2o.conf.in > "$out/h2o.conf"
-      taskset -c 1 h2o -c "$out/h2o.conf" & ;;
-  esac
-  echo $! >"$out/$name.benchpid"
-}
-
-# One measured run: prints "rps p50_us p99_us rss_kib rps_per_cpu_s".
-measure() {
-  local port=$1 pid=$2 mode=$3 script=()
-  [ "$mode" = pipelined ] && script=(-s bench/http/pipeline.lua)
-  taskset -c 0 wrk -t1 -c64 -d2s "${script[@]}" "http://127.0.0.1:$port/" >/dev/null
-  local t0 t1 w
-  t0=$(tree_ticks "$pid")
-  w=$(taskset -c 0 wrk -t1 -c64 -d"${secs}"s --latency "${script[@]}" "http://127.0.0.1:$port/")
-  t1=$(tree_ticks "$pid")
-  local rss; rss=$(tree_rss_kib "$pid")
-  echo "$w" | awk -v ticks=$((t1 - t0)) -v hz="$hz" -v secs="$secs" -v rss="$rss" '
-    function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1e6; return v }
-    /Requests\/sec/ { rps = $2 }
-    $1 == "50%" { p50 = us($2) } $1 == "99%" { p99 = us($2) }
-    END { cpu = ticks / hz / secs; printf "%.0f %.1f %.1f %d %.0f\n", rps, p50, p99, rss, (cpu > 0 ? rps / cpu : 0) }'
-}
 
 results=$out/results.txt
 : > "$results"

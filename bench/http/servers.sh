@@ -35,7 +35,7 @@ start_server() {
     floor) taskset -c 1 "$out/floor" "$port" & ;;
     node) taskset -c 1 node bench/http/node-hello.js "$port" & ;;
     nginx)
-      sed -e "s|@DIR@|$out|g" -e "s|@PORT@|$port|g" -e "s|@CONNS@|16384|g" \
+      sed -e "s|@DIR@|$out|g" -e "s|@PORT@|$port|g" -e "s|@CONNS@|${nginx_conns:-1024}|g" \
         bench/http/nginx.conf.in > "$out/nginx.conf"
       taskset -c 1 nginx -c "$out/nginx.conf" -p "$out" -e "$out/nginx-error.log" & ;;
     h2o)

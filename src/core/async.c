@@ -34,34 +34,13 @@ static void on_eventfd(eddy_io_t *io, unsigned events) {
 /* Makes the loop's eventfd and its internal watcher on first use. */
 static int async_setup(eddy_loop_t *loop) {
   if (loop->_async_io) return 0;
-  eddy_io_t *io = malloc(sizeof(*io));
-  if (!io) return -ENOMEM;
+  int err;
   int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (fd < 0) {
-    int err = -errno;
-    free(io);
-    return err;
-  }
-  int err = eddy_io_init(loop, io, fd, on_eventfd);
-  if (!err) err = eddy_io_start(io, EDDY_READABLE);
-  if (err) {
-    close(fd);
-    free(io);
-    return err;
-  }
-  io->_flags |= EDDY__INTERNAL;
-  eddy_unref((eddy_handle_t *)io);
+  eddy_io_t *io = eddy__internal_io_new(loop, fd, on_eventfd, &err);
+  if (!io) return err;
   loop->_async_fd = fd;
   loop->_async_io = io;
   return 0;
-}
-
-/* Frees an internal watcher made with malloc: no close phase for these. */
-void eddy__internal_io_free(eddy_io_t *io) {
-  eddy_io_stop(io);
-  eddy_queue_remove(&io->_handle_node);
-  close(io->fd);
-  free(io);
 }
 
 void eddy__async_free(eddy_loop_t *loop) {

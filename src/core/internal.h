@@ -94,6 +94,9 @@ long eddy__timers_validate(const eddy_loop_t *loop); /* tests */
 void eddy__io_poll(eddy_loop_t *loop, int timeout_ms);
 int eddy__io_setup(eddy_loop_t *loop);
 void eddy__io_free(eddy_loop_t *loop);
+eddy_io_t *eddy__internal_io_new(eddy_loop_t *loop, int fd, eddy_io_cb cb,
+                                 int *err);
+void eddy__internal_io_free(eddy_io_t *io);
 void eddy__run_immediates(eddy_loop_t *loop);
 void eddy__async_free(eddy_loop_t *loop);
 void eddy__signal_free(eddy_loop_t *loop);

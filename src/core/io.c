@@ -172,3 +172,38 @@ void eddy__io_poll(eddy_loop_t *loop, int timeout) {
     apply_changes(loop);
   }
 }
+
+/*
+ * The loop's own watchers (the async eventfd, the signalfd): allocated,
+ * hidden from walk and unreferenced. Takes ownership of `fd` (closed on
+ * failure). Returns the watcher, or NULL with *err set.
+ */
+eddy_io_t *eddy__internal_io_new(eddy_loop_t *loop, int fd, eddy_io_cb cb,
+                                 int *err) {
+  if (fd < 0) {
+    *err = -errno;
+    return NULL;
+  }
+  eddy_io_t *io = malloc(sizeof(*io));
+  *err = io ? eddy_io_init(loop, io, fd, cb) : -ENOMEM;
+  if (*err) {
+    close(fd);
+    free(io);
+    return NULL;
+  }
+  if ((*err = eddy_io_start(io, EDDY_READABLE))) {
+    eddy__internal_io_free(io);
+    return NULL;
+  }
+  io->_flags |= EDDY__INTERNAL;
+  eddy_unref((eddy_handle_t *)io);
+  return io;
+}
+
+/* Frees an internal watcher: no close phase for these. */
+void eddy__internal_io_free(eddy_io_t *io) {
+  eddy_io_stop(io);
+  eddy_queue_remove(&io->_handle_node);
+  close(io->fd);
+  free(io);
+}

@@ -13,8 +13,6 @@
 
 #include "core/internal.h"
 
-void eddy__internal_io_free(eddy_io_t *io);
-
 void eddy__block_all_signals(void) {
   sigset_t all;
   sigfillset(&all);
@@ -62,23 +60,10 @@ static int signal_setup(eddy_loop_t *loop) {
   if (loop->_signal_io) return 0;
   sigset_t empty;
   sigemptyset(&empty);
-  eddy_io_t *io = malloc(sizeof(*io));
-  if (!io) return -ENOMEM;
+  int err;
   int fd = signalfd(-1, &empty, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) {
-    int err = -errno;
-    free(io);
-    return err;
-  }
-  int err = eddy_io_init(loop, io, fd, on_signalfd);
-  if (!err) err = eddy_io_start(io, EDDY_READABLE);
-  if (err) {
-    close(fd);
-    free(io);
-    return err;
-  }
-  io->_flags |= EDDY__INTERNAL;
-  eddy_unref((eddy_handle_t *)io);
+  eddy_io_t *io = eddy__internal_io_new(loop, fd, on_signalfd, &err);
+  if (!io) return err;
   loop->_signal_fd = fd;
   loop->_signal_io = io;
   return 0;
