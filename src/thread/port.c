@@ -64,11 +64,13 @@ void eddy_port_end_free(eddy_port_end_t *end) {
   eddy_message_t *inbox = end->head;
   end->head = end->tail = NULL;
   end->handle = NULL;
+  /* Before the ref goes: once it does, the peer may free the channel. A
+   * sender decrements `waking` without the lock, so this cannot deadlock. */
+  eddy__port_wait_wakers(end);
   end->released = 1;
   wake(end->peer);
   int last = --c->refs == 0;
   pthread_mutex_unlock(&c->lock);
-  eddy__port_wait_wakers(end);
   free_list(inbox); /* outside the lock: may free endpoints of other channels */
   if (last) {
     pthread_mutex_destroy(&c->lock);
