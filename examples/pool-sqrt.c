@@ -3,7 +3,8 @@
  * worker pool with max_queue auto, waiting for drain whenever the queue is
  * full, checks the sum of the results, and prints N, time and tasks/s.
  * Memory stays bounded: tasks come from a fixed array of slots reused as
- * they complete.
+ * they complete. Environment: POOL_THREADS (max_threads), POOL_RING
+ * (concurrent_tasks).
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ static job_t jobs[SLOTS];
 static job_t *free_jobs[SLOTS];
 static int nfree;
 static long n, submitted, finished;
+static int starved; /* submit_more stopped for want of a free slot */
 static double sum;
 
 static int do_sqrt(void *arg, void **result) {
@@ -38,11 +40,17 @@ static void on_done(eddy_pool_task_t *task, int status, void *result) {
   if (status == 0) sum += j->out;
   finished++;
   free_jobs[nfree++] = j;
+  if (starved) submit_more(); /* no drain is armed to resume us */
 }
 
 /* Submits until done or the queue is full; drain calls it again. */
 static void submit_more(void) {
-  while (submitted < n && nfree > 0) {
+  starved = 0;
+  while (submitted < n) {
+    if (nfree == 0) {
+      starved = 1;
+      return;
+    }
     job_t *j = free_jobs[--nfree];
     j->in = (double)submitted;
     int err = eddy_pool_run(&pool, &j->task, do_sqrt, j, on_done);
@@ -66,6 +74,7 @@ int main(int argc, char **argv) {
   eddy_loop_t loop;
   eddy_loop_init(&loop);
   eddy_pool_opts_t opts = {.max_queue = EDDY_POOL_QUEUE_AUTO, .on_drain = on_drain};
+  if (getenv("POOL_RING")) opts.concurrent_tasks = (unsigned)strtoul(getenv("POOL_RING"), NULL, 10);
   if (getenv("POOL_THREADS")) opts.max_threads = (unsigned)strtoul(getenv("POOL_THREADS"), NULL, 10);
   if (eddy_pool_init(&loop, &pool, &opts) != 0) return 1;
   for (int i = 0; i < SLOTS; i++) free_jobs[nfree++] = &jobs[i];

@@ -29,10 +29,14 @@ static int fill_opts(eddy_pool_opts_t *o) {
   }
   if (o->max_threads < o->min_threads || o->max_threads > 4096) return -EINVAL;
   if (o->idle_timeout_ms == 0) o->idle_timeout_ms = 1000;
-  if (o->concurrent_tasks == 0) o->concurrent_tasks = 64;
+  if (o->concurrent_tasks == 0) o->concurrent_tasks = 256;
   if (o->max_queue == EDDY_POOL_QUEUE_AUTO)
     o->max_queue = (size_t)o->max_threads * o->max_threads;
   return 0;
+}
+
+static void on_kick(eddy__pending_t *pending) {
+  eddy__pool_kick(EDDY_CONTAINER_OF(pending, eddy__pool_t, kick));
 }
 
 /* Makes the pool's internal handles: hidden from walk, not keeping the
@@ -53,6 +57,9 @@ static int internal_handles(eddy_loop_t *loop, eddy__pool_t *p) {
   eddy__pending_init(&p->dead_pending);
   p->dead_pending.cb = eddy__pool_on_dead;
   p->dead_pending.label = "pool cancel";
+  eddy__pending_init(&p->kick);
+  p->kick.cb = on_kick;
+  p->kick.label = "pool kick";
   return 0;
 }
 

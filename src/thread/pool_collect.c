@@ -87,6 +87,9 @@ void eddy__pool_on_async(eddy_async_t *a) {
     task->_pool = NULL;
     task->_done(task, task->_status, task->_result);
   }
+  /* Tasks assigned by refill, drain and done callbacks start now rather
+   * than in the next pending phase. */
+  if (eddy__pending_queued(&p->kick)) eddy__pool_kick(p);
   if (p->nthreads > p->handle->_opts.min_threads && !p->closing) start_idle_timer(p);
   check_closed(p);
   eddy__pool_update_active(p);
@@ -241,6 +244,7 @@ void eddy__pool_on_close(eddy_handle_t *h) {
     while (p->nthreads) eddy__pool_thread_free(p, p->threads[0]);
     eddy__pending_cancel(&p->dead_pending);
   }
+  eddy__pending_cancel(&p->kick);
   eddy_close((eddy_handle_t *)&p->async, NULL);
   eddy_close((eddy_handle_t *)&p->deadline_timer, NULL);
   /* These close in this same close phase, ahead of the pool handle (they

@@ -24,6 +24,7 @@ struct eddy__pool_thread_s {
   eddy_pool_task_t **ring;
   uint32_t mask;
   eddy_async_t *wake_loop;
+  int spin;          /* pause rounds before sleeping (0: no spare core) */
   _Atomic uint32_t head __attribute__((aligned(64)));
   _Atomic int32_t sleeping; /* futex word: 1 while the thread sleeps */
   _Atomic int quit;
@@ -34,6 +35,7 @@ struct eddy__pool_thread_s {
   /* the loop's alone */
   unsigned outstanding __attribute__((aligned(64)));
   int retiring;
+  int unkicked;      /* tasks assigned since the last wake check */
   uint64_t idle_since_ns;
   uint64_t born_ns;
   pthread_t tid;
@@ -51,6 +53,7 @@ struct eddy__pool_s {
   eddy_queue_t dead;  /* cancelled or expired, done not yet called */
   size_t ndead;
   eddy__pending_t dead_pending;
+  eddy__pending_t kick; /* wakes threads given work in this iteration */
   int armed;          /* the queue was full: drain is owed */
   int closing;        /* 1: close, 2: destroy */
   int finishing;      /* our own eddy_close() of the handle */
@@ -72,8 +75,12 @@ int eddy__pool_spawn(eddy__pool_t *p, eddy__pool_thread_t **out);
 void eddy__pool_retire(eddy__pool_thread_t *t);
 void eddy__pool_thread_free(eddy__pool_t *p, eddy__pool_thread_t *t);
 void eddy__pool_wake(eddy__pool_thread_t *t);
+void eddy__pool_kick(eddy__pool_t *p);
 
-/* Hands `task` to `t` (the loop thread; t must have room). */
+/* Hands `task` to `t` (the loop thread; t must have room). The thread is
+ * not woken here but once per batch (eddy__pool_kick, at the latest in the
+ * next pending phase): waking per task made a sleeping thread run one task,
+ * sleep again and be woken for the next, a futex round trip per task. */
 static inline void eddy__pool_assign(eddy__pool_t *p, eddy__pool_thread_t *t,
                                      eddy_pool_task_t *task) {
   uint32_t h = atomic_load_explicit(&t->head, memory_order_relaxed);
@@ -82,7 +89,10 @@ static inline void eddy__pool_assign(eddy__pool_t *p, eddy__pool_thread_t *t,
   t->outstanding++;
   p->in_flight++;
   atomic_store_explicit(&t->head, h + 1, memory_order_release);
-  eddy__pool_wake(t);
+  if (!t->unkicked) {
+    t->unkicked = 1;
+    eddy__pending_push(p->handle->loop, &p->kick);
+  }
 }
 
 #endif

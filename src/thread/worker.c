@@ -127,6 +127,7 @@ static int parent_side(eddy_loop_t *loop, eddy_worker_t *w, eddy_port_end_t *end
     end->handle = NULL;
     end->opened = 0;
     pthread_mutex_unlock(&end->chan->lock);
+    eddy__port_wait_wakers(end);
     return err;
   }
   w->_exit_async._flags |= EDDY__INTERNAL;
