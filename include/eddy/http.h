@@ -540,6 +540,47 @@ EDDY_EXTERN int eddy_http_res_write(eddy_http_res_t *res, const void *data,
 EDDY_EXTERN int eddy_http_res_end(eddy_http_res_t *res, const void *body,
                                   size_t len);
 
+/*
+ * Finishes the response with `length` bytes of the open regular file `fd`
+ * from `offset` (length -1: to the end of the file, found with fstat,
+ * which reads the in-memory inode and never touches the disk). The head
+ * gets Content-Length: length; the bytes go with sendfile(2), zero-copy,
+ * after the responses before this one and before those after it; a slow
+ * client makes it wait for writability, never the loop. HEAD requests and
+ * 204/304 get the head only.
+ *
+ * eddy takes `fd` whatever the result and closes it when the response is
+ * done or the connection is gone. Open it off the loop: eddy_fs_open()
+ * (thread pool), or use eddy_http_res_send_path().
+ *
+ * Like nginx and h2o, eddy calls sendfile on the loop thread: a file in
+ * the page cache costs no copy and no wait, but a cold file makes the
+ * kernel read the disk inside the call. Warm such files on the thread pool
+ * first if that matters (see eddy_write_file in net.h).
+ *
+ * Ends the response like eddy_http_res_end() (res and req are released)
+ * and returns 0, or -ECANCELED (client gone; released too). On -EINVAL
+ * (negative fd or offset, length < -1, offset past the end, not a regular
+ * file, head already written) or an fstat error, the response is NOT
+ * ended: answer it another way.
+ */
+EDDY_EXTERN int eddy_http_res_send_file(eddy_http_res_t *res, int fd,
+                                        int64_t offset, int64_t length);
+
+/*
+ * Opens `path` (copied) on the thread pool, fstats it there, then finishes
+ * the response as eddy_http_res_send_file(res, fd, 0, size). If the open
+ * fails the response is ended with 404 (missing, not a regular file), 403
+ * (permission) or 500, text/plain. Headers set before (Content-Type...)
+ * are kept. The path is used as given: confine it to your document root
+ * first (eddy_http_url_decode + eddy_http_path_normalize). Returns 0 (the
+ * response will end by itself), -EINVAL (NULL path, head written),
+ * -ECANCELED (client gone: still call eddy_http_res_end), -ENOMEM, or an
+ * eddy_queue_work() error; on an error nothing is ended.
+ */
+EDDY_EXTERN int eddy_http_res_send_path(eddy_http_res_t *res,
+                                        const char *path);
+
 /* Callbacks: `drain` after write returned 1; `on_close` if the client
  * goes before the response ends. Either may be NULL. */
 EDDY_EXTERN void eddy_http_res_on_drain(eddy_http_res_t *res,

@@ -296,7 +296,8 @@ static void linger(conn_t *c) {
 }
 
 static void after_flush(conn_t *c) {
-  if (c->closing || c->lingering || c->writing || c->out.len) return;
+  if (c->closing || c->lingering || c->writing || c->out.len || c->file_x)
+    return;
   if (c->close_after)
     linger(c);
   else if (c->server->_closing && c->nx == 0 && !c->body_x)
@@ -304,6 +305,8 @@ static void after_flush(conn_t *c) {
 }
 
 static void flush(conn_t *c);
+static void write_out(conn_t *c);
+static void written(conn_t *c);
 
 static void on_write(eddy_write_t *req, int status) {
   conn_t *c = req->data;
@@ -314,6 +317,11 @@ static void on_write(eddy_write_t *req, int status) {
     eddy__http_conn_close(c);
     return;
   }
+  written(c);
+}
+
+/* After a write finished: more output, drain callback, close or timers. */
+static void written(conn_t *c) {
   flush(c);
   if (c->want_drain && !c->writing && !eddy_queue_empty(&c->xq)) {
     eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->xq),
@@ -325,8 +333,40 @@ static void on_write(eddy_write_t *req, int status) {
   update_timer(c);
 }
 
+static void on_file_write(eddy_write_t *req, int status) {
+  conn_t *c = req->data;
+  c->file_writing = 0;
+  if (c->closing) return;
+  if (status < 0) {
+    eddy__http_conn_close(c);
+    return;
+  }
+  c->file_x->flags |= X_FILE_SENT;
+  c->file_x = NULL;
+  eddy__http_x_promote(c);
+  written(c);
+}
+
+/* The file of file_x goes once the bytes before it (its head) are queued. */
+static void start_file(conn_t *c) {
+  eddy_http_res_t *x = c->file_x;
+  c->fwreq.data = c;
+  c->file_writing = 1;
+  if (eddy_write_file(&c->fwreq, EDDY_STREAM(&c->tcp), x->file_fd,
+                      x->file_off, x->file_len, on_file_write) < 0) {
+    c->file_writing = 0;
+    eddy__http_conn_close(c);
+  }
+}
+
 static void flush(conn_t *c) {
-  if (c->writing || !c->out.len || c->closing) return;
+  if (c->closing) return;
+  if (!c->writing && c->out.len) write_out(c);
+  if (!c->closing && c->file_x && !c->file_writing && !c->out.len)
+    start_file(c);
+}
+
+static void write_out(conn_t *c) {
   hbuf_t t = c->wbuf;
   c->wbuf = c->out;
   c->out = t;
@@ -422,6 +462,7 @@ void eddy__http_conn_close(conn_t *c) {
   if (c->spare) eddy__http_x_put(c->server, c->spare);
   c->spare = NULL;
   c->body_x = NULL;
+  c->file_x = NULL;
   while (!eddy_queue_empty(&c->xq)) {
     eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->xq),
                                            eddy_http_res_t, node);

@@ -37,6 +37,8 @@ enum {
   X_USER_SERVER = 1024,
   X_DONE = 2048,   /* flushed into the connection; out of the queue */
   X_CONTINUE = 4096, /* 100 Continue already sent */
+  X_FILE = 8192,     /* a file segment follows the head (send_file) */
+  X_FILE_SENT = 16384,
 };
 
 struct eddy_http_res_s {
@@ -52,6 +54,9 @@ struct eddy_http_res_s {
   const char *body;
   size_t body_len;
   size_t max_headers;
+  int file_fd;        /* send_file: owned, closed on release; else -1 */
+  int64_t file_off;
+  uint64_t file_len;
   eddy_http_request_t req;
   eddy_http_header_t headers[];
 };
@@ -61,6 +66,9 @@ struct conn_s {
   eddy_timer_t timer;
   eddy_immediate_t flush_imm;
   eddy_write_t wreq;
+  eddy_write_t fwreq;     /* the file segment of file_x */
+  eddy_http_res_t *file_x; /* head exchange whose file goes out next */
+  int file_writing;       /* fwreq is queued */
   eddy_shutdown_t sreq;
   eddy_http_server_t *server;
   eddy_queue_t node;      /* in server->_conns */
@@ -94,6 +102,8 @@ void eddy__http_x_release(eddy_http_res_t *x);
 int eddy__http_x_error(conn_t *c, eddy_http_res_t *x, int status);
 void eddy__http_x_promote(conn_t *c);
 size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *dst, int64_t cl);
+hbuf_t *eddy__http_dest(eddy_http_res_t *x);
+int eddy__http_finish(eddy_http_res_t *x);
 
 /* server.c */
 eddy_http_res_t *eddy__http_x_get(eddy_http_server_t *s);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "http/conn.h"
 
@@ -22,6 +23,7 @@ int eddy__http_buf_reserve(hbuf_t *b, size_t more) {
 }
 
 int eddy__http_buf_put(hbuf_t *b, const void *p, size_t n) {
+  if (!n) return 0; /* p may be NULL (no staged headers) */
   if (eddy__http_buf_reserve(b, n)) return -ENOMEM;
   memcpy(b->base + b->len, p, n);
   b->len += n;
@@ -42,13 +44,15 @@ static void put_num(hbuf_t *b, uint64_t v, unsigned base) {
 }
 
 void eddy__http_x_release(eddy_http_res_t *x) {
+  if (x->file_fd >= 0) close(x->file_fd); /* reads nothing: never blocks */
+  x->file_fd = -1;
   if (x->rb && --x->rb->refs == 0) free(x->rb);
   x->rb = NULL;
   eddy__http_x_put(x->conn ? x->conn->server : NULL, x);
 }
 
 /* Where x's bytes go: straight out if it is first in line, else held. */
-static hbuf_t *dest(eddy_http_res_t *x) {
+hbuf_t *eddy__http_dest(eddy_http_res_t *x) {
   conn_t *c = x->conn;
   return eddy_queue_head(&c->xq) == &x->node ? &c->out : &x->pend;
 }
@@ -107,6 +111,10 @@ void eddy__http_x_promote(conn_t *c) {
       x->pend.len = 0;
     }
     if (!(x->flags & X_ENDED)) break;
+    if ((x->flags & (X_FILE | X_FILE_SENT)) == X_FILE) {
+      c->file_x = x; /* its head is in out; the file follows it alone */
+      break;
+    }
     eddy_queue_remove(&x->node);
     x->flags |= X_DONE;
     if (x->flags & X_CLOSE) {
@@ -121,7 +129,7 @@ void eddy__http_x_promote(conn_t *c) {
 
 static int emit_body(eddy_http_res_t *x, const void *p, size_t n) {
   if (!n || (x->flags & X_NO_BODY)) return 0;
-  hbuf_t *b = dest(x);
+  hbuf_t *b = eddy__http_dest(x);
   if (x->flags & X_CHUNKED) {
     put_num(b, n, 16);
     put_str(b, "\r\n");
@@ -131,7 +139,7 @@ static int emit_body(eddy_http_res_t *x, const void *p, size_t n) {
   return 0;
 }
 
-static int finish(eddy_http_res_t *x) {
+int eddy__http_finish(eddy_http_res_t *x) {
   conn_t *c = x->conn;
   x->flags |= X_ENDED;
   if (eddy_queue_head(&c->xq) == &x->node) eddy__http_x_promote(c);
@@ -148,10 +156,10 @@ int eddy__http_x_error(conn_t *c, eddy_http_res_t *x, int status) {
   c->stop_parse = 1;
   eddy_read_stop(EDDY_STREAM(&c->tcp));
   size_t n = strlen(reason);
-  eddy__http_head(x, dest(x), (int64_t)n + 1);
+  eddy__http_head(x, eddy__http_dest(x), (int64_t)n + 1);
   emit_body(x, reason, n);
   emit_body(x, "\n", 1);
-  return finish(x);
+  return eddy__http_finish(x);
 }
 
 /* ------------------------------------------------------------ public API */
@@ -259,7 +267,7 @@ int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
 int eddy_http_res_write(eddy_http_res_t *res, const void *data, size_t len) {
   if (res->flags & X_ABORTED) return -ECANCELED;
   if (res->flags & X_ENDED) return -EINVAL;
-  if (!(res->flags & X_HEAD_SENT)) eddy__http_head(res, dest(res), -1);
+  if (!(res->flags & X_HEAD_SENT)) eddy__http_head(res, eddy__http_dest(res), -1);
   if (len && emit_body(res, data, len)) return -ENOMEM;
   conn_t *c = res->conn;
   eddy__http_conn_flush_soon(c);
@@ -279,12 +287,12 @@ int eddy_http_res_end(eddy_http_res_t *res, const void *body, size_t len) {
   if (res->flags & X_ENDED) return -EINVAL;
   int r = 0;
   if (!(res->flags & X_HEAD_SENT)) {
-    eddy__http_head(res, dest(res), (int64_t)len);
+    eddy__http_head(res, eddy__http_dest(res), (int64_t)len);
     r = emit_body(res, body, len);
   } else {
     r = emit_body(res, body, len);
-    if (res->flags & X_CHUNKED) put_str(dest(res), "0\r\n\r\n");
+    if (res->flags & X_CHUNKED) put_str(eddy__http_dest(res), "0\r\n\r\n");
   }
-  finish(res);
+  eddy__http_finish(res);
   return r;
 }

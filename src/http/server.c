@@ -140,6 +140,7 @@ eddy_http_res_t *eddy__http_x_get(eddy_http_server_t *s) {
   x->drain = x->on_close = NULL;
   x->body = "";
   x->body_len = 0;
+  x->file_fd = -1;
   return x;
 }
 
