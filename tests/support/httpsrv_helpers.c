@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,6 +101,8 @@ int ex_start(const char *name, const char *arg, int *port) {
   pid_t pid = fork();
   cr_assert(pid >= 0);
   if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
     execl(bin, bin, arg, ps, (char *)NULL);
     _exit(127);
   }
