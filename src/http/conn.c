@@ -59,9 +59,9 @@ static size_t rb_limit(conn_t *c) {
   const eddy_http_limits_t *l = limits(c);
   size_t head = l->max_request_line + l->max_header_bytes + 256;
   eddy_http_res_t *x = c->body_x;
-  if (!x) return head;
+  if (!x || (x->flags & X_STREAM)) return head; /* streamed: consumed */
   if (x->req.flags & EDDY_HTTP_F_CHUNKED)
-    return c->head_len + (size_t)l->max_body + 65536;
+    return c->head_len + (size_t)x->max_body + 65536;
   return c->head_len + (size_t)x->req.content_length + MIN_READ;
 }
 
@@ -83,7 +83,8 @@ static int make_room(conn_t *c) {
   }
   memmove(n->data, r->data + keep, live);
   n->len = live;
-  if (c->body_x) rebase(c->body_x, (intptr_t)n->data - (intptr_t)(r->data + keep));
+  if (c->body_x && !(c->body_x->flags & X_STREAM))
+    rebase(c->body_x, (intptr_t)n->data - (intptr_t)(r->data + keep));
   if (c->raw) c->raw -= keep;
   c->rpos = 0;
   if (n != r) {
@@ -127,16 +128,22 @@ static void send_continue(conn_t *c, eddy_http_res_t *x) {
   eddy__http_conn_flush_soon(c);
 }
 
-static void dispatch(conn_t *c, eddy_http_res_t *x) {
+/* The exchange now belongs to the handler: its slices pin the buffer. */
+static void hold(conn_t *c, eddy_http_res_t *x) {
   x->rb = c->rb;
   c->rb->refs++;
   x->flags |= X_DISPATCHED;
+}
+
+static void dispatch(conn_t *c, eddy_http_res_t *x) {
+  hold(c, x);
   c->server->_handler(c->server, &x->req, x);
 }
 
 /* Continues the body of body_x; 1 when it is complete and dispatched. */
 static int body_more(conn_t *c) {
   eddy_http_res_t *x = c->body_x;
+  if (x->flags & X_STREAM) return eddy__http_stream_more(c);
   rbuf_t *r = c->rb;
   size_t start = c->rpos + c->head_len;
   if (!(x->req.flags & EDDY_HTTP_F_CHUNKED)) {
@@ -169,6 +176,20 @@ static int body_more(conn_t *c) {
   return 1;
 }
 
+/* The on-head hook; 0 if it answered (the body is then never read). */
+static int run_hook(conn_t *c, eddy_http_res_t *x) {
+  x->flags |= X_IN_HOOK;
+  c->server->_on_head(c->server, &x->req, x);
+  if (c->closing || c->body_x != x) return 0; /* answered and ended */
+  x->flags &= ~(unsigned)X_IN_HOOK;
+  if (!(x->flags & X_HEAD_SENT)) return 1;
+  /* Answering, not ended yet: the body is never read. */
+  c->body_x = NULL;
+  c->stop_parse = 1;
+  hold(c, x);
+  return 0;
+}
+
 static void start_request(conn_t *c, eddy_http_res_t *x, size_t head_len) {
   eddy_http_request_t *q = &x->req;
   if (q->method == EDDY_HTTP_HEAD) x->flags |= X_HEAD_REQ;
@@ -176,16 +197,31 @@ static void start_request(conn_t *c, eddy_http_res_t *x, size_t head_len) {
     x->flags |= X_CLOSE;
     c->stop_parse = 1; /* nothing after a closing request is answered */
   }
-  if (q->flags & EDDY_HTTP_F_CHUNKED) {
-    eddy_http_chunked_init(&c->chunked, limits(c));
-    c->raw = c->rpos + head_len;
-  } else if (q->content_length <= 0) {
+  if (!(q->flags & EDDY_HTTP_F_CHUNKED) && q->content_length <= 0) {
     c->rpos += head_len;
     dispatch(c, x);
     return;
   }
   c->body_x = x;
   c->head_len = head_len;
+  if (c->server->_on_head && !run_hook(c, x)) return;
+  if (q->content_length > 0 && (uint64_t)q->content_length > x->max_body) {
+    eddy__http_x_error(c, x, 413);
+    return;
+  }
+  if (q->flags & EDDY_HTTP_F_CHUNKED) {
+    eddy_http_chunked_init(&c->chunked, limits(c));
+    c->chunked._max_body = x->max_body;
+    c->raw = c->rpos + head_len;
+  }
+  if (x->flags & X_STREAM) {
+    x->body_left = q->flags & EDDY_HTTP_F_CHUNKED ? 0 : (uint64_t)q->content_length;
+    c->rpos += head_len;
+    c->raw = 0;
+    hold(c, x);
+    if (c->rpos == c->rb->len) send_continue(c, x);
+    return; /* process() delivers the body */
+  }
   if (!body_more(c)) send_continue(c, x);
 }
 
@@ -210,7 +246,7 @@ static void process(conn_t *c) {
     eddy_http_res_t *x = c->spare;
     int rc = eddy_http_parse_request(r->data + c->rpos, avail, &x->req,
                                      x->headers, x->max_headers, c->last_len,
-                                     limits(c));
+                                     &c->server->_parse_limits);
     if (rc == EDDY_HTTP_INCOMPLETE) {
       c->last_len = avail;
       return;
@@ -237,6 +273,11 @@ static void on_timeout(eddy_timer_t *t) {
   if ((state == T_HEAD && partial && c->nx == 0) || state == T_BODY) {
     /* Slow client (slowloris): answer 408 and close, as Node does. */
     eddy_http_res_t *x = c->body_x;
+    if (x && (x->flags & X_STREAM)) { /* the handler answers */
+      eddy__http_stream_fail(c, 408);
+      eddy__http_conn_flush_soon(c);
+      return;
+    }
     c->body_x = NULL;
     if (!x) x = eddy__http_x_get(c->server);
     if (x) {
@@ -383,7 +424,17 @@ static void write_out(conn_t *c) {
 static void on_flush_imm(eddy_immediate_t *imm) {
   conn_t *c = imm->data;
   if (c->closing) return;
-  if (c->paused && c->nx < MAX_PIPELINE / 2 && !c->stop_parse) {
+  if (c->body_resume) {
+    c->body_resume = 0;
+    if (!c->paused && !c->lingering)
+      eddy_read_start(EDDY_STREAM(&c->tcp), on_alloc, on_read);
+    c->in_read = 1;
+    process(c);
+    c->in_read = 0;
+    if (c->closing) return;
+  }
+  if (c->paused && c->nx < MAX_PIPELINE / 2 && !c->stop_parse &&
+      !c->body_paused) {
     c->paused = 0;
     eddy_read_start(EDDY_STREAM(&c->tcp), on_alloc, on_read);
     c->in_read = 1;
@@ -413,7 +464,8 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
   }
   if (n < 0) {
     /* EOF or error: answer what was asked if the peer only half-closed. */
-    if (n != EDDY_EOF || (c->nx == 0 && !c->writing)) {
+    if (n != EDDY_EOF || (c->nx == 0 && !c->writing) ||
+        (c->body_x && (c->body_x->flags & X_STREAM))) {
       eddy__http_conn_close(c);
       return;
     }

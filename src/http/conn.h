@@ -39,6 +39,8 @@ enum {
   X_CONTINUE = 4096, /* 100 Continue already sent */
   X_FILE = 8192,     /* a file segment follows the head (send_file) */
   X_FILE_SENT = 16384,
+  X_IN_HOOK = 32768, /* inside the on-head hook */
+  X_STREAM = 65536,  /* body streamed to on_data */
 };
 
 struct eddy_http_res_s {
@@ -57,6 +59,10 @@ struct eddy_http_res_s {
   int file_fd;        /* send_file: owned, closed on release; else -1 */
   int64_t file_off;
   uint64_t file_len;
+  eddy_http_data_cb on_data; /* streamed body (X_STREAM) */
+  eddy_http_end_cb on_end;
+  uint64_t body_left;       /* streamed Content-Length bytes to come */
+  uint64_t max_body;        /* this request's body limit */
   eddy_http_request_t req;
   eddy_http_header_t headers[];
 };
@@ -85,6 +91,7 @@ struct conn_s {
   uint64_t timer_ms;      /* duration the timer runs with, 0 = stopped */
   int writing, in_read, closing, handles, stop_parse, lingering, paused;
   int want_drain, close_after, tstate;
+  int body_paused, body_resume; /* streamed body: handler asked */
   size_t head_len;        /* head length of body_x */
 };
 
@@ -94,6 +101,10 @@ void eddy__http_conn_close(conn_t *c);
 void eddy__http_conn_flush_soon(conn_t *c);
 void eddy__http_conn_x_done(conn_t *c);
 void eddy__http_conn_idle_close(conn_t *c);
+
+/* body.c */
+int eddy__http_stream_more(conn_t *c);
+void eddy__http_stream_fail(conn_t *c, int status);
 
 /* response.c */
 int eddy__http_buf_reserve(hbuf_t *b, size_t more);

@@ -91,7 +91,7 @@ size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *b, int64_t cl) {
       x->flags |= X_CLOSE; /* HTTP/1.0: the close delimits the body */
     }
   }
-  if (c->server->_closing) x->flags |= X_CLOSE;
+  if (c->server->_closing || c->body_x == x) x->flags |= X_CLOSE;
   if (x->flags & X_CLOSE)
     put_str(b, "Connection: close\r\n");
   else if (x->req.minor_version == 0)
@@ -142,6 +142,13 @@ static int emit_body(eddy_http_res_t *x, const void *p, size_t n) {
 int eddy__http_finish(eddy_http_res_t *x) {
   conn_t *c = x->conn;
   x->flags |= X_ENDED;
+  if (c->body_x == x) { /* answered before the body was read: never read */
+    c->body_x = NULL;
+    c->stop_parse = 1;
+    c->body_paused = 0;
+    x->flags |= X_CLOSE;
+    eddy_read_stop(EDDY_STREAM(&c->tcp));
+  }
   if (eddy_queue_head(&c->xq) == &x->node) eddy__http_x_promote(c);
   return 0;
 }

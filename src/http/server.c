@@ -30,6 +30,10 @@ int eddy_http_server_init(eddy_loop_t *loop, eddy_http_server_t *s,
   s->loop = loop;
   if (opts) s->_opts = *opts;
   fill_defaults(&s->_opts);
+  /* Bodies are checked against the request's own limit after the on-head
+   * hook (which may raise it), so the parser does not check them. */
+  s->_parse_limits = s->_opts.limits;
+  s->_parse_limits.max_body = UINT64_MAX;
   s->_handler = handler;
   eddy_queue_init(&s->_conns);
   eddy_tcp_init(loop, &s->_tcp);
@@ -61,6 +65,10 @@ int eddy_http_server_port(const eddy_http_server_t *s) {
   socklen_t len = sizeof(a);
   int r = eddy_stream_sockname(EDDY_STREAM(&s->_tcp), &a, &len);
   return r < 0 ? r : eddy_net_port((struct sockaddr *)&a);
+}
+
+void eddy_http_server_on_head(eddy_http_server_t *s, eddy_http_handler_cb hook) {
+  s->_on_head = hook;
 }
 
 unsigned eddy_http_server_connections(const eddy_http_server_t *s) {
@@ -141,6 +149,9 @@ eddy_http_res_t *eddy__http_x_get(eddy_http_server_t *s) {
   x->body = "";
   x->body_len = 0;
   x->file_fd = -1;
+  x->on_data = NULL;
+  x->on_end = NULL;
+  x->max_body = s->_opts.limits.max_body;
   return x;
 }
 
