@@ -102,9 +102,16 @@ static long curl_get(int port, const char *path, grow_t *g, char *ctype) {
 
 static int file_fd = -1; /* the test's open big.bin; handlers dup it */
 
+/* Bytes the server's connections still hold for the kernel (white box). */
+static size_t server_queued(eddy_http_server_t *s);
+
 static void file_handler(eddy_http_server_t *s, eddy_http_request_t *q,
                          eddy_http_res_t *res) {
-  if (q->path.len == 5 && !memcmp(q->path.base, "/file", 5)) {
+  char num[32];
+  if (q->path.len == 7 && !memcmp(q->path.base, "/queued", 7)) {
+    int n = snprintf(num, sizeof(num), "%zu", server_queued(s));
+    eddy_http_res_end(res, num, (size_t)n);
+  } else if (q->path.len == 5 && !memcmp(q->path.base, "/file", 5)) {
     eddy_http_res_send_file(res, dup(file_fd), 10, 100);
   } else if (q->path.len == 4 && !memcmp(q->path.base, "/big", 4)) {
     eddy_http_res_send_file(res, dup(file_fd), 0, -1);
@@ -155,6 +162,13 @@ Test(http_features, send_file_to_slow_reader_keeps_loop_free) {
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   static const char req[] = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
   e2e_send(fd, req, sizeof(req) - 1);
+  usleep(100000); /* the reader is stalled: the server must hit EAGAIN */
+  static const char qreq[] = "GET /queued HTTP/1.1\r\nHost: x\r\n"
+                             "Connection: close\r\n\r\n";
+  static char qout[512];
+  tsrv_exchange(t.port, qreq, sizeof(qreq) - 1, qout, sizeof(qout));
+  const char *qb = strstr(qout, "\r\n\r\n");
+  cr_assert(qb && strtoul(qb + 4, NULL, 10) > 0, "nothing queued: %s", qout);
   char *got = malloc(BIG + 4096);
   size_t len = 0, body_at = 0;
   int probed = 0;
@@ -186,6 +200,18 @@ Test(http_features, send_file_to_slow_reader_keeps_loop_free) {
   tsrv_stop(&t);
   close(file_fd);
   remove_files();
+}
+
+#include "http/conn.h" /* white box: connections and their buffers */
+
+static size_t server_queued(eddy_http_server_t *s) {
+  size_t n = 0;
+  eddy_queue_t *q;
+  EDDY_QUEUE_FOREACH(q, &s->_conns) {
+    conn_t *c = EDDY_CONTAINER_OF(q, conn_t, node);
+    n += eddy_stream_queued(EDDY_STREAM(&c->tcp));
+  }
+  return n;
 }
 
 /* ------------------------------------------------ http-static example */
@@ -223,7 +249,6 @@ Test(http_features, static_example_serves_files_and_never_escapes) {
 
 /* ---------------------------------------------- streamed request bodies */
 
-#include "http/conn.h" /* white box: the connection's read buffer */
 
 #define UPLOAD (8u * 1024u * 1024u)
 
