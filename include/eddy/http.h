@@ -451,7 +451,10 @@ struct eddy_http_server_s {
   int _closing;
   int _listening;
   void *_free; /* free list of request objects */
+  struct eddy__http_cache_s *_cache; /* idle connections' buffers */
   eddy_timer_t _grace;
+  eddy_http_handler_cb _on_head;
+  eddy_http_limits_t _parse_limits; /* _opts.limits, body limit lifted */
 };
 
 /*
@@ -488,6 +491,73 @@ EDDY_EXTERN int eddy_http_server_close(eddy_http_server_t *server,
 /* Open connections. */
 EDDY_EXTERN unsigned eddy_http_server_connections(
     const eddy_http_server_t *server);
+
+/*
+ * Sets a hook called for each request that carries a body (Content-Length
+ * above 0, or chunked) as soon as its head is parsed: before any body byte
+ * is read, before "100 Continue" is sent and before the body limit is
+ * checked. `hook` may be NULL (the default: no hook). Inside the hook, and
+ * only there, the request is decided; the hook must choose before it
+ * returns:
+ *   - stream the body: eddy_http_req_on_data() (and maybe
+ *     eddy_http_req_set_max_body()); the handler is then NOT called for
+ *     this request: the hook and the callbacks answer `res`;
+ *   - answer at once without the body (eddy_http_res_status +
+ *     eddy_http_res_end, e.g. 401, 413 or 417): no 100 Continue is sent,
+ *     the body is never read, and the connection closes after the
+ *     response (the unread body would otherwise be taken for a request);
+ *   - do neither: the body is buffered as usual (with the limit, raised
+ *     or not) and the handler runs with it.
+ * Loop thread.
+ */
+EDDY_EXTERN void eddy_http_server_on_head(eddy_http_server_t *server,
+                                          eddy_http_handler_cb hook);
+
+/* A chunk of a streamed body: `len` bytes (> 0) at `data`, valid only
+ * during the call (copy what you keep). */
+typedef void (*eddy_http_data_cb)(eddy_http_request_t *req, const char *data,
+                                  size_t len);
+/*
+ * The streamed body ended: status 0 when complete, else the status to
+ * answer (400 malformed chunked body, 413 over the body limit, 408 too
+ * slow); after an error the connection closes after the response. Not
+ * called if the response was ended first (the rest of the body is then
+ * never read and the connection closes) or if the client went away (the
+ * on_close callback of the response runs instead).
+ */
+typedef void (*eddy_http_end_cb)(eddy_http_request_t *req, int status);
+
+/*
+ * From the on-head hook only: delivers this request's body as it arrives
+ * (Content-Length bytes, or the decoded data of a chunked body) to
+ * `on_data`, then calls `on_end`, instead of buffering it. Reading is
+ * paused while the callbacks are behind (eddy_http_req_pause), so the
+ * connection's read buffer stays at a few tens of KiB whatever the body
+ * size. Sends "100 Continue" if the client asked for it. Callbacks run
+ * on the loop thread, never inside this call. Returns 0, or -EINVAL
+ * (outside the hook, NULL callback).
+ */
+EDDY_EXTERN int eddy_http_req_on_data(eddy_http_request_t *req,
+                                      eddy_http_data_cb on_data,
+                                      eddy_http_end_cb on_end);
+
+/*
+ * From the on-head hook only: sets the body limit of this request (bytes,
+ * > 0) in place of limits.max_body; a longer body is answered 413 (or
+ * on_end(413) when streaming). -EINVAL outside the hook or for 0.
+ */
+EDDY_EXTERN int eddy_http_req_set_max_body(eddy_http_request_t *req,
+                                           uint64_t max_body);
+
+/*
+ * Streamed bodies: pause stops reading from the socket (no on_data runs
+ * until resume, even for bytes already read); resume restarts it, and the
+ * next on_data runs from the loop, not inside resume. Both idempotent.
+ * -EINVAL if the request is not streaming or its body is over;
+ * -ECANCELED once the client is gone.
+ */
+EDDY_EXTERN int eddy_http_req_pause(eddy_http_request_t *req);
+EDDY_EXTERN int eddy_http_req_resume(eddy_http_request_t *req);
 
 /* The body of a request handed to the handler ("" and 0 if none). */
 EDDY_EXTERN const char *eddy_http_req_body(const eddy_http_request_t *req,
@@ -539,6 +609,47 @@ EDDY_EXTERN int eddy_http_res_write(eddy_http_res_t *res, const void *data,
  */
 EDDY_EXTERN int eddy_http_res_end(eddy_http_res_t *res, const void *body,
                                   size_t len);
+
+/*
+ * Finishes the response with `length` bytes of the open regular file `fd`
+ * from `offset` (length -1: to the end of the file, found with fstat,
+ * which reads the in-memory inode and never touches the disk). The head
+ * gets Content-Length: length; the bytes go with sendfile(2), zero-copy,
+ * after the responses before this one and before those after it; a slow
+ * client makes it wait for writability, never the loop. HEAD requests and
+ * 204/304 get the head only.
+ *
+ * eddy takes `fd` whatever the result and closes it when the response is
+ * done or the connection is gone. Open it off the loop: eddy_fs_open()
+ * (thread pool), or use eddy_http_res_send_path().
+ *
+ * Like nginx and h2o, eddy calls sendfile on the loop thread: a file in
+ * the page cache costs no copy and no wait, but a cold file makes the
+ * kernel read the disk inside the call. Warm such files on the thread pool
+ * first if that matters (see eddy_write_file in net.h).
+ *
+ * Ends the response like eddy_http_res_end() (res and req are released)
+ * and returns 0, or -ECANCELED (client gone; released too). On -EINVAL
+ * (negative fd or offset, length < -1, offset past the end, not a regular
+ * file, head already written) or an fstat error, the response is NOT
+ * ended: answer it another way.
+ */
+EDDY_EXTERN int eddy_http_res_send_file(eddy_http_res_t *res, int fd,
+                                        int64_t offset, int64_t length);
+
+/*
+ * Opens `path` (copied) on the thread pool, fstats it there, then finishes
+ * the response as eddy_http_res_send_file(res, fd, 0, size). If the open
+ * fails the response is ended with 404 (missing, not a regular file), 403
+ * (permission) or 500, text/plain. Headers set before (Content-Type...)
+ * are kept. The path is used as given: confine it to your document root
+ * first (eddy_http_url_decode + eddy_http_path_normalize). Returns 0 (the
+ * response will end by itself), -EINVAL (NULL path, head written),
+ * -ECANCELED (client gone: still call eddy_http_res_end), -ENOMEM, or an
+ * eddy_queue_work() error; on an error nothing is ended.
+ */
+EDDY_EXTERN int eddy_http_res_send_path(eddy_http_res_t *res,
+                                        const char *path);
 
 /* Callbacks: `drain` after write returned 1; `on_close` if the client
  * goes before the response ends. Either may be NULL. */

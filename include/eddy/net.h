@@ -182,6 +182,9 @@ struct eddy_write_s {
   unsigned _index;
   eddy_buf_t *_bufs;
   eddy_queue_t _node;
+  int _file_fd;        /* eddy_write_file: the file, else -1 */
+  int64_t _file_off;   /* next file byte to send */
+  uint64_t _file_left; /* file bytes not yet taken by the kernel */
   eddy_buf_t _small[EDDY_WRITE_INLINE_BUFS];
 };
 
@@ -387,6 +390,24 @@ EDDY_EXTERN int eddy_write(eddy_write_t *req, eddy_stream_t *s,
 EDDY_EXTERN int eddy_write_fd(eddy_write_t *req, eddy_stream_t *s,
                               const eddy_buf_t bufs[], unsigned nbufs, int fd,
                               eddy_write_cb cb);
+
+/*
+ * Queues `len` bytes of the regular file `file_fd` from `offset`, sent with
+ * sendfile(2) (zero-copy) in queue order: after the writes queued before
+ * it, before those queued after it. The bytes count in
+ * eddy_stream_queued(). eddy does not take `file_fd`: keep it open until
+ * `cb` runs. If the file turns out shorter than offset + len, the write
+ * fails with -EIO (the stream is then unusable for writes).
+ *
+ * sendfile runs on the loop thread, as in nginx and h2o: for a file in
+ * the page cache it copies nothing and never waits; for a cold file the
+ * kernel may read the disk inside the call. Warm the file on the thread
+ * pool (eddy_fs_read, posix_fadvise) if that matters. Loop thread.
+ * Returns as eddy_write(), and -EINVAL for len 0, a negative fd or offset.
+ */
+EDDY_EXTERN int eddy_write_file(eddy_write_t *req, eddy_stream_t *s,
+                                int file_fd, int64_t offset, uint64_t len,
+                                eddy_write_cb cb);
 
 /* Bytes queued and not yet taken by the kernel. */
 EDDY_EXTERN size_t eddy_stream_queued(const eddy_stream_t *s);

@@ -32,34 +32,24 @@ static void rb_unref(rbuf_t *r) {
   if (r && --r->refs == 0) free(r);
 }
 
-/*
- * Idle connections hold no read buffer: when everything read has been
- * parsed and answered, the buffer goes back to this per-thread cache and the
- * next read takes one from it. A busy keep-alive connection thus reuses the
- * same few buffers without malloc, and 10,000 idle ones hold none.
- */
-#define RB_CACHE 64
-static _Thread_local struct {
-  rbuf_t *items[RB_CACHE];
-  int n;
-} rb_cache;
-
-static rbuf_t *rb_get(void) {
-  if (rb_cache.n == 0) return rb_new(RB_INIT);
-  rbuf_t *r = rb_cache.items[--rb_cache.n];
+/* A read buffer for `c`: one an idle connection gave back, or a new one. */
+static rbuf_t *rb_get(conn_t *c) {
+  rbuf_t *r = eddy__http_cache_get(c->server, EDDY__HTTP_CACHE_RB);
+  if (!r) return rb_new(RB_INIT);
   r->refs = 1;
   r->len = 0;
   return r;
 }
 
-/* Gives back the connection's buffer if nothing in it is still in use. */
+/* Idle connections hold no read buffer: when everything read has been
+ * parsed and no request points into it, it goes back to the server. */
 static void rb_release_idle(conn_t *c) {
   rbuf_t *r = c->rb;
   if (!r || r->refs != 1 || c->rpos != r->len || c->body_x) return;
   c->rb = NULL;
   c->rpos = c->last_len = 0;
-  if (r->cap == RB_INIT && rb_cache.n < RB_CACHE)
-    rb_cache.items[rb_cache.n++] = r;
+  if (r->cap == RB_INIT)
+    eddy__http_cache_put(c->server, EDDY__HTTP_CACHE_RB, r);
   else
     free(r);
 }
@@ -91,9 +81,9 @@ static size_t rb_limit(conn_t *c) {
   const eddy_http_limits_t *l = limits(c);
   size_t head = l->max_request_line + l->max_header_bytes + 256;
   eddy_http_res_t *x = c->body_x;
-  if (!x) return head;
+  if (!x || (x->flags & X_STREAM)) return head; /* streamed: consumed */
   if (x->req.flags & EDDY_HTTP_F_CHUNKED)
-    return c->head_len + (size_t)l->max_body + 65536;
+    return c->head_len + (size_t)x->max_body + 65536;
   return c->head_len + (size_t)x->req.content_length + MIN_READ;
 }
 
@@ -115,7 +105,8 @@ static int make_room(conn_t *c) {
   }
   memmove(n->data, r->data + keep, live);
   n->len = live;
-  if (c->body_x) rebase(c->body_x, (intptr_t)n->data - (intptr_t)(r->data + keep));
+  if (c->body_x && !(c->body_x->flags & X_STREAM))
+    rebase(c->body_x, (intptr_t)n->data - (intptr_t)(r->data + keep));
   if (c->raw) c->raw -= keep;
   c->rpos = 0;
   if (n != r) {
@@ -132,7 +123,7 @@ static void on_alloc(eddy_stream_t *s, size_t sugg, eddy_buf_t *buf) {
     *buf = eddy_buf(discard, sizeof(discard));
     return;
   }
-  if (!c->rb && !(c->rb = rb_get())) {
+  if (!c->rb && !(c->rb = rb_get(c))) {
     *buf = eddy_buf(NULL, 0); /* the read fails with -ENOBUFS: closes */
     return;
   }
@@ -163,16 +154,22 @@ static void send_continue(conn_t *c, eddy_http_res_t *x) {
   eddy__http_conn_flush_soon(c);
 }
 
-static void dispatch(conn_t *c, eddy_http_res_t *x) {
+/* The exchange now belongs to the handler: its slices pin the buffer. */
+static void hold(conn_t *c, eddy_http_res_t *x) {
   x->rb = c->rb;
   c->rb->refs++;
   x->flags |= X_DISPATCHED;
+}
+
+static void dispatch(conn_t *c, eddy_http_res_t *x) {
+  hold(c, x);
   c->server->_handler(c->server, &x->req, x);
 }
 
 /* Continues the body of body_x; 1 when it is complete and dispatched. */
 static int body_more(conn_t *c) {
   eddy_http_res_t *x = c->body_x;
+  if (x->flags & X_STREAM) return eddy__http_stream_more(c);
   rbuf_t *r = c->rb;
   size_t start = c->rpos + c->head_len;
   if (!(x->req.flags & EDDY_HTTP_F_CHUNKED)) {
@@ -205,6 +202,20 @@ static int body_more(conn_t *c) {
   return 1;
 }
 
+/* The on-head hook; 0 if it answered (the body is then never read). */
+static int run_hook(conn_t *c, eddy_http_res_t *x) {
+  x->flags |= X_IN_HOOK;
+  c->server->_on_head(c->server, &x->req, x);
+  if (c->closing || c->body_x != x) return 0; /* answered and ended */
+  x->flags &= ~(unsigned)X_IN_HOOK;
+  if (!(x->flags & X_HEAD_SENT)) return 1;
+  /* Answering, not ended yet: the body is never read. */
+  c->body_x = NULL;
+  c->stop_parse = 1;
+  hold(c, x);
+  return 0;
+}
+
 static void start_request(conn_t *c, eddy_http_res_t *x, size_t head_len) {
   eddy_http_request_t *q = &x->req;
   if (q->method == EDDY_HTTP_HEAD) x->flags |= X_HEAD_REQ;
@@ -212,16 +223,31 @@ static void start_request(conn_t *c, eddy_http_res_t *x, size_t head_len) {
     x->flags |= X_CLOSE;
     c->stop_parse = 1; /* nothing after a closing request is answered */
   }
-  if (q->flags & EDDY_HTTP_F_CHUNKED) {
-    eddy_http_chunked_init(&c->chunked, limits(c));
-    c->raw = c->rpos + head_len;
-  } else if (q->content_length <= 0) {
+  if (!(q->flags & EDDY_HTTP_F_CHUNKED) && q->content_length <= 0) {
     c->rpos += head_len;
     dispatch(c, x);
     return;
   }
   c->body_x = x;
   c->head_len = head_len;
+  if (c->server->_on_head && !run_hook(c, x)) return;
+  if (q->content_length > 0 && (uint64_t)q->content_length > x->max_body) {
+    eddy__http_x_error(c, x, 413);
+    return;
+  }
+  if (q->flags & EDDY_HTTP_F_CHUNKED) {
+    eddy_http_chunked_init(&c->chunked, limits(c));
+    c->chunked._max_body = x->max_body;
+    c->raw = c->rpos + head_len;
+  }
+  if (x->flags & X_STREAM) {
+    x->body_left = q->flags & EDDY_HTTP_F_CHUNKED ? 0 : (uint64_t)q->content_length;
+    c->rpos += head_len;
+    c->raw = 0;
+    hold(c, x);
+    if (c->rpos == c->rb->len) send_continue(c, x);
+    return; /* process() delivers the body */
+  }
   if (!body_more(c)) send_continue(c, x);
 }
 
@@ -246,7 +272,7 @@ static void process(conn_t *c) {
     eddy_http_res_t *x = c->spare;
     int rc = eddy_http_parse_request(r->data + c->rpos, avail, &x->req,
                                      x->headers, x->max_headers, c->last_len,
-                                     limits(c));
+                                     &c->server->_parse_limits);
     if (rc == EDDY_HTTP_INCOMPLETE) {
       c->last_len = avail;
       return;
@@ -273,6 +299,11 @@ static void on_timeout(eddy_timer_t *t) {
   if ((state == T_HEAD && partial && c->nx == 0) || state == T_BODY) {
     /* Slow client (slowloris): answer 408 and close, as Node does. */
     eddy_http_res_t *x = c->body_x;
+    if (x && (x->flags & X_STREAM)) { /* the handler answers */
+      eddy__http_stream_fail(c, 408);
+      eddy__http_conn_flush_soon(c);
+      return;
+    }
     c->body_x = NULL;
     if (!x) x = eddy__http_x_get(c->server);
     if (x) {
@@ -332,7 +363,8 @@ static void linger(conn_t *c) {
 }
 
 static void after_flush(conn_t *c) {
-  if (c->closing || c->lingering || c->writing || c->out.len) return;
+  if (c->closing || c->lingering || c->writing || c->out.len || c->file_x)
+    return;
   if (c->close_after)
     linger(c);
   else if (c->server->_closing && c->nx == 0 && !c->body_x)
@@ -340,6 +372,8 @@ static void after_flush(conn_t *c) {
 }
 
 static void flush(conn_t *c);
+static void write_out(conn_t *c);
+static void written(conn_t *c);
 
 static void on_write(eddy_write_t *req, int status) {
   conn_t *c = req->data;
@@ -350,6 +384,11 @@ static void on_write(eddy_write_t *req, int status) {
     eddy__http_conn_close(c);
     return;
   }
+  written(c);
+}
+
+/* After a write finished: more output, drain callback, close or timers. */
+static void written(conn_t *c) {
   flush(c);
   if (c->want_drain && !c->writing && !eddy_queue_empty(&c->xq)) {
     eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->xq),
@@ -361,13 +400,45 @@ static void on_write(eddy_write_t *req, int status) {
   update_timer(c);
   if (!c->writing && !c->out.len && c->nx == 0) {
     /* Idle: hold no output memory either. */
-    eddy__http_buf_release(&c->out);
-    eddy__http_buf_release(&c->wbuf);
+    eddy__http_buf_release(c->server, &c->out);
+    eddy__http_buf_release(c->server, &c->wbuf);
+  }
+}
+
+static void on_file_write(eddy_write_t *req, int status) {
+  conn_t *c = req->data;
+  c->file_writing = 0;
+  if (c->closing) return;
+  if (status < 0) {
+    eddy__http_conn_close(c);
+    return;
+  }
+  c->file_x->flags |= X_FILE_SENT;
+  c->file_x = NULL;
+  eddy__http_x_promote(c);
+  written(c);
+}
+
+/* The file of file_x goes once the bytes before it (its head) are queued. */
+static void start_file(conn_t *c) {
+  eddy_http_res_t *x = c->file_x;
+  c->fwreq.data = c;
+  c->file_writing = 1;
+  if (eddy_write_file(&c->fwreq, EDDY_STREAM(&c->tcp), x->file_fd,
+                      x->file_off, x->file_len, on_file_write) < 0) {
+    c->file_writing = 0;
+    eddy__http_conn_close(c);
   }
 }
 
 static void flush(conn_t *c) {
-  if (c->writing || !c->out.len || c->closing) return;
+  if (c->closing) return;
+  if (!c->writing && c->out.len) write_out(c);
+  if (!c->closing && c->file_x && !c->file_writing && !c->out.len)
+    start_file(c);
+}
+
+static void write_out(conn_t *c) {
   hbuf_t t = c->wbuf;
   c->wbuf = c->out;
   c->out = t;
@@ -384,7 +455,17 @@ static void flush(conn_t *c) {
 static void on_flush_imm(eddy_immediate_t *imm) {
   conn_t *c = imm->data;
   if (c->closing) return;
-  if (c->paused && c->nx < MAX_PIPELINE / 2 && !c->stop_parse) {
+  if (c->body_resume) {
+    c->body_resume = 0;
+    if (!c->paused && !c->lingering)
+      eddy_read_start(EDDY_STREAM(&c->tcp), on_alloc, on_read);
+    c->in_read = 1;
+    process(c);
+    c->in_read = 0;
+    if (c->closing) return;
+  }
+  if (c->paused && c->nx < MAX_PIPELINE / 2 && !c->stop_parse &&
+      !c->body_paused) {
     c->paused = 0;
     eddy_read_start(EDDY_STREAM(&c->tcp), on_alloc, on_read);
     c->in_read = 1;
@@ -414,7 +495,8 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
   }
   if (n < 0) {
     /* EOF or error: answer what was asked if the peer only half-closed. */
-    if (n != EDDY_EOF || (c->nx == 0 && !c->writing)) {
+    if (n != EDDY_EOF || (c->nx == 0 && !c->writing) ||
+        (c->body_x && (c->body_x->flags & X_STREAM))) {
       eddy__http_conn_close(c);
       return;
     }
@@ -454,6 +536,7 @@ void eddy__http_conn_close(conn_t *c) {
   if (c->spare) eddy__http_x_put(c->server, c->spare);
   c->spare = NULL;
   c->body_x = NULL;
+  c->file_x = NULL;
   while (!eddy_queue_empty(&c->xq)) {
     eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->xq),
                                            eddy_http_res_t, node);

@@ -37,6 +37,10 @@ enum {
   X_USER_SERVER = 1024,
   X_DONE = 2048,   /* flushed into the connection; out of the queue */
   X_CONTINUE = 4096, /* 100 Continue already sent */
+  X_FILE = 8192,     /* a file segment follows the head (send_file) */
+  X_FILE_SENT = 16384,
+  X_IN_HOOK = 32768, /* inside the on-head hook */
+  X_STREAM = 65536,  /* body streamed to on_data */
 };
 
 struct eddy_http_res_s {
@@ -52,6 +56,13 @@ struct eddy_http_res_s {
   const char *body;
   size_t body_len;
   size_t max_headers;
+  int file_fd;        /* send_file: owned, closed on release; else -1 */
+  int64_t file_off;
+  uint64_t file_len;
+  eddy_http_data_cb on_data; /* streamed body (X_STREAM) */
+  eddy_http_end_cb on_end;
+  uint64_t body_left;       /* streamed Content-Length bytes to come */
+  uint64_t max_body;        /* this request's body limit */
   eddy_http_request_t req;
   eddy_http_header_t headers[];
 };
@@ -61,6 +72,9 @@ struct conn_s {
   eddy_timer_t timer;
   eddy_immediate_t flush_imm;
   eddy_write_t wreq;
+  eddy_write_t fwreq;     /* the file segment of file_x */
+  eddy_http_res_t *file_x; /* head exchange whose file goes out next */
+  int file_writing;       /* fwreq is queued */
   eddy_shutdown_t sreq;
   eddy_http_server_t *server;
   eddy_queue_t node;      /* in server->_conns */
@@ -77,8 +91,16 @@ struct conn_s {
   uint64_t timer_ms;      /* duration the timer runs with, 0 = stopped */
   int writing, in_read, closing, handles, stop_parse, lingering, paused;
   int want_drain, close_after, tstate;
+  int body_paused, body_resume; /* streamed body: handler asked */
   size_t head_len;        /* head length of body_x */
 };
+
+/* cache.c: buffers of idle connections, kept by the server (per kind). */
+enum { EDDY__HTTP_CACHE_RB, EDDY__HTTP_CACHE_BUF, EDDY__HTTP_CACHE_KINDS };
+int eddy__http_cache_init(eddy_http_server_t *s);
+void eddy__http_cache_free(eddy_http_server_t *s);
+void *eddy__http_cache_get(eddy_http_server_t *s, int kind); /* or NULL */
+void eddy__http_cache_put(eddy_http_server_t *s, int kind, void *p);
 
 /* conn.c */
 void eddy__http_conn_accept(eddy_http_server_t *server);
@@ -87,14 +109,21 @@ void eddy__http_conn_flush_soon(conn_t *c);
 void eddy__http_conn_x_done(conn_t *c);
 void eddy__http_conn_idle_close(conn_t *c);
 
+/* body.c */
+int eddy__http_stream_more(conn_t *c);
+void eddy__http_stream_fail(conn_t *c, int status);
+
 /* response.c */
 int eddy__http_buf_reserve(hbuf_t *b, size_t more);
 int eddy__http_buf_put(hbuf_t *b, const void *p, size_t n);
-void eddy__http_buf_release(hbuf_t *b); /* empty buffer back to a cache */
+/* Gives an empty buffer back to the server's cache (or frees it). */
+void eddy__http_buf_release(eddy_http_server_t *s, hbuf_t *b);
 void eddy__http_x_release(eddy_http_res_t *x);
 int eddy__http_x_error(conn_t *c, eddy_http_res_t *x, int status);
 void eddy__http_x_promote(conn_t *c);
 size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *dst, int64_t cl);
+hbuf_t *eddy__http_dest(eddy_http_res_t *x);
+int eddy__http_finish(eddy_http_res_t *x);
 
 /* server.c */
 eddy_http_res_t *eddy__http_x_get(eddy_http_server_t *s);

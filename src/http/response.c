@@ -7,25 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "http/conn.h"
 
-/*
- * Buffers of the initial size that idle connections give back, reused by
- * the next connection that writes: busy connections do not malloc per
- * request and idle ones hold no output memory. One cache per loop thread.
- */
 #define BUF_INIT 1024
-#define BUF_CACHE 128
-static _Thread_local struct {
-  char *items[BUF_CACHE];
-  int n;
-} buf_cache;
 
-void eddy__http_buf_release(hbuf_t *b) {
+void eddy__http_buf_release(eddy_http_server_t *s, hbuf_t *b) {
   if (!b->base) return;
-  if (b->cap == BUF_INIT && buf_cache.n < BUF_CACHE)
-    buf_cache.items[buf_cache.n++] = b->base;
+  if (b->cap == BUF_INIT)
+    eddy__http_cache_put(s, EDDY__HTTP_CACHE_BUF, b->base);
   else
     free(b->base);
   b->base = NULL;
@@ -34,11 +25,6 @@ void eddy__http_buf_release(hbuf_t *b) {
 
 int eddy__http_buf_reserve(hbuf_t *b, size_t more) {
   if (b->cap - b->len >= more) return 0;
-  if (!b->base && more <= BUF_INIT && buf_cache.n > 0) {
-    b->base = buf_cache.items[--buf_cache.n];
-    b->cap = BUF_INIT;
-    return 0;
-  }
   size_t cap = b->cap ? b->cap : BUF_INIT;
   while (cap - b->len < more) cap *= 2;
   char *p = realloc(b->base, cap);
@@ -49,6 +35,7 @@ int eddy__http_buf_reserve(hbuf_t *b, size_t more) {
 }
 
 int eddy__http_buf_put(hbuf_t *b, const void *p, size_t n) {
+  if (!n) return 0; /* p may be NULL (no staged headers) */
   if (eddy__http_buf_reserve(b, n)) return -ENOMEM;
   memcpy(b->base + b->len, p, n);
   b->len += n;
@@ -69,15 +56,20 @@ static void put_num(hbuf_t *b, uint64_t v, unsigned base) {
 }
 
 void eddy__http_x_release(eddy_http_res_t *x) {
+  if (x->file_fd >= 0) close(x->file_fd); /* reads nothing: never blocks */
+  x->file_fd = -1;
   if (x->rb && --x->rb->refs == 0) free(x->rb);
   x->rb = NULL;
   eddy__http_x_put(x->conn ? x->conn->server : NULL, x);
 }
 
 /* Where x's bytes go: straight out if it is first in line, else held. */
-static hbuf_t *dest(eddy_http_res_t *x) {
+hbuf_t *eddy__http_dest(eddy_http_res_t *x) {
   conn_t *c = x->conn;
-  return eddy_queue_head(&c->xq) == &x->node ? &c->out : &x->pend;
+  if (eddy_queue_head(&c->xq) != &x->node) return &x->pend;
+  if (!c->out.base && (c->out.base = eddy__http_cache_get(c->server, EDDY__HTTP_CACHE_BUF)))
+    c->out.cap = BUF_INIT; /* a buffer an idle connection gave back */
+  return &c->out;
 }
 
 size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *b, int64_t cl) {
@@ -114,7 +106,7 @@ size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *b, int64_t cl) {
       x->flags |= X_CLOSE; /* HTTP/1.0: the close delimits the body */
     }
   }
-  if (c->server->_closing) x->flags |= X_CLOSE;
+  if (c->server->_closing || c->body_x == x) x->flags |= X_CLOSE;
   if (x->flags & X_CLOSE)
     put_str(b, "Connection: close\r\n");
   else if (x->req.minor_version == 0)
@@ -134,6 +126,10 @@ void eddy__http_x_promote(conn_t *c) {
       x->pend.len = 0;
     }
     if (!(x->flags & X_ENDED)) break;
+    if ((x->flags & (X_FILE | X_FILE_SENT)) == X_FILE) {
+      c->file_x = x; /* its head is in out; the file follows it alone */
+      break;
+    }
     eddy_queue_remove(&x->node);
     x->flags |= X_DONE;
     if (x->flags & X_CLOSE) {
@@ -148,7 +144,7 @@ void eddy__http_x_promote(conn_t *c) {
 
 static int emit_body(eddy_http_res_t *x, const void *p, size_t n) {
   if (!n || (x->flags & X_NO_BODY)) return 0;
-  hbuf_t *b = dest(x);
+  hbuf_t *b = eddy__http_dest(x);
   if (x->flags & X_CHUNKED) {
     put_num(b, n, 16);
     put_str(b, "\r\n");
@@ -158,9 +154,16 @@ static int emit_body(eddy_http_res_t *x, const void *p, size_t n) {
   return 0;
 }
 
-static int finish(eddy_http_res_t *x) {
+int eddy__http_finish(eddy_http_res_t *x) {
   conn_t *c = x->conn;
   x->flags |= X_ENDED;
+  if (c->body_x == x) { /* answered before the body was read: never read */
+    c->body_x = NULL;
+    c->stop_parse = 1;
+    c->body_paused = 0;
+    x->flags |= X_CLOSE;
+    eddy_read_stop(EDDY_STREAM(&c->tcp));
+  }
   if (eddy_queue_head(&c->xq) == &x->node) eddy__http_x_promote(c);
   return 0;
 }
@@ -175,10 +178,10 @@ int eddy__http_x_error(conn_t *c, eddy_http_res_t *x, int status) {
   c->stop_parse = 1;
   eddy_read_stop(EDDY_STREAM(&c->tcp));
   size_t n = strlen(reason);
-  eddy__http_head(x, dest(x), (int64_t)n + 1);
+  eddy__http_head(x, eddy__http_dest(x), (int64_t)n + 1);
   emit_body(x, reason, n);
   emit_body(x, "\n", 1);
-  return finish(x);
+  return eddy__http_finish(x);
 }
 
 /* ------------------------------------------------------------ public API */
@@ -286,7 +289,7 @@ int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
 int eddy_http_res_write(eddy_http_res_t *res, const void *data, size_t len) {
   if (res->flags & X_ABORTED) return -ECANCELED;
   if (res->flags & X_ENDED) return -EINVAL;
-  if (!(res->flags & X_HEAD_SENT)) eddy__http_head(res, dest(res), -1);
+  if (!(res->flags & X_HEAD_SENT)) eddy__http_head(res, eddy__http_dest(res), -1);
   if (len && emit_body(res, data, len)) return -ENOMEM;
   conn_t *c = res->conn;
   eddy__http_conn_flush_soon(c);
@@ -306,15 +309,15 @@ int eddy_http_res_end(eddy_http_res_t *res, const void *body, size_t len) {
   if (res->flags & X_ENDED) return -EINVAL;
   int r = 0;
   if (!(res->flags & X_HEAD_SENT)) {
-    eddy__http_head(res, dest(res), (int64_t)len);
+    eddy__http_head(res, eddy__http_dest(res), (int64_t)len);
     r = emit_body(res, body, len);
   } else {
     r = emit_body(res, body, len);
     /* HEAD: the head announced chunked, but no body bytes, not even the
      * last chunk (RFC 9110 §9.3.2). */
     if ((res->flags & (X_CHUNKED | X_NO_BODY)) == X_CHUNKED)
-      put_str(dest(res), "0\r\n\r\n");
+      put_str(eddy__http_dest(res), "0\r\n\r\n");
   }
-  finish(res);
+  eddy__http_finish(res);
   return r;
 }

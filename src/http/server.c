@@ -30,7 +30,12 @@ int eddy_http_server_init(eddy_loop_t *loop, eddy_http_server_t *s,
   s->loop = loop;
   if (opts) s->_opts = *opts;
   fill_defaults(&s->_opts);
+  /* Bodies are checked against the request's own limit after the on-head
+   * hook (which may raise it), so the parser does not check them. */
+  s->_parse_limits = s->_opts.limits;
+  s->_parse_limits.max_body = UINT64_MAX;
   s->_handler = handler;
+  if (eddy__http_cache_init(s)) return -ENOMEM;
   eddy_queue_init(&s->_conns);
   eddy_tcp_init(loop, &s->_tcp);
   s->_tcp.data = s;
@@ -63,6 +68,10 @@ int eddy_http_server_port(const eddy_http_server_t *s) {
   return r < 0 ? r : eddy_net_port((struct sockaddr *)&a);
 }
 
+void eddy_http_server_on_head(eddy_http_server_t *s, eddy_http_handler_cb hook) {
+  s->_on_head = hook;
+}
+
 unsigned eddy_http_server_connections(const eddy_http_server_t *s) {
   return s->_nconns;
 }
@@ -77,6 +86,7 @@ static void maybe_done(eddy_http_server_t *s) {
     free(x->pend.base);
     free(x);
   }
+  eddy__http_cache_free(s);
   if (s->_close_cb) s->_close_cb(s);
 }
 
@@ -140,6 +150,10 @@ eddy_http_res_t *eddy__http_x_get(eddy_http_server_t *s) {
   x->drain = x->on_close = NULL;
   x->body = "";
   x->body_len = 0;
+  x->file_fd = -1;
+  x->on_data = NULL;
+  x->on_end = NULL;
+  x->max_body = s->_opts.limits.max_body;
   return x;
 }
 

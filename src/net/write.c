@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -37,7 +38,7 @@ static void finish_empty_heads(eddy_stream_t *s) {
   while (!eddy_queue_empty(&s->_writes)) {
     eddy_write_t *req = head_req(s);
     req_skip_empty(req);
-    if (req->_index < req->_nbufs) return;
+    if (req->_index < req->_nbufs || req->_file_left) return;
     req_finish(s, req, 0);
   }
 }
@@ -69,6 +70,7 @@ static int gather(eddy_stream_t *s, struct iovec *iov, size_t *bytes,
   *fd = -1;
   EDDY_QUEUE_FOREACH(q, &s->_writes) {
     eddy_write_t *req = EDDY_CONTAINER_OF(q, eddy_write_t, _node);
+    if (req->_file_fd >= 0) break; /* a file segment goes alone */
     if (req->_send_fd >= 0) {
       if (cnt > 0) break; /* the fd goes with this request's first byte */
       *fd = req->_send_fd;
@@ -109,12 +111,36 @@ static ssize_t send_batch(eddy_stream_t *s, struct iovec *iov, int cnt,
   return n < 0 ? -errno : n;
 }
 
+/* Sends the head file segment; same results as one round of flush_rounds. */
+static int send_file_part(eddy_stream_t *s, eddy_write_t *req) {
+  /* 1 GiB per call bounds how long one connection holds the loop. */
+  size_t want = req->_file_left < (1u << 30) ? req->_file_left : (1u << 30);
+  off_t off = (off_t)req->_file_off;
+  ssize_t n;
+  do {
+    n = sendfile(s->_io.fd, req->_file_fd, &off, want);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 1 : -errno;
+  if (n == 0) return -EIO; /* the file is shorter than promised */
+  s->_queued -= (size_t)n;
+  req->_file_off += n;
+  req->_file_left -= (uint64_t)n;
+  if (req->_file_left) return 1;
+  req_finish(s, req, 0);
+  return 2;
+}
+
 /* Returns 0 when the queue emptied, 1 when the kernel is full, or -errno. */
 static int flush_rounds(eddy_stream_t *s) {
   struct iovec iov[IOV_MAX];
   for (int round = 0; round < FLUSH_ROUNDS; round++) {
     finish_empty_heads(s);
     if (eddy_queue_empty(&s->_writes)) return 0;
+    if (head_req(s)->_file_fd >= 0) {
+      int r = send_file_part(s, head_req(s));
+      if (r != 2) return r;
+      continue;
+    }
     size_t bytes;
     int fd;
     int cnt = gather(s, iov, &bytes, &fd);
@@ -207,6 +233,8 @@ static ssize_t req_fill(eddy_write_t *req, const eddy_buf_t *bufs,
   return (ssize_t)total;
 }
 
+static int write_enqueue(eddy_write_t *req, eddy_stream_t *s, size_t total);
+
 static int write_common(eddy_write_t *req, eddy_stream_t *s,
                         const eddy_buf_t bufs[], unsigned nbufs, int fd,
                         eddy_write_cb cb) {
@@ -222,9 +250,16 @@ static int write_common(eddy_write_t *req, eddy_stream_t *s,
   req->_cb = cb;
   req->_status = 0;
   req->_send_fd = fd;
+  req->_file_fd = -1;
+  req->_file_left = 0;
+  return write_enqueue(req, s, (size_t)total);
+}
+
+/* Queues a filled request; flushes at once if the queue was idle. */
+static int write_enqueue(eddy_write_t *req, eddy_stream_t *s, size_t total) {
   eddy__req_register(s->loop);
   int idle = eddy_queue_empty(&s->_writes);
-  s->_queued += (size_t)total;
+  s->_queued += total;
   eddy_queue_push(&s->_writes, &req->_node);
   if (idle && !(s->_flags & (S_CONNECTING | S_CONNECT_DONE)))
     eddy__stream_flush(s);
@@ -243,6 +278,23 @@ int eddy_write_fd(eddy_write_t *req, eddy_stream_t *s, const eddy_buf_t bufs[],
   if (fd < 0 || s->type != EDDY_HANDLE_UNIX || (s->_flags & S_NOT_SOCK))
     return -EINVAL;
   return write_common(req, s, bufs, nbufs, fd, cb);
+}
+
+int eddy_write_file(eddy_write_t *req, eddy_stream_t *s, int file_fd,
+                    int64_t offset, uint64_t len, eddy_write_cb cb) {
+  if (file_fd < 0 || offset < 0 || len == 0) return -EINVAL;
+  int err = write_check(s, 1);
+  if (err) return err;
+  req->_bufs = req->_small;
+  req->_nbufs = req->_index = 0;
+  req->stream = s;
+  req->_cb = cb;
+  req->_status = 0;
+  req->_send_fd = -1;
+  req->_file_fd = file_fd;
+  req->_file_off = offset;
+  req->_file_left = len;
+  return write_enqueue(req, s, (size_t)len);
 }
 
 int eddy_shutdown(eddy_shutdown_t *req, eddy_stream_t *s, eddy_shutdown_cb cb) {
