@@ -430,7 +430,8 @@ typedef void (*eddy_http_server_close_cb)(eddy_http_server_t *server);
 typedef struct eddy_http_server_opts_s {
   eddy_http_limits_t limits;      /* zero fields: parser defaults */
   uint64_t headers_timeout_ms;    /* 60000: the head must arrive within */
-  uint64_t request_timeout_ms;    /* 300000: head and body within */
+  uint64_t request_timeout_ms;    /* 300000: head and body within, from
+                                     the request's first byte (Node) */
   uint64_t keep_alive_timeout_ms; /* 5000: an idle connection closes */
   unsigned max_connections;       /* 0 = unlimited; above: accept+close */
   int backlog;                    /* 511 */

@@ -318,6 +318,10 @@ static void on_timeout(eddy_timer_t *t) {
 
 static void timer_set(conn_t *c, int state, uint64_t ms) {
   if (state == c->tstate && state != T_IDLE) return;
+  /* A request starts with its first byte: the head timer, or the body
+   * timer when the whole head came in one read. */
+  if ((state == T_HEAD || state == T_BODY) && c->tstate != T_HEAD)
+    c->req_start_ms = eddy_loop_now(c->server->loop);
   c->tstate = state;
   c->timer_ms = ms;
   if (!ms)
@@ -326,11 +330,20 @@ static void timer_set(conn_t *c, int state, uint64_t ms) {
     eddy_timer_start(&c->timer, on_timeout, ms, 0);
 }
 
+/* Node's requestTimeout: the whole request, head and body, from its first
+ * byte. Never 0, which would stop the timer. */
+static uint64_t request_time_left(conn_t *c, uint64_t limit) {
+  uint64_t start = c->tstate == T_HEAD ? c->req_start_ms
+                                       : eddy_loop_now(c->server->loop);
+  uint64_t used = eddy_loop_now(c->server->loop) - start;
+  return used < limit ? limit - used : 1;
+}
+
 static void update_timer(conn_t *c) {
   const eddy_http_server_opts_t *o = &c->server->_opts;
   if (c->closing || c->lingering) return;
   if (c->body_x)
-    timer_set(c, T_BODY, o->request_timeout_ms);
+    timer_set(c, T_BODY, request_time_left(c, o->request_timeout_ms));
   else if (c->rb && c->rb->len > c->rpos && !c->stop_parse)
     timer_set(c, T_HEAD, o->headers_timeout_ms);
   else if (c->nx == 0 && !c->writing && !c->stop_parse)
@@ -588,6 +601,7 @@ void eddy__http_conn_accept(eddy_http_server_t *s) {
     return;
   }
   c->tstate = T_HEAD;
+  c->req_start_ms = eddy_loop_now(s->loop);
   c->timer_ms = s->_opts.headers_timeout_ms;
   eddy_timer_start(&c->timer, on_timeout, c->timer_ms, 0);
 }

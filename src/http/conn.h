@@ -89,6 +89,7 @@ struct conn_s {
   eddy_http_res_t *spare; /* next exchange to parse into */
   hbuf_t out, wbuf;       /* being filled / being written */
   uint64_t timer_ms;      /* duration the timer runs with, 0 = stopped */
+  uint64_t req_start_ms;  /* loop time of the current request's first byte */
   int writing, in_read, closing, handles, stop_parse, lingering, paused;
   int want_drain, close_after, tstate;
   int body_paused, body_resume; /* streamed body: handler asked */

@@ -173,6 +173,37 @@ Test(http_attack, slowloris_is_cut_off_by_headers_timeout) {
   e2e_stop(&s);
 }
 
+/* Node's requestTimeout: head and body share one budget from the first
+ * byte. A head sent slowly over ~700 ms, then a body that stalls: 408 at
+ * ~1000 ms from the first byte (a budget restarted after the head would
+ * give ~1700 ms). */
+Test(http_attack, request_timeout_covers_head_and_body) {
+  static const char *const extra[] = {"--headers-timeout-ms", "5000",
+                                      "--request-timeout-ms", "1000", NULL};
+  static const char head[] =
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+  char out[1024];
+  e2e_server_t s;
+  e2e_start(&s, extra);
+  int fd = e2e_connect(&s);
+  long t0 = e2e_now_ms();
+  for (size_t i = 0; i < sizeof(head) - 1; i += 7) {
+    size_t n = sizeof(head) - 1 - i < 7 ? sizeof(head) - 1 - i : 7;
+    e2e_send(fd, head + i, n);
+    usleep(100 * 1000);
+  }
+  e2e_send(fd, "ab", 2); /* 8 body bytes never come */
+  int st = e2e_read_response(fd, out, sizeof(out), 0);
+  long total = e2e_now_ms() - t0;
+  cr_assert_eq(st, 408, "%s", out);
+  cr_assert_geq(total, 900, "cut off early, after %ld ms", total);
+  cr_assert_lt(total, 1500, "the budget restarted after the head: %ld ms", total);
+  cr_assert_neq(e2e_wait_close(fd, 3000), -1, "connection left open");
+  close(fd);
+  assert_still_serving(&s);
+  e2e_stop(&s);
+}
+
 Test(http_attack, thousand_idle_connections_do_not_leak_fds) {
   enum { BATCH = 100, ROUNDS = 10 };
   int fds[BATCH];
