@@ -1,7 +1,7 @@
 /*
  * http-static: serves the files under a directory.
  *
- *   http-static ROOT [PORT]      (PORT defaults to 8080)
+ *   http-static PORT ROOT
  *
  * The request path is percent-decoded, then normalised (eddy_http_path_
  * normalize: "." and ".." removed, never above "/"), then joined to ROOT,
@@ -78,14 +78,14 @@ static void on_signal(eddy_signal_t *sig, int signum) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s ROOT [PORT]\n", argv[0]);
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s PORT ROOT\n", argv[0]);
     return 2;
   }
-  root = argv[1];
+  root = argv[2];
   root_len = strlen(root);
   while (root_len > 1 && root[root_len - 1] == '/') root_len--;
-  int port = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 8080;
+  int port = (int)strtol(argv[1], NULL, 10);
   eddy_loop_t loop;
   eddy_loop_init(&loop);
   eddy_http_server_init(&loop, &server, NULL, handle);

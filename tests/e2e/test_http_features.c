@@ -18,7 +18,7 @@
 #include "support/e2e_helpers.h"
 #include "support/httpsrv_helpers.h"
 
-TestSuite(http_features, .timeout = 60, .fini = ex_kill_leftover);
+TestSuite(http_features, .timeout = 60, .fini = e2e_kill_leftover);
 
 #define BIG (5u * 1024u * 1024u)
 
@@ -218,7 +218,10 @@ static size_t server_queued(eddy_http_server_t *s) {
 
 Test(http_features, static_example_serves_files_and_never_escapes) {
   make_files();
-  int port, pid = ex_start("http-static", dir, &port);
+  e2e_server_t srv;
+  const char *const args[] = {dir, NULL};
+  e2e_start_example(&srv, "http-static", args);
+  int port = srv.port;
   grow_t g = {0};
   char ct[64];
   cr_assert_eq(curl_get(port, "/big.bin", &g, ct), 200);
@@ -243,7 +246,7 @@ Test(http_features, static_example_serves_files_and_never_escapes) {
     cr_assert_null(strstr(out, "root:"), "%s escaped", escapes[i]);
   }
   free(g.p);
-  ex_stop(pid);
+  e2e_stop(&srv);
   remove_files();
 }
 

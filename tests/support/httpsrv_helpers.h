@@ -31,11 +31,4 @@ void tsrv_stop(tsrv_t *t);
 size_t tsrv_exchange(int port, const char *req, size_t n, char *out,
                      size_t max);
 
-/* Starts EDDY_EXAMPLES/<name> with `arg` and a free port as arguments
- * (`name ARG PORT`) and waits until it accepts; returns the pid. */
-int ex_start(const char *name, const char *arg, int *port);
-/* SIGTERM, waits; for .fini use ex_kill_leftover. */
-void ex_stop(int pid);
-void ex_kill_leftover(void);
-
 #endif
