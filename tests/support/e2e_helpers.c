@@ -48,22 +48,13 @@ void e2e_kill_leftover(void) {
   running = 0;
 }
 
-void e2e_start(e2e_server_t *s, const char *const *extra) {
-  const char *bin = getenv("EDDY_BIN");
-  cr_assert(bin, "EDDY_BIN is not set");
-  s->port = free_port();
-  char port[16];
-  snprintf(port, sizeof(port), "%d", s->port);
-  const char *argv[16] = {bin, "serve", "--port", port};
-  int n = 4;
-  for (; extra && *extra && n < 15; extra++) argv[n++] = *extra;
-  argv[n] = NULL;
+static void spawn_and_wait(e2e_server_t *s, const char *const *argv) {
   s->pid = fork();
   cr_assert(s->pid >= 0);
   if (s->pid == 0) {
     int devnull = open("/dev/null", 1);
     dup2(devnull, 1);
-    execv(bin, (char *const *)argv);
+    execv(argv[0], (char *const *)argv);
     _exit(127);
   }
   running = s->pid;
@@ -77,7 +68,21 @@ void e2e_start(e2e_server_t *s, const char *const *extra) {
   }
   kill(s->pid, SIGKILL);
   waitpid(s->pid, NULL, 0);
-  cr_assert_fail("eddy serve did not start on port %d", s->port);
+  running = 0;
+  cr_assert_fail("%s did not start on port %d", argv[0], s->port);
+}
+
+void e2e_start(e2e_server_t *s, const char *const *extra) {
+  const char *bin = getenv("EDDY_BIN");
+  cr_assert(bin, "EDDY_BIN is not set");
+  s->port = free_port();
+  char port[16];
+  snprintf(port, sizeof(port), "%d", s->port);
+  const char *argv[16] = {bin, "serve", "--port", port};
+  int n = 4;
+  for (; extra && *extra && n < 15; extra++) argv[n++] = *extra;
+  argv[n] = NULL;
+  spawn_and_wait(s, argv);
 }
 
 void e2e_stop(e2e_server_t *s) {
@@ -128,29 +133,6 @@ int e2e_count(const char *hay, const char *needle) {
 
 /* ---- Added for the async example, the more and attack suites. ---- */
 
-static void spawn_and_wait(e2e_server_t *s, const char *const *argv) {
-  s->pid = fork();
-  cr_assert(s->pid >= 0);
-  if (s->pid == 0) {
-    int devnull = open("/dev/null", 1);
-    dup2(devnull, 1);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  running = s->pid;
-  for (int i = 0; i < 500; i++) { /* up to 10 s under ASan */
-    int fd = try_connect(s->port);
-    if (fd >= 0) {
-      close(fd);
-      return;
-    }
-    usleep(20000);
-  }
-  kill(s->pid, SIGKILL);
-  waitpid(s->pid, NULL, 0);
-  running = 0;
-  cr_assert_fail("%s did not start on port %d", argv[0], s->port);
-}
 
 void e2e_start_example(e2e_server_t *s, const char *name,
                        const char *const *extra) {
