@@ -124,7 +124,7 @@ struct eddy_loop_s {
   eddy_queue_t _pending;
   eddy_queue_t _immediates;
   eddy_queue_t _io_changes;
-  eddy_io_t **_watchers;
+  struct eddy__watcher_s **_watchers; /* by fd */
   unsigned _nwatchers;
   struct epoll_event *_poll_events; /* the batch being dispatched */
   int _poll_count;
@@ -252,13 +252,31 @@ EDDY_EXTERN int eddy_has_ref(const eddy_handle_t *handle);
 #define EDDY_READABLE 1u
 #define EDDY_WRITABLE 2u
 
+/*
+ * The part of a watcher the poll phase uses. Private: streams embed it
+ * directly (40 bytes, not a handle of its own), and eddy_io_t wraps it in a
+ * handle for users. `fd` and `events` are read-only.
+ */
+#define EDDY__WATCHER_FIELDS                                                  \
+  int fd;           /* read-only */                                           \
+  unsigned events;  /* read-only: wanted events */                            \
+  unsigned _kernel; /* events registered with epoll */                        \
+  void (*_wcb)(struct eddy__watcher_s *w, unsigned events);                   \
+  eddy_queue_t _change_node;
+
+typedef struct eddy__watcher_s {
+  EDDY__WATCHER_FIELDS
+} eddy__watcher_t;
+
 struct eddy_io_s {
   EDDY_HANDLE_FIELDS
-  int fd;            /* read-only */
-  unsigned events;   /* read-only: wanted events */
+  union { /* io->fd and io->events read as before */
+    eddy__watcher_t _w;
+    struct {
+      EDDY__WATCHER_FIELDS
+    };
+  };
   eddy_io_cb cb;
-  unsigned _kernel;  /* events registered with epoll */
-  eddy_queue_t _change_node;
 };
 
 /* Prepares `io` to watch `fd` (which must be valid). -EINVAL, -ENOMEM. */

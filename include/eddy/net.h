@@ -145,7 +145,7 @@ typedef struct {
   struct eddy__listener_s *_listener;                                         \
   int _error;               /* sticky write error */                          \
   int _connect_status;                                                        \
-  eddy_io_t _io;                                                              \
+  eddy__watcher_t _io;                                                        \
   eddy__pending_space_t _pending;
 
 struct eddy_stream_s {

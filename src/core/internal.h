@@ -17,6 +17,9 @@ enum {
   EDDY__CLOSING = 1u << 2,
   EDDY__CLOSED = 1u << 3,
   EDDY__INTERNAL = 1u << 4, /* the loop's own; hidden from walk and close */
+  /* _on_close runs a second time in the close phase, just before the close
+   * callback (flags then have EDDY__CLOSED): for a type's last words. */
+  EDDY__CLOSE_AGAIN = 1u << 5,
   /* bits 8.. are free for the handle type's own use */
   EDDY__TYPE_FLAG0 = 1u << 8
 };
@@ -97,6 +100,17 @@ void eddy__io_free(eddy_loop_t *loop);
 eddy_io_t *eddy__internal_io_new(eddy_loop_t *loop, int fd, eddy_io_cb cb,
                                  int *err);
 void eddy__internal_io_free(eddy_io_t *io);
+/*
+ * Bare watchers (no handle) for layers that are handles themselves, such as
+ * streams. init: -EINVAL for a bad fd or NULL cb, -ENOMEM. start: the wanted
+ * events (non-zero), -EEXIST if another watcher has the fd. stop: at once, so
+ * the fd may be closed right after.
+ */
+int eddy__watcher_init(eddy_loop_t *loop, eddy__watcher_t *w, int fd,
+                       void (*cb)(eddy__watcher_t *, unsigned));
+int eddy__watcher_start(eddy_loop_t *loop, eddy__watcher_t *w,
+                        unsigned events);
+void eddy__watcher_stop(eddy_loop_t *loop, eddy__watcher_t *w);
 void eddy__run_immediates(eddy_loop_t *loop);
 void eddy__async_free(eddy_loop_t *loop);
 void eddy__signal_free(eddy_loop_t *loop);

@@ -42,7 +42,7 @@ static int grow_watchers(eddy_loop_t *loop, int fd) {
   if ((unsigned)fd < loop->_nwatchers) return 0;
   unsigned n = loop->_nwatchers ? loop->_nwatchers : 64;
   while (n <= (unsigned)fd) n *= 2;
-  eddy_io_t **w = realloc(loop->_watchers, n * sizeof(*w));
+  eddy__watcher_t **w = realloc(loop->_watchers, n * sizeof(*w));
   if (!w) return -ENOMEM;
   for (unsigned i = loop->_nwatchers; i < n; i++) w[i] = NULL;
   loop->_watchers = w;
@@ -50,20 +50,18 @@ static int grow_watchers(eddy_loop_t *loop, int fd) {
   return 0;
 }
 
-static void io_on_close(eddy_handle_t *h) {
-  eddy_io_stop((eddy_io_t *)h);
-}
+/* ---------------------------------------------- bare watchers (private) */
 
-int eddy_io_init(eddy_loop_t *loop, eddy_io_t *io, int fd, eddy_io_cb cb) {
+int eddy__watcher_init(eddy_loop_t *loop, eddy__watcher_t *w, int fd,
+                       void (*cb)(eddy__watcher_t *, unsigned)) {
   if (fd < 0 || cb == NULL) return -EINVAL;
   int err = grow_watchers(loop, fd);
   if (err) return err;
-  eddy__handle_init(loop, (eddy_handle_t *)io, EDDY_HANDLE_IO, io_on_close);
-  io->fd = fd;
-  io->events = 0;
-  io->cb = cb;
-  io->_kernel = 0;
-  eddy_queue_init(&io->_change_node);
+  w->fd = fd;
+  w->events = 0;
+  w->_kernel = 0;
+  w->_wcb = cb;
+  eddy_queue_init(&w->_change_node);
   return 0;
 }
 
@@ -73,36 +71,65 @@ static void invalidate_fd(eddy_loop_t *loop, int fd) {
     if (loop->_poll_events[i].data.fd == fd) loop->_poll_events[i].data.fd = -1;
 }
 
+int eddy__watcher_start(eddy_loop_t *loop, eddy__watcher_t *w,
+                        unsigned events) {
+  eddy__watcher_t *cur = loop->_watchers[w->fd];
+  if (cur && cur != w) return -EEXIST;
+  loop->_watchers[w->fd] = w;
+  w->events = events;
+  if (w->events != w->_kernel && eddy_queue_empty(&w->_change_node))
+    eddy_queue_push(&loop->_io_changes, &w->_change_node);
+  return 0;
+}
+
+void eddy__watcher_stop(eddy_loop_t *loop, eddy__watcher_t *w) {
+  eddy_queue_remove(&w->_change_node);
+  if (w->_kernel) {
+    struct epoll_event ev = {0};
+    /* ENOENT/EBADF: the fd was closed already, which removed it. */
+    epoll_ctl(loop->_epfd, EPOLL_CTL_DEL, w->fd, &ev);
+    w->_kernel = 0;
+  }
+  if (w->fd >= 0 && (unsigned)w->fd < loop->_nwatchers &&
+      loop->_watchers[w->fd] == w) {
+    loop->_watchers[w->fd] = NULL;
+    invalidate_fd(loop, w->fd);
+  }
+  w->events = 0;
+}
+
+/* ------------------------------------------------ io handles (public) */
+
+static void io_on_close(eddy_handle_t *h) {
+  eddy_io_stop((eddy_io_t *)h);
+}
+
+static void io_dispatch(eddy__watcher_t *w, unsigned events) {
+  eddy_io_t *io = EDDY_CONTAINER_OF(w, eddy_io_t, _w);
+  io->cb(io, events);
+}
+
+int eddy_io_init(eddy_loop_t *loop, eddy_io_t *io, int fd, eddy_io_cb cb) {
+  if (cb == NULL) return -EINVAL;
+  int err = eddy__watcher_init(loop, &io->_w, fd, io_dispatch);
+  if (err) return err;
+  eddy__handle_init(loop, (eddy_handle_t *)io, EDDY_HANDLE_IO, io_on_close);
+  io->cb = cb;
+  return 0;
+}
+
 int eddy_io_start(eddy_io_t *io, unsigned events) {
   if (events & ~(EDDY_READABLE | EDDY_WRITABLE)) return -EINVAL;
   if (!eddy__handle_usable((eddy_handle_t *)io)) return -EINVAL;
   if (events == 0) return eddy_io_stop(io);
-  eddy_loop_t *loop = io->loop;
-  eddy_io_t *cur = loop->_watchers[io->fd];
-  if (cur && cur != io) return -EEXIST;
-  loop->_watchers[io->fd] = io;
-  io->events = events;
+  int err = eddy__watcher_start(io->loop, &io->_w, events);
+  if (err) return err;
   eddy__handle_start((eddy_handle_t *)io);
-  if (io->events != io->_kernel && eddy_queue_empty(&io->_change_node))
-    eddy_queue_push(&loop->_io_changes, &io->_change_node);
   return 0;
 }
 
 int eddy_io_stop(eddy_io_t *io) {
-  eddy_loop_t *loop = io->loop;
-  eddy_queue_remove(&io->_change_node);
-  if (io->_kernel) {
-    struct epoll_event ev = {0};
-    /* ENOENT/EBADF: the fd was closed already, which removed it. */
-    epoll_ctl(loop->_epfd, EPOLL_CTL_DEL, io->fd, &ev);
-    io->_kernel = 0;
-  }
-  if (io->fd >= 0 && (unsigned)io->fd < loop->_nwatchers &&
-      loop->_watchers[io->fd] == io) {
-    loop->_watchers[io->fd] = NULL;
-    invalidate_fd(loop, io->fd);
-  }
-  io->events = 0;
+  eddy__watcher_stop(io->loop, &io->_w);
   eddy__handle_stop((eddy_handle_t *)io);
   return 0;
 }
@@ -116,14 +143,14 @@ static void apply_changes(eddy_loop_t *loop) {
   while (!eddy_queue_empty(&loop->_io_changes)) {
     eddy_queue_t *q = eddy_queue_head(&loop->_io_changes);
     eddy_queue_remove(q);
-    eddy_io_t *io = EDDY_CONTAINER_OF(q, eddy_io_t, _change_node);
-    if (io->events == io->_kernel) continue;
-    struct epoll_event ev = {.events = to_epoll(io->events)};
-    ev.data.fd = io->fd;
-    int op = io->_kernel ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(loop->_epfd, op, io->fd, &ev) < 0 && errno == EEXIST)
-      epoll_ctl(loop->_epfd, EPOLL_CTL_MOD, io->fd, &ev); /* a dup'd fd */
-    io->_kernel = io->events;
+    eddy__watcher_t *w = EDDY_CONTAINER_OF(q, eddy__watcher_t, _change_node);
+    if (w->events == w->_kernel) continue;
+    struct epoll_event ev = {.events = to_epoll(w->events)};
+    ev.data.fd = w->fd;
+    int op = w->_kernel ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(loop->_epfd, op, w->fd, &ev) < 0 && errno == EEXIST)
+      epoll_ctl(loop->_epfd, EPOLL_CTL_MOD, w->fd, &ev); /* a dup'd fd */
+    w->_kernel = w->events;
   }
 }
 
@@ -132,16 +159,17 @@ static void dispatch_events(eddy_loop_t *loop, int n) {
   for (int i = 0; i < n; i++) {
     int fd = loop->_poll_events[i].data.fd;
     if (fd < 0) continue; /* invalidated by a stop in this batch */
-    eddy_io_t *io = (unsigned)fd < loop->_nwatchers ? loop->_watchers[fd] : NULL;
-    if (io == NULL) continue;
+    eddy__watcher_t *w =
+        (unsigned)fd < loop->_nwatchers ? loop->_watchers[fd] : NULL;
+    if (w == NULL) continue;
     uint32_t e = loop->_poll_events[i].events;
     unsigned got = ((e & EPOLLIN) ? EDDY_READABLE : 0u) |
                    ((e & EPOLLOUT) ? EDDY_WRITABLE : 0u);
-    if (e & (EPOLLERR | EPOLLHUP)) got |= io->events;
-    got &= io->events;
+    if (e & (EPOLLERR | EPOLLHUP)) got |= w->events;
+    got &= w->events;
     if (!got) continue;
     eddy__dispatch(loop, "io");
-    io->cb(io, got);
+    w->_wcb(w, got);
   }
   loop->_poll_count = 0;
 }

@@ -107,6 +107,7 @@ static void run_closing(eddy_loop_t *loop) {
     eddy_queue_remove(&h->_handle_node);
     h->_flags |= EDDY__CLOSED;
     eddy__dispatch(loop, "close");
+    if (h->_flags & EDDY__CLOSE_AGAIN) h->_on_close(h);
     if (h->_close_cb) h->_close_cb(h);
     h = next;
   }

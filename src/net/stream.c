@@ -40,8 +40,8 @@ void eddy__stream_init(eddy_loop_t *loop, eddy_stream_t *s,
   p->label = type == EDDY_HANDLE_TCP ? "tcp" : "unix";
 }
 
-static void stream_io_cb(eddy_io_t *io, unsigned events) {
-  eddy_stream_t *s = EDDY_CONTAINER_OF(io, eddy_stream_t, _io);
+static void stream_io_cb(eddy__watcher_t *w, unsigned events) {
+  eddy_stream_t *s = EDDY_CONTAINER_OF(w, eddy_stream_t, _io);
   if (s->_flags & S_CONNECTING) {
     eddy__connect_event(s);
     return;
@@ -58,12 +58,10 @@ static void stream_io_cb(eddy_io_t *io, unsigned events) {
 
 /* Takes `fd` (already non-blocking) as the stream's socket. */
 int eddy__stream_set_fd(eddy_stream_t *s, int fd) {
-  int err = eddy_io_init(s->loop, &s->_io, fd, stream_io_cb);
+  /* A bare watcher, not a handle: the stream is the handle that keeps the
+   * loop alive, and 64 bytes less per connection. */
+  int err = eddy__watcher_init(s->loop, &s->_io, fd, stream_io_cb);
   if (err) return err;
-  /* The watcher is the stream's: hidden from walk, and the stream (not the
-   * watcher) is what keeps the loop alive, so unref still works. */
-  s->_io._flags |= EDDY__INTERNAL;
-  eddy_unref((eddy_handle_t *)&s->_io);
   s->_flags |= S_HAS_FD;
   return 0;
 }
@@ -78,7 +76,12 @@ void eddy__stream_update(eddy_stream_t *s) {
       ev |= EDDY_READABLE;
     if (f & S_WRITE_BLOCKED) ev |= EDDY_WRITABLE;
   }
-  if (ev != s->_io.events) eddy_io_start(&s->_io, ev);
+  if (ev == s->_io.events)
+    ;
+  else if (ev)
+    eddy__watcher_start(s->loop, &s->_io, ev);
+  else
+    eddy__watcher_stop(s->loop, &s->_io);
   if (ev || (f & S_LISTENING))
     eddy__handle_start((eddy_handle_t *)s);
   else
@@ -112,12 +115,10 @@ static void stream_pending(eddy__pending_t *p) {
 }
 
 /*
- * Runs in the close phase just before the stream's own close callback (the
- * watcher was queued for closing first), so every request callback comes
- * before the user's close callback.
+ * Runs in the close phase just before the stream's own close callback, so
+ * every request callback comes before the user's close callback.
  */
-static void io_closed(eddy_handle_t *h) {
-  eddy_stream_t *s = EDDY_CONTAINER_OF((eddy_io_t *)h, eddy_stream_t, _io);
+static void cancel_requests(eddy_stream_t *s) {
   if (s->_connect_req) {
     eddy_connect_t *req = s->_connect_req;
     s->_connect_req = NULL;
@@ -130,14 +131,20 @@ static void io_closed(eddy_handle_t *h) {
                                                  : -ECANCELED);
 }
 
+/* eddy_close(): stop and close the fd now; the requests' callbacks wait for
+ * the close phase (EDDY__CLOSE_AGAIN brings us back there). */
 static void stream_on_close(eddy_handle_t *h) {
   eddy_stream_t *s = (eddy_stream_t *)h;
+  if (h->_flags & EDDY__CLOSED) {
+    cancel_requests(s);
+    return;
+  }
+  h->_flags |= EDDY__CLOSE_AGAIN;
   eddy__pending_cancel(net_pending(s));
   if (s->_listener) eddy__listener_close(s);
   if (!(s->_flags & S_HAS_FD)) return;
-  int fd = s->_io.fd;
-  eddy_close((eddy_handle_t *)&s->_io, io_closed);
-  close(fd);
+  eddy__watcher_stop(s->loop, &s->_io);
+  close(s->_io.fd);
 }
 
 int eddy_stream_open(eddy_stream_t *s, int fd) {
