@@ -10,8 +10,8 @@ static eddy_http_res_t *stream_x(eddy_http_request_t *req) {
 }
 
 void eddy__http_stream_fail(conn_t *c, int status) {
-  eddy_http_res_t *x = c->body_x;
-  c->body_x = NULL;
+  eddy_http_res_t *x = c->b->body_x;
+  c->b->body_x = NULL;
   c->stop_parse = 1;
   c->body_paused = 0;
   x->flags |= X_CLOSE;
@@ -21,10 +21,10 @@ void eddy__http_stream_fail(conn_t *c, int status) {
 
 /* Takes the next piece of body from the buffer; returns the parse result. */
 static int take(conn_t *c, eddy_http_res_t *x, size_t *used, size_t *made) {
-  char *p = c->rb->data + c->rpos;
-  size_t avail = c->rb->len - c->rpos;
+  char *p = c->b->rb->data + c->b->rpos;
+  size_t avail = c->b->rb->len - c->b->rpos;
   if (x->req.flags & EDDY_HTTP_F_CHUNKED)
-    return eddy_http_chunked_decode(&c->chunked, p, avail, p, used, made);
+    return eddy_http_chunked_decode(&c->b->chunked, p, avail, p, used, made);
   *used = *made = avail < x->body_left ? avail : (size_t)x->body_left;
   x->body_left -= *used;
   return x->body_left ? EDDY_HTTP_INCOMPLETE : EDDY_HTTP_DONE;
@@ -32,23 +32,23 @@ static int take(conn_t *c, eddy_http_res_t *x, size_t *used, size_t *made) {
 
 /* Delivers what the buffer holds; 1 when the body ended (parse on). */
 int eddy__http_stream_more(conn_t *c) {
-  eddy_http_res_t *x = c->body_x;
-  while (c->body_x == x && !c->body_paused && !c->closing) {
-    if (c->rpos == c->rb->len && x->body_left) return 0;
-    if (c->rpos == c->rb->len && (x->req.flags & EDDY_HTTP_F_CHUNKED))
+  eddy_http_res_t *x = c->b->body_x;
+  while (c->b->body_x == x && !c->body_paused && !c->closing) {
+    if (c->b->rpos == c->b->rb->len && x->body_left) return 0;
+    if (c->b->rpos == c->b->rb->len && (x->req.flags & EDDY_HTTP_F_CHUNKED))
       return 0;
     size_t used = 0, made = 0;
-    const char *p = c->rb->data + c->rpos;
+    const char *p = c->b->rb->data + c->b->rpos;
     int rc = take(c, x, &used, &made);
-    c->rpos += used;
+    c->b->rpos += used;
     if (rc < 0 && rc != EDDY_HTTP_INCOMPLETE) {
       eddy__http_stream_fail(c, -rc);
       return 0;
     }
     if (made) x->on_data(&x->req, p, made);
-    if (c->body_x != x || c->closing) return 0; /* answered meanwhile */
+    if (c->b->body_x != x || c->closing) return 0; /* answered meanwhile */
     if (rc == EDDY_HTTP_DONE) {
-      c->body_x = NULL;
+      c->b->body_x = NULL;
       x->on_end(&x->req, 0);
       return !c->closing;
     }
@@ -77,7 +77,7 @@ int eddy_http_req_set_max_body(eddy_http_request_t *req, uint64_t max_body) {
 static conn_t *streaming(eddy_http_request_t *req, int *err) {
   eddy_http_res_t *x = stream_x(req);
   *err = (x->flags & X_ABORTED) ? -ECANCELED : -EINVAL;
-  if (!x->conn || !(x->flags & X_STREAM) || x->conn->body_x != x) return NULL;
+  if (!x->conn || !(x->flags & X_STREAM) || x->conn->b->body_x != x) return NULL;
   *err = 0;
   return x->conn;
 }

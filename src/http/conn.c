@@ -18,6 +18,7 @@ enum { T_NONE, T_IDLE, T_HEAD, T_BODY, T_LINGER };
 
 static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf);
 static void on_alloc(eddy_stream_t *s, size_t sugg, eddy_buf_t *buf);
+static void abort_exchanges(conn_t *c);
 
 static rbuf_t *rb_new(size_t cap) {
   rbuf_t *r = malloc(sizeof(*r) + cap);
@@ -44,14 +45,56 @@ static rbuf_t *rb_get(conn_t *c) {
 /* Idle connections hold no read buffer: when everything read has been
  * parsed and no request points into it, it goes back to the server. */
 static void rb_release_idle(conn_t *c) {
-  rbuf_t *r = c->rb;
-  if (!r || r->refs != 1 || c->rpos != r->len || c->body_x) return;
-  c->rb = NULL;
-  c->rpos = c->last_len = 0;
+  rbuf_t *r = c->b->rb;
+  if (!r || r->refs != 1 || c->b->rpos != r->len || c->b->body_x) return;
+  c->b->rb = NULL;
+  c->b->rpos = c->b->last_len = 0;
   if (r->cap == RB_INIT)
     eddy__http_cache_put(c->server, EDDY__HTTP_CACHE_RB, r);
   else
     free(r);
+}
+
+/* The busy part of `c` (see conn.h): the one it has, one an idle
+ * connection gave back, or a new one; NULL when memory is short. Parts come
+ * back from the cache in their idle state (see busy_release_idle). */
+static conn_busy_t *busy_get(conn_t *c) {
+  if (c->b) return c->b;
+  conn_busy_t *b = eddy__http_cache_get(c->server, EDDY__HTTP_CACHE_BUSY);
+  if (!b && !(b = calloc(1, sizeof(*b)))) return NULL;
+  eddy_immediate_init(c->server->loop, &b->flush_imm);
+  b->flush_imm.data = c;
+  eddy_queue_init(&b->xq);
+  c->b = b;
+  return b;
+}
+
+/* Nothing read, queued, written or scheduled: the busy part goes back. */
+static void busy_release_idle(conn_t *c) {
+  conn_busy_t *b = c->b;
+  if (!b || c->closing || c->lingering || c->writing || c->close_after || b->rb || b->nx || b->body_x || b->file_x ||
+      b->file_writing || b->out.len || eddy_immediate_queued(&b->flush_imm))
+    return;
+  eddy__http_buf_release(c->server, &b->out);
+  eddy__http_buf_release(c->server, &b->wbuf);
+  if (b->spare) eddy__http_x_put(c->server, b->spare);
+  b->spare = NULL;
+  b->raw = b->head_len = 0;
+  c->want_drain = 0; /* no exchange is left to drain */
+  c->b = NULL;
+  eddy__http_cache_put(c->server, EDDY__HTTP_CACHE_BUSY, b);
+}
+
+/* On close: everything goes, nothing is cached. */
+static void busy_free(conn_t *c) {
+  conn_busy_t *b = c->b;
+  if (!b) return;
+  rb_unref(b->rb);
+  free(b->out.base);
+  free(b->wbuf.base);
+  if (b->spare) eddy__http_x_put(c->server, b->spare);
+  free(b);
+  c->b = NULL;
 }
 
 static const eddy_http_limits_t *limits(conn_t *c) {
@@ -80,19 +123,19 @@ static void rebase(eddy_http_res_t *x, intptr_t d) {
 static size_t rb_limit(conn_t *c) {
   const eddy_http_limits_t *l = limits(c);
   size_t head = l->max_request_line + l->max_header_bytes + 256;
-  eddy_http_res_t *x = c->body_x;
+  eddy_http_res_t *x = c->b->body_x;
   if (!x || (x->flags & X_STREAM)) return head; /* streamed: consumed */
   if (x->req.flags & EDDY_HTTP_F_CHUNKED)
-    return c->head_len + (size_t)x->max_body + 65536;
-  return c->head_len + (size_t)x->req.content_length + MIN_READ;
+    return c->b->head_len + (size_t)x->max_body + 65536;
+  return c->b->head_len + (size_t)x->req.content_length + MIN_READ;
 }
 
 /* Moves the live bytes (from rpos) to the front of a buffer big enough. */
 static int make_room(conn_t *c) {
-  rbuf_t *r = c->rb;
-  size_t keep = c->rpos, live = r->len - keep, limit = rb_limit(c);
+  rbuf_t *r = c->b->rb;
+  size_t keep = c->b->rpos, live = r->len - keep, limit = rb_limit(c);
   size_t want = live + MIN_READ > RB_INIT ? live + MIN_READ : RB_INIT;
-  if (c->body_x && !(c->body_x->req.flags & EDDY_HTTP_F_CHUNKED))
+  if (c->b->body_x && !(c->b->body_x->req.flags & EDDY_HTTP_F_CHUNKED))
     want = want > limit ? want : limit;
   if (want > limit) want = limit;
   if (want <= live) return -1;
@@ -105,13 +148,13 @@ static int make_room(conn_t *c) {
   }
   memmove(n->data, r->data + keep, live);
   n->len = live;
-  if (c->body_x && !(c->body_x->flags & X_STREAM))
-    rebase(c->body_x, (intptr_t)n->data - (intptr_t)(r->data + keep));
-  if (c->raw) c->raw -= keep;
-  c->rpos = 0;
+  if (c->b->body_x && !(c->b->body_x->flags & X_STREAM))
+    rebase(c->b->body_x, (intptr_t)n->data - (intptr_t)(r->data + keep));
+  if (c->b->raw) c->b->raw -= keep;
+  c->b->rpos = 0;
   if (n != r) {
     rb_unref(r);
-    c->rb = n;
+    c->b->rb = n;
   }
   return 0;
 }
@@ -123,24 +166,24 @@ static void on_alloc(eddy_stream_t *s, size_t sugg, eddy_buf_t *buf) {
     *buf = eddy_buf(discard, sizeof(discard));
     return;
   }
-  if (!c->rb && !(c->rb = rb_get(c))) {
+  if (!busy_get(c) || (!c->b->rb && !(c->b->rb = rb_get(c)))) {
     *buf = eddy_buf(NULL, 0); /* the read fails with -ENOBUFS: closes */
     return;
   }
-  rbuf_t *r = c->rb;
+  rbuf_t *r = c->b->rb;
   if (r->cap - r->len < MIN_READ) make_room(c);
-  r = c->rb;
+  r = c->b->rb;
   *buf = eddy_buf(r->data + r->len, r->cap - r->len);
 }
 
 static void enqueue(conn_t *c, eddy_http_res_t *x) {
   x->conn = c;
-  eddy_queue_push(&c->xq, &x->node);
-  c->nx++;
+  eddy_queue_push(&c->b->xq, &x->node);
+  c->b->nx++;
 }
 
 static int is_head(conn_t *c, eddy_http_res_t *x) {
-  return eddy_queue_head(&c->xq) == &x->node;
+  return eddy_queue_head(&c->b->xq) == &x->node;
 }
 
 static void send_continue(conn_t *c, eddy_http_res_t *x) {
@@ -149,15 +192,15 @@ static void send_continue(conn_t *c, eddy_http_res_t *x) {
       x->req.minor_version < 1 || (x->flags & X_CONTINUE))
     return;
   x->flags |= X_CONTINUE;
-  eddy__http_buf_put(is_head(c, x) ? &c->out : &x->pend, cont,
+  eddy__http_buf_put(is_head(c, x) ? &c->b->out : &x->pend, cont,
                      sizeof(cont) - 1);
   eddy__http_conn_flush_soon(c);
 }
 
 /* The exchange now belongs to the handler: its slices pin the buffer. */
 static void hold(conn_t *c, eddy_http_res_t *x) {
-  x->rb = c->rb;
-  c->rb->refs++;
+  x->rb = c->b->rb;
+  c->b->rb->refs++;
   x->flags |= X_DISPATCHED;
 }
 
@@ -168,36 +211,36 @@ static void dispatch(conn_t *c, eddy_http_res_t *x) {
 
 /* Continues the body of body_x; 1 when it is complete and dispatched. */
 static int body_more(conn_t *c) {
-  eddy_http_res_t *x = c->body_x;
+  eddy_http_res_t *x = c->b->body_x;
   if (x->flags & X_STREAM) return eddy__http_stream_more(c);
-  rbuf_t *r = c->rb;
-  size_t start = c->rpos + c->head_len;
+  rbuf_t *r = c->b->rb;
+  size_t start = c->b->rpos + c->b->head_len;
   if (!(x->req.flags & EDDY_HTTP_F_CHUNKED)) {
     size_t cl = (size_t)x->req.content_length;
     if (r->len - start < cl) return 0;
     x->body = r->data + start;
     x->body_len = cl;
-    c->rpos = start + cl;
+    c->b->rpos = start + cl;
   } else {
     size_t used = 0, made = 0;
-    int rc = eddy_http_chunked_decode(&c->chunked, r->data + c->raw,
-                                      r->len - c->raw,
+    int rc = eddy_http_chunked_decode(&c->b->chunked, r->data + c->b->raw,
+                                      r->len - c->b->raw,
                                       r->data + start + x->body_len, &used,
                                       &made);
     x->body_len += made;
-    c->raw += used;
+    c->b->raw += used;
     if (rc == EDDY_HTTP_INCOMPLETE) return 0;
     if (rc < 0) {
-      c->body_x = NULL;
-      c->raw = 0;
+      c->b->body_x = NULL;
+      c->b->raw = 0;
       eddy__http_x_error(c, x, -rc);
       return 0;
     }
     x->body = r->data + start;
-    c->rpos = c->raw;
-    c->raw = 0;
+    c->b->rpos = c->b->raw;
+    c->b->raw = 0;
   }
-  c->body_x = NULL;
+  c->b->body_x = NULL;
   dispatch(c, x);
   return 1;
 }
@@ -206,11 +249,11 @@ static int body_more(conn_t *c) {
 static int run_hook(conn_t *c, eddy_http_res_t *x) {
   x->flags |= X_IN_HOOK;
   c->server->_on_head(c->server, &x->req, x);
-  if (c->closing || c->body_x != x) return 0; /* answered and ended */
+  if (c->closing || c->b->body_x != x) return 0; /* answered and ended */
   x->flags &= ~(unsigned)X_IN_HOOK;
   if (!(x->flags & X_HEAD_SENT)) return 1;
   /* Answering, not ended yet: the body is never read. */
-  c->body_x = NULL;
+  c->b->body_x = NULL;
   c->stop_parse = 1;
   hold(c, x);
   return 0;
@@ -224,61 +267,61 @@ static void start_request(conn_t *c, eddy_http_res_t *x, size_t head_len) {
     c->stop_parse = 1; /* nothing after a closing request is answered */
   }
   if (!(q->flags & EDDY_HTTP_F_CHUNKED) && q->content_length <= 0) {
-    c->rpos += head_len;
+    c->b->rpos += head_len;
     dispatch(c, x);
     return;
   }
-  c->body_x = x;
-  c->head_len = head_len;
+  c->b->body_x = x;
+  c->b->head_len = head_len;
   if (c->server->_on_head && !run_hook(c, x)) return;
   if (q->content_length > 0 && (uint64_t)q->content_length > x->max_body) {
     eddy__http_x_error(c, x, 413);
     return;
   }
   if (q->flags & EDDY_HTTP_F_CHUNKED) {
-    eddy_http_chunked_init(&c->chunked, limits(c));
-    c->chunked._max_body = x->max_body;
-    c->raw = c->rpos + head_len;
+    eddy_http_chunked_init(&c->b->chunked, limits(c));
+    c->b->chunked._max_body = x->max_body;
+    c->b->raw = c->b->rpos + head_len;
   }
   if (x->flags & X_STREAM) {
     x->body_left = q->flags & EDDY_HTTP_F_CHUNKED ? 0 : (uint64_t)q->content_length;
-    c->rpos += head_len;
-    c->raw = 0;
+    c->b->rpos += head_len;
+    c->b->raw = 0;
     hold(c, x);
-    if (c->rpos == c->rb->len) send_continue(c, x);
+    if (c->b->rpos == c->b->rb->len) send_continue(c, x);
     return; /* process() delivers the body */
   }
   if (!body_more(c)) send_continue(c, x);
 }
 
 static void process(conn_t *c) {
-  while (!c->closing && (c->body_x || !c->stop_parse)) {
-    if (c->body_x) {
+  while (!c->closing && (c->b->body_x || !c->stop_parse)) {
+    if (c->b->body_x) {
       if (!body_more(c)) return;
       continue;
     }
-    rbuf_t *r = c->rb;
-    size_t avail = r ? r->len - c->rpos : 0;
+    rbuf_t *r = c->b->rb;
+    size_t avail = r ? r->len - c->b->rpos : 0;
     if (!avail) return;
-    if (c->nx >= MAX_PIPELINE) {
+    if (c->b->nx >= MAX_PIPELINE) {
       eddy_read_stop(EDDY_STREAM(&c->tcp));
       c->paused = 1;
       return;
     }
-    if (!c->spare && !(c->spare = eddy__http_x_get(c->server))) {
+    if (!c->b->spare && !(c->b->spare = eddy__http_x_get(c->server))) {
       eddy__http_conn_close(c);
       return;
     }
-    eddy_http_res_t *x = c->spare;
-    int rc = eddy_http_parse_request(r->data + c->rpos, avail, &x->req,
-                                     x->headers, x->max_headers, c->last_len,
+    eddy_http_res_t *x = c->b->spare;
+    int rc = eddy_http_parse_request(r->data + c->b->rpos, avail, &x->req,
+                                     x->headers, x->max_headers, c->b->last_len,
                                      &c->server->_parse_limits);
     if (rc == EDDY_HTTP_INCOMPLETE) {
-      c->last_len = avail;
+      c->b->last_len = avail;
       return;
     }
-    c->last_len = 0;
-    c->spare = NULL;
+    c->b->last_len = 0;
+    c->b->spare = NULL;
     enqueue(c, x);
     if (rc < 0) {
       eddy__http_x_error(c, x, eddy_http_error_status(rc) ? -rc : 400);
@@ -294,17 +337,16 @@ static void on_timeout(eddy_timer_t *t) {
   conn_t *c = t->data;
   int state = c->tstate;
   c->tstate = T_NONE;
-  c->timer_ms = 0;
-  int partial = c->rb && c->rb->len > c->rpos;
-  if ((state == T_HEAD && partial && c->nx == 0) || state == T_BODY) {
+  int partial = c->b && c->b->rb && c->b->rb->len > c->b->rpos;
+  if ((state == T_HEAD && partial && c->b->nx == 0) || state == T_BODY) {
     /* Slow client (slowloris): answer 408 and close, as Node does. */
-    eddy_http_res_t *x = c->body_x;
+    eddy_http_res_t *x = c->b->body_x;
     if (x && (x->flags & X_STREAM)) { /* the handler answers */
       eddy__http_stream_fail(c, 408);
       eddy__http_conn_flush_soon(c);
       return;
     }
-    c->body_x = NULL;
+    c->b->body_x = NULL;
     if (!x) x = eddy__http_x_get(c->server);
     if (x) {
       if (!x->conn) enqueue(c, x);
@@ -323,7 +365,6 @@ static void timer_set(conn_t *c, int state, uint64_t ms) {
   if ((state == T_HEAD || state == T_BODY) && c->tstate != T_HEAD)
     c->req_start_ms = eddy_loop_now(c->server->loop);
   c->tstate = state;
-  c->timer_ms = ms;
   if (!ms)
     eddy_timer_stop(&c->timer);
   else
@@ -341,12 +382,13 @@ static uint64_t request_time_left(conn_t *c, uint64_t limit) {
 
 static void update_timer(conn_t *c) {
   const eddy_http_server_opts_t *o = &c->server->_opts;
+  conn_busy_t *b = c->b;
   if (c->closing || c->lingering) return;
-  if (c->body_x)
+  if (b && b->body_x)
     timer_set(c, T_BODY, request_time_left(c, o->request_timeout_ms));
-  else if (c->rb && c->rb->len > c->rpos && !c->stop_parse)
+  else if (b && b->rb && b->rb->len > b->rpos && !c->stop_parse)
     timer_set(c, T_HEAD, o->headers_timeout_ms);
-  else if (c->nx == 0 && !c->writing && !c->stop_parse)
+  else if ((!b || b->nx == 0) && !c->writing && !c->stop_parse)
     timer_set(c, T_IDLE, o->keep_alive_timeout_ms);
   else
     timer_set(c, T_NONE, 0);
@@ -361,9 +403,13 @@ static void on_shutdown(eddy_shutdown_t *req, int status) { (void)req; }
  * the kernel does not answer it with a RST that would destroy the reply. */
 static void linger(conn_t *c) {
   eddy_stream_t *s = EDDY_STREAM(&c->tcp);
+  if (!busy_get(c)) {
+    eddy__http_conn_close(c);
+    return;
+  }
   c->lingering = 1;
   c->tstate = T_LINGER;
-  if (eddy_shutdown(&c->sreq, s, on_shutdown) < 0) {
+  if (eddy_shutdown(&c->b->sreq, s, on_shutdown) < 0) {
     eddy__http_conn_close(c);
     return;
   }
@@ -376,11 +422,11 @@ static void linger(conn_t *c) {
 }
 
 static void after_flush(conn_t *c) {
-  if (c->closing || c->lingering || c->writing || c->out.len || c->file_x)
+  if (c->closing || c->lingering || c->writing || c->b->out.len || c->b->file_x)
     return;
   if (c->close_after)
     linger(c);
-  else if (c->server->_closing && c->nx == 0 && !c->body_x)
+  else if (c->server->_closing && c->b->nx == 0 && !c->b->body_x)
     eddy__http_conn_close(c);
 }
 
@@ -391,7 +437,7 @@ static void written(conn_t *c);
 static void on_write(eddy_write_t *req, int status) {
   conn_t *c = req->data;
   c->writing = 0;
-  c->wbuf.len = 0;
+  c->b->wbuf.len = 0;
   if (c->closing) return;
   if (status < 0) {
     eddy__http_conn_close(c);
@@ -403,63 +449,59 @@ static void on_write(eddy_write_t *req, int status) {
 /* After a write finished: more output, drain callback, close or timers. */
 static void written(conn_t *c) {
   flush(c);
-  if (c->want_drain && !c->writing && !eddy_queue_empty(&c->xq)) {
-    eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->xq),
+  if (c->want_drain && !c->writing && !eddy_queue_empty(&c->b->xq)) {
+    eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->b->xq),
                                            eddy_http_res_t, node);
     c->want_drain = 0;
     if (x->drain) x->drain(x);
   }
   after_flush(c);
   update_timer(c);
-  if (!c->writing && !c->out.len && c->nx == 0) {
-    /* Idle: hold no output memory either. */
-    eddy__http_buf_release(c->server, &c->out);
-    eddy__http_buf_release(c->server, &c->wbuf);
-  }
+  busy_release_idle(c);
 }
 
 static void on_file_write(eddy_write_t *req, int status) {
   conn_t *c = req->data;
-  c->file_writing = 0;
+  c->b->file_writing = 0;
   if (c->closing) return;
   if (status < 0) {
     eddy__http_conn_close(c);
     return;
   }
-  c->file_x->flags |= X_FILE_SENT;
-  c->file_x = NULL;
+  c->b->file_x->flags |= X_FILE_SENT;
+  c->b->file_x = NULL;
   eddy__http_x_promote(c);
   written(c);
 }
 
 /* The file of file_x goes once the bytes before it (its head) are queued. */
 static void start_file(conn_t *c) {
-  eddy_http_res_t *x = c->file_x;
-  c->fwreq.data = c;
-  c->file_writing = 1;
-  if (eddy_write_file(&c->fwreq, EDDY_STREAM(&c->tcp), x->file_fd,
+  eddy_http_res_t *x = c->b->file_x;
+  c->b->fwreq.data = c;
+  c->b->file_writing = 1;
+  if (eddy_write_file(&c->b->fwreq, EDDY_STREAM(&c->tcp), x->file_fd,
                       x->file_off, x->file_len, on_file_write) < 0) {
-    c->file_writing = 0;
+    c->b->file_writing = 0;
     eddy__http_conn_close(c);
   }
 }
 
 static void flush(conn_t *c) {
   if (c->closing) return;
-  if (!c->writing && c->out.len) write_out(c);
-  if (!c->closing && c->file_x && !c->file_writing && !c->out.len)
+  if (!c->writing && c->b->out.len) write_out(c);
+  if (!c->closing && c->b->file_x && !c->b->file_writing && !c->b->out.len)
     start_file(c);
 }
 
 static void write_out(conn_t *c) {
-  hbuf_t t = c->wbuf;
-  c->wbuf = c->out;
-  c->out = t;
-  c->out.len = 0;
+  hbuf_t t = c->b->wbuf;
+  c->b->wbuf = c->b->out;
+  c->b->out = t;
+  c->b->out.len = 0;
   c->writing = 1;
-  c->wreq.data = c;
-  eddy_buf_t b = eddy_buf(c->wbuf.base, c->wbuf.len);
-  if (eddy_write(&c->wreq, EDDY_STREAM(&c->tcp), &b, 1, on_write) < 0) {
+  c->b->wreq.data = c;
+  eddy_buf_t b = eddy_buf(c->b->wbuf.base, c->b->wbuf.len);
+  if (eddy_write(&c->b->wreq, EDDY_STREAM(&c->tcp), &b, 1, on_write) < 0) {
     c->writing = 0;
     eddy__http_conn_close(c);
   }
@@ -477,7 +519,7 @@ static void on_flush_imm(eddy_immediate_t *imm) {
     c->in_read = 0;
     if (c->closing) return;
   }
-  if (c->paused && c->nx < MAX_PIPELINE / 2 && !c->stop_parse &&
+  if (c->paused && c->b->nx < MAX_PIPELINE / 2 && !c->stop_parse &&
       !c->body_paused) {
     c->paused = 0;
     eddy_read_start(EDDY_STREAM(&c->tcp), on_alloc, on_read);
@@ -488,15 +530,16 @@ static void on_flush_imm(eddy_immediate_t *imm) {
   flush(c);
   after_flush(c);
   update_timer(c);
+  busy_release_idle(c);
 }
 
 void eddy__http_conn_flush_soon(conn_t *c) {
-  if (c->in_read || c->closing || eddy_immediate_queued(&c->flush_imm)) return;
-  eddy_immediate_start(&c->flush_imm, on_flush_imm);
+  if (c->in_read || c->closing || eddy_immediate_queued(&c->b->flush_imm)) return;
+  eddy_immediate_start(&c->b->flush_imm, on_flush_imm);
 }
 
 void eddy__http_conn_x_done(conn_t *c) {
-  c->nx--;
+  c->b->nx--;
   if (c->paused) eddy__http_conn_flush_soon(c);
 }
 
@@ -508,8 +551,8 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
   }
   if (n < 0) {
     /* EOF or error: answer what was asked if the peer only half-closed. */
-    if (n != EDDY_EOF || (c->nx == 0 && !c->writing) ||
-        (c->body_x && (c->body_x->flags & X_STREAM))) {
+    if (n != EDDY_EOF || (c->b->nx == 0 && !c->writing) ||
+        (c->b->body_x && (c->b->body_x->flags & X_STREAM))) {
       eddy__http_conn_close(c);
       return;
     }
@@ -519,7 +562,7 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
     return;
   }
   if (n == 0) return;
-  c->rb->len += (size_t)n;
+  c->b->rb->len += (size_t)n;
   c->in_read = 1;
   process(c);
   c->in_read = 0;
@@ -528,15 +571,14 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
   flush(c);
   after_flush(c);
   update_timer(c);
+  busy_release_idle(c);
 }
 
 static void on_closed(eddy_handle_t *h) {
   conn_t *c = h->data;
   if (--c->handles) return;
   eddy_http_server_t *s = c->server;
-  rb_unref(c->rb);
-  free(c->out.base);
-  free(c->wbuf.base);
+  busy_free(c);
   eddy_queue_remove(&c->node);
   free(c);
   eddy__http_server_conn_gone(s);
@@ -545,13 +587,20 @@ static void on_closed(eddy_handle_t *h) {
 void eddy__http_conn_close(conn_t *c) {
   if (c->closing) return;
   c->closing = 1;
-  eddy_immediate_stop(&c->flush_imm);
-  if (c->spare) eddy__http_x_put(c->server, c->spare);
-  c->spare = NULL;
-  c->body_x = NULL;
-  c->file_x = NULL;
-  while (!eddy_queue_empty(&c->xq)) {
-    eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->xq),
+  if (c->b) abort_exchanges(c);
+  eddy_close(EDDY_HANDLE(&c->tcp), on_closed);
+  eddy_close(EDDY_HANDLE(&c->timer), on_closed);
+}
+
+/* Closing: handlers still working hear of it; the rest is released. */
+static void abort_exchanges(conn_t *c) {
+  eddy_immediate_stop(&c->b->flush_imm);
+  if (c->b->spare) eddy__http_x_put(c->server, c->b->spare);
+  c->b->spare = NULL;
+  c->b->body_x = NULL;
+  c->b->file_x = NULL;
+  while (!eddy_queue_empty(&c->b->xq)) {
+    eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->b->xq),
                                            eddy_http_res_t, node);
     eddy_queue_remove(&x->node);
     x->conn = NULL;
@@ -561,21 +610,16 @@ void eddy__http_conn_close(conn_t *c) {
     else if (x->on_close)
       x->on_close(x);
   }
-  c->nx = 0;
-  eddy_close(EDDY_HANDLE(&c->tcp), on_closed);
-  eddy_close(EDDY_HANDLE(&c->timer), on_closed);
+  c->b->nx = 0;
 }
 
 void eddy__http_conn_idle_close(conn_t *c) {
   c->stop_parse = 1;
-  if (c->nx == 0 && !c->writing && !c->out.len) eddy__http_conn_close(c);
+  if (!c->writing && (!c->b || (c->b->nx == 0 && !c->b->out.len)))
+    eddy__http_conn_close(c);
 }
 
-static void free_failed(eddy_handle_t *h) {
-  conn_t *c = h->data;
-  rb_unref(c->rb);
-  free(c);
-}
+static void free_failed(eddy_handle_t *h) { free(h->data); }
 
 void eddy__http_conn_accept(eddy_http_server_t *s) {
   conn_t *c = calloc(1, sizeof(*c));
@@ -590,9 +634,6 @@ void eddy__http_conn_accept(eddy_http_server_t *s) {
   eddy_tcp_nodelay(&c->tcp, 1);
   eddy_timer_init(s->loop, &c->timer);
   c->timer.data = c;
-  eddy_immediate_init(s->loop, &c->flush_imm);
-  c->flush_imm.data = c;
-  eddy_queue_init(&c->xq);
   eddy_queue_push(&s->_conns, &c->node);
   s->_nconns++;
   c->handles = 2;
@@ -602,6 +643,5 @@ void eddy__http_conn_accept(eddy_http_server_t *s) {
   }
   c->tstate = T_HEAD;
   c->req_start_ms = eddy_loop_now(s->loop);
-  c->timer_ms = s->_opts.headers_timeout_ms;
-  eddy_timer_start(&c->timer, on_timeout, c->timer_ms, 0);
+  eddy_timer_start(&c->timer, on_timeout, s->_opts.headers_timeout_ms, 0);
 }

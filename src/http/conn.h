@@ -67,37 +67,53 @@ struct eddy_http_res_s {
   eddy_http_header_t headers[];
 };
 
+/*
+ * What a connection needs only while it has work: bytes read but not yet
+ * parsed, requests being answered, output being written, a linger. Taken
+ * from the server's cache with the first byte read and given back as soon
+ * as the connection is idle again, so an idle keep-alive connection costs
+ * only its conn_t (C10K: 10,000 idle connections, a few MiB).
+ */
+typedef struct conn_busy_s {
+  eddy_immediate_t flush_imm;
+  eddy_write_t wreq;
+  eddy_write_t fwreq;      /* the file segment of file_x */
+  eddy_shutdown_t sreq;
+  eddy_queue_t xq;         /* exchanges not yet flushed, request order */
+  unsigned nx;             /* length of xq */
+  int file_writing;        /* fwreq is queued */
+  eddy_http_res_t *file_x; /* head exchange whose file goes out next */
+  rbuf_t *rb;
+  size_t rpos;             /* first unparsed byte */
+  size_t last_len;         /* for the parser's incremental scan */
+  eddy_http_res_t *body_x; /* exchange whose body is being read */
+  size_t raw;              /* chunked: next raw byte in rb */
+  size_t head_len;         /* head length of body_x */
+  eddy_http_chunked_t chunked;
+  eddy_http_res_t *spare;  /* next exchange to parse into */
+  hbuf_t out, wbuf;        /* being filled / being written */
+} conn_busy_t;
+
+/* A connection: what it needs even when idle. `b` is NULL while idle. */
 struct conn_s {
   eddy_tcp_t tcp;
   eddy_timer_t timer;
-  eddy_immediate_t flush_imm;
-  eddy_write_t wreq;
-  eddy_write_t fwreq;     /* the file segment of file_x */
-  eddy_http_res_t *file_x; /* head exchange whose file goes out next */
-  int file_writing;       /* fwreq is queued */
-  eddy_shutdown_t sreq;
   eddy_http_server_t *server;
-  eddy_queue_t node;      /* in server->_conns */
-  eddy_queue_t xq;        /* exchanges not yet flushed, request order */
-  unsigned nx;            /* length of xq */
-  rbuf_t *rb;
-  size_t rpos;            /* first unparsed byte */
-  size_t last_len;        /* for the parser's incremental scan */
-  eddy_http_res_t *body_x; /* exchange whose body is being read */
-  size_t raw;             /* chunked: next raw byte in rb */
-  eddy_http_chunked_t chunked;
-  eddy_http_res_t *spare; /* next exchange to parse into */
-  hbuf_t out, wbuf;       /* being filled / being written */
-  uint64_t timer_ms;      /* duration the timer runs with, 0 = stopped */
-  uint64_t req_start_ms;  /* loop time of the current request's first byte */
-  int writing, in_read, closing, handles, stop_parse, lingering, paused;
-  int want_drain, close_after, tstate;
-  int body_paused, body_resume; /* streamed body: handler asked */
-  size_t head_len;        /* head length of body_x */
+  eddy_queue_t node;       /* in server->_conns */
+  conn_busy_t *b;
+  uint64_t req_start_ms;   /* loop time of the current request's first byte */
+  uint8_t writing, in_read, closing, handles, stop_parse, lingering, paused;
+  uint8_t want_drain, close_after, tstate;
+  uint8_t body_paused, body_resume; /* streamed body: handler asked */
 };
 
 /* cache.c: buffers of idle connections, kept by the server (per kind). */
-enum { EDDY__HTTP_CACHE_RB, EDDY__HTTP_CACHE_BUF, EDDY__HTTP_CACHE_KINDS };
+enum {
+  EDDY__HTTP_CACHE_RB,
+  EDDY__HTTP_CACHE_BUF,
+  EDDY__HTTP_CACHE_BUSY,
+  EDDY__HTTP_CACHE_KINDS
+};
 int eddy__http_cache_init(eddy_http_server_t *s);
 void eddy__http_cache_free(eddy_http_server_t *s);
 void *eddy__http_cache_get(eddy_http_server_t *s, int kind); /* or NULL */

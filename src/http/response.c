@@ -66,10 +66,10 @@ void eddy__http_x_release(eddy_http_res_t *x) {
 /* Where x's bytes go: straight out if it is first in line, else held. */
 hbuf_t *eddy__http_dest(eddy_http_res_t *x) {
   conn_t *c = x->conn;
-  if (eddy_queue_head(&c->xq) != &x->node) return &x->pend;
-  if (!c->out.base && (c->out.base = eddy__http_cache_get(c->server, EDDY__HTTP_CACHE_BUF)))
-    c->out.cap = BUF_INIT; /* a buffer an idle connection gave back */
-  return &c->out;
+  if (eddy_queue_head(&c->b->xq) != &x->node) return &x->pend;
+  if (!c->b->out.base && (c->b->out.base = eddy__http_cache_get(c->server, EDDY__HTTP_CACHE_BUF)))
+    c->b->out.cap = BUF_INIT; /* a buffer an idle connection gave back */
+  return &c->b->out;
 }
 
 size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *b, int64_t cl) {
@@ -106,7 +106,7 @@ size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *b, int64_t cl) {
       x->flags |= X_CLOSE; /* HTTP/1.0: the close delimits the body */
     }
   }
-  if (c->server->_closing || c->body_x == x) x->flags |= X_CLOSE;
+  if (c->server->_closing || c->b->body_x == x) x->flags |= X_CLOSE;
   if (x->flags & X_CLOSE)
     put_str(b, "Connection: close\r\n");
   else if (x->req.minor_version == 0)
@@ -118,16 +118,16 @@ size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *b, int64_t cl) {
 
 /* Moves finished responses at the front of the line into the output. */
 void eddy__http_x_promote(conn_t *c) {
-  while (!eddy_queue_empty(&c->xq) && !c->close_after) {
-    eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->xq),
+  while (!eddy_queue_empty(&c->b->xq) && !c->close_after) {
+    eddy_http_res_t *x = EDDY_CONTAINER_OF(eddy_queue_head(&c->b->xq),
                                            eddy_http_res_t, node);
     if (x->pend.len) {
-      eddy__http_buf_put(&c->out, x->pend.base, x->pend.len);
+      eddy__http_buf_put(&c->b->out, x->pend.base, x->pend.len);
       x->pend.len = 0;
     }
     if (!(x->flags & X_ENDED)) break;
     if ((x->flags & (X_FILE | X_FILE_SENT)) == X_FILE) {
-      c->file_x = x; /* its head is in out; the file follows it alone */
+      c->b->file_x = x; /* its head is in out; the file follows it alone */
       break;
     }
     eddy_queue_remove(&x->node);
@@ -157,14 +157,14 @@ static int emit_body(eddy_http_res_t *x, const void *p, size_t n) {
 int eddy__http_finish(eddy_http_res_t *x) {
   conn_t *c = x->conn;
   x->flags |= X_ENDED;
-  if (c->body_x == x) { /* answered before the body was read: never read */
-    c->body_x = NULL;
+  if (c->b->body_x == x) { /* answered before the body was read: never read */
+    c->b->body_x = NULL;
     c->stop_parse = 1;
     c->body_paused = 0;
     x->flags |= X_CLOSE;
     eddy_read_stop(EDDY_STREAM(&c->tcp));
   }
-  if (eddy_queue_head(&c->xq) == &x->node) eddy__http_x_promote(c);
+  if (eddy_queue_head(&c->b->xq) == &x->node) eddy__http_x_promote(c);
   return 0;
 }
 
@@ -293,7 +293,7 @@ int eddy_http_res_write(eddy_http_res_t *res, const void *data, size_t len) {
   if (len && emit_body(res, data, len)) return -ENOMEM;
   conn_t *c = res->conn;
   eddy__http_conn_flush_soon(c);
-  size_t queued = c->out.len + res->pend.len +
+  size_t queued = c->b->out.len + res->pend.len +
                   eddy_stream_queued(EDDY_STREAM(&c->tcp));
   if (queued <= EDDY_HIGH_WATER_DEFAULT) return 0;
   c->want_drain = 1;
