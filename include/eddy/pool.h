@@ -26,9 +26,14 @@
  * run() (there is no "starting" state in which tasks cannot be assigned).
  *
  * Memory: tasks are the caller's structs (embed them); the hot path
- * allocates nothing. Completions are batched: a thread pushes finished tasks
- * on its own lock-free list, and one coalesced async wake-up makes the loop
- * collect them all.
+ * allocates nothing, and pool threads never touch a task struct: they work
+ * from a copy of fn and arg in their own ring and record the outcome there.
+ * Completions are batched: one coalesced wake-up makes the loop collect
+ * every finished task and copy its outcome into the task.
+ *
+ * The loop never waits for a pool thread: threads are detached and free
+ * their own state when they end, so shrinking, closing and destroying never
+ * block, even while a task runs.
  *
  * Threads: every function here is for the pool's loop thread only, except
  * that fn runs on a pool thread.
@@ -82,8 +87,8 @@ struct eddy_pool_task_s {
   eddy_pool_done_cb _done;
   void *_result;
   int _status;
-  _Atomic int _state;
-  struct eddy_pool_task_s *_next; /* in a thread's completion list */
+  uint32_t _slot;                 /* in its thread's ring */
+  struct eddy_pool_task_s *_next; /* in a batch of finished tasks */
   eddy_queue_t _node;             /* in the pool's queue */
   uint64_t _submit_ns, _start_ns, _end_ns, _deadline_ns;
   struct eddy__pool_thread_s *_thread;
@@ -184,9 +189,15 @@ EDDY_EXTERN int eddy_pool_close(eddy_pool_t *pool, eddy_close_cb cb);
 
 /*
  * Fast end: tasks not yet started get -ECANCELED, running ones finish
- * (their done runs with their result), then as eddy_pool_close(). A plain
- * eddy_close() on the pool does the same but waits for running tasks inside
- * the call, and calls no done callback of tasks still in flight.
+ * (their done runs with their result), then as eddy_pool_close().
+ *
+ * A plain eddy_close() on the pool is the abrupt end: it does not wait for
+ * anything, the handle closes in this iteration's close phase, and no done
+ * callback of a task in flight ever runs. Tasks not started are dropped; a
+ * task already running finishes on its thread, which then ends on its own.
+ * Every task struct is the caller's again once eddy_close() returns; only
+ * the arg of a running task must stay valid until its fn returns (fn may
+ * signal that itself). The loop may be closed meanwhile.
  */
 EDDY_EXTERN int eddy_pool_destroy(eddy_pool_t *pool, eddy_close_cb cb);
 

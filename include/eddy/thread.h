@@ -223,9 +223,13 @@ typedef int (*eddy_worker_entry)(eddy_loop_t *loop, void *data, size_t len,
 typedef void (*eddy_worker_error_cb)(eddy_worker_t *worker, int error);
 
 /*
- * On the parent's loop when the worker thread has ended: status is 0, or
- * EDDY_ETERMINATED after eddy_worker_terminate(); exit_code is the code.
- * The worker handle may then be closed (and freed in its close callback).
+ * On the parent's loop when the worker has ended: its loop is closed and
+ * it has made its last report (status is 0, or EDDY_ETERMINATED after
+ * eddy_worker_terminate(); exit_code is the code). The thread itself may
+ * still be ending (thread-local destructors): it is detached and never
+ * waited for, since the loop never blocks, and touches nothing of the
+ * parent's any more. The worker handle may then be closed (and freed in
+ * its close callback).
  */
 typedef void (*eddy_worker_exit_cb)(eddy_worker_t *worker, int status,
                                     int exit_code);
@@ -254,7 +258,9 @@ struct eddy_worker_s {
 /*
  * Starts a worker thread running `entry`, with a copy of `len` bytes at
  * `data` (may be NULL with len 0) and opts (NULL for defaults). The worker
- * handle is active (keeps the loop alive) until the thread has ended.
+ * handle is active (keeps the loop alive) until the worker has ended (see
+ * eddy_worker_exit_cb). Closing the handle of a running worker terminates
+ * it without waiting: the thread winds down and frees its state alone.
  * -EINVAL, -ENOMEM, -EAGAIN (no thread could be made). Loop thread.
  */
 EDDY_EXTERN int eddy_worker_start(eddy_loop_t *loop, eddy_worker_t *worker,

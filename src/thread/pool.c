@@ -4,11 +4,12 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "thread/pool_int.h"
 
-void eddy__pool_on_async(eddy_async_t *a);
+void eddy__pool_on_wake(eddy_io_t *io, unsigned events);
 void eddy__pool_on_deadline(eddy_timer_t *t);
 void eddy__pool_on_idle(eddy_timer_t *t);
 void eddy__pool_on_dead(eddy__pending_t *pending);
@@ -39,14 +40,26 @@ static void on_kick(eddy__pending_t *pending) {
   eddy__pool_kick(EDDY_CONTAINER_OF(pending, eddy__pool_t, kick));
 }
 
+/* The core's eventfd and the loop's watcher of it. The fd belongs to the
+ * core (closed by its last reference), not to the watcher. */
+static int wake_watch(eddy_loop_t *loop, eddy__pool_t *p) {
+  p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (p->wake_fd < 0) return -errno;
+  int err = eddy_io_init(loop, &p->wake_io, p->wake_fd, eddy__pool_on_wake);
+  if (err == 0 && (err = eddy_io_start(&p->wake_io, EDDY_READABLE)) != 0)
+    eddy_queue_remove(&p->wake_io._handle_node); /* never started: forget */
+  if (err) close(p->wake_fd);
+  return err;
+}
+
 /* Makes the pool's internal handles: hidden from walk, not keeping the
  * loop alive (the pool handle itself does that while work is in flight). */
 static int internal_handles(eddy_loop_t *loop, eddy__pool_t *p) {
-  int err = eddy_async_init(loop, &p->async, eddy__pool_on_async);
+  int err = wake_watch(loop, p);
   if (err) return err;
   eddy_timer_init(loop, &p->deadline_timer);
   eddy_timer_init(loop, &p->idle_timer);
-  eddy_handle_t *hs[3] = {(eddy_handle_t *)&p->async,
+  eddy_handle_t *hs[3] = {(eddy_handle_t *)&p->wake_io,
                           (eddy_handle_t *)&p->deadline_timer,
                           (eddy_handle_t *)&p->idle_timer};
   for (int i = 0; i < 3; i++) {
@@ -78,6 +91,8 @@ int eddy_pool_init(eddy_loop_t *loop, eddy_pool_t *pool,
     free(p);
     return err;
   }
+  atomic_init(&p->refs, 1); /* the loop's; each thread adds its own */
+  atomic_init(&p->wake_pending, 0);
   p->handle = pool;
   p->cap = round_pow2(o.concurrent_tasks);
   p->max_queue = o.max_queue;
@@ -89,7 +104,7 @@ int eddy_pool_init(eddy_loop_t *loop, eddy_pool_t *pool,
   eddy__pool_thread_t *t;
   for (unsigned i = 0; i < o.min_threads; i++) {
     if ((err = eddy__pool_spawn(p, &t)) != 0) {
-      eddy_close((eddy_handle_t *)pool, NULL); /* joins what was started */
+      eddy_close((eddy_handle_t *)pool, NULL); /* lets go what was started */
       return err;
     }
   }
@@ -158,7 +173,6 @@ int eddy_pool_run_deadline(eddy_pool_t *pool, eddy_pool_task_t *task,
   task->_done = done;
   task->_pool = pool;
   task->_thread = NULL;
-  atomic_store_explicit(&task->_state, TASK_QUEUED, memory_order_relaxed);
   eddy_queue_init(&task->_node);
   /* The loop's cached clock: free, and early by at most one iteration,
    * so the wait-time statistic and deadlines err on the safe side. */
@@ -189,7 +203,6 @@ void eddy__pool_kill_queued(eddy__pool_t *p, eddy_pool_task_t *task, int status)
   p->queue_size--;
   task->_status = status;
   task->_result = NULL;
-  atomic_store_explicit(&task->_state, TASK_DONE, memory_order_relaxed);
   eddy_queue_push(&p->dead, &task->_node);
   p->ndead++;
   eddy__pending_push(p->handle->loop, &p->dead_pending);
@@ -203,9 +216,13 @@ int eddy_pool_cancel(eddy_pool_task_t *task) {
     eddy__pool_kill_queued(p, task, -ECANCELED);
     return 0;
   }
-  /* In a ring: the thread reports it, with -ECANCELED, when it gets there. */
+  /* In a ring: the thread reports it, with -ECANCELED, when it gets there.
+   * The slot is still this task's: it is reused only after collection,
+   * which clears task->_thread. */
+  eddy__pool_thread_t *t = task->_thread;
   int expected = TASK_QUEUED;
-  return atomic_compare_exchange_strong(&task->_state, &expected, TASK_CANCELLED)
+  return atomic_compare_exchange_strong(&t->ring[task->_slot & t->mask].state,
+                                        &expected, TASK_CANCELLED)
              ? 0 : -EBUSY;
 }
 

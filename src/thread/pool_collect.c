@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "thread/pool_int.h"
 
@@ -16,19 +17,19 @@ static void count(eddy__pool_t *p, int status) {
   else if (status == EDDY_ETIMEDOUT) p->timed_out++;
 }
 
-/* Takes every finished task of `t`, oldest first, onto *tail. */
+/* Takes every finished task of `t`, oldest first, onto *tail: copies each
+ * slot's outcome into its task (the thread never touches tasks). */
 static eddy_pool_task_t **take_done(eddy__pool_t *p, eddy__pool_thread_t *t,
                                     eddy_pool_task_t **tail) {
-  eddy_pool_task_t *list = atomic_exchange_explicit(&t->done_list, NULL,
-                                                    memory_order_acquire);
-  eddy_pool_task_t *rev = NULL;
-  while (list) { /* the list is newest first: reverse it */
-    eddy_pool_task_t *next = list->_next;
-    list->_next = rev;
-    rev = list;
-    list = next;
-  }
-  for (eddy_pool_task_t *task = rev; task; task = task->_next) {
+  uint32_t end = atomic_load_explicit(&t->tail, memory_order_acquire);
+  for (; t->collected != end; t->collected++) {
+    eddy__pool_slot_t *s = &t->ring[t->collected & t->mask];
+    eddy_pool_task_t *task = s->task;
+    task->_status = s->status;
+    task->_result = s->result;
+    task->_start_ns = s->start_ns;
+    task->_end_ns = s->end_ns;
+    task->_thread = NULL; /* finished: cancel says -EBUSY */
     t->outstanding--;
     p->in_flight--;
     if (task->_status == -ECANCELED || (task->_status == EDDY_ETIMEDOUT &&
@@ -54,13 +55,14 @@ static void maybe_drain(eddy__pool_t *p) {
   if (pool->_opts.on_drain && !p->closing) pool->_opts.on_drain(pool);
 }
 
-/* Joins threads that have ended. Returns how many. */
+/* Lets go of threads that have left their loop (they may still be ending,
+ * never waited for). Returns how many. */
 static int reap(eddy__pool_t *p) {
   int n = 0;
   for (unsigned i = 0; i < p->nthreads;) {
     eddy__pool_thread_t *t = p->threads[i];
     if (atomic_load_explicit(&t->exited, memory_order_acquire)) {
-      eddy__pool_thread_free(p, t); /* moves the last thread into slot i */
+      eddy__pool_let_go(p, t); /* moves the last thread into slot i */
       n++;
     } else {
       i++;
@@ -72,15 +74,21 @@ static int reap(eddy__pool_t *p) {
 static void start_idle_timer(eddy__pool_t *p);
 static void check_closed(eddy__pool_t *p);
 
-void eddy__pool_on_async(eddy_async_t *a) {
-  eddy__pool_t *p = a->data;
+/* The threads' eventfd is readable: consume it, re-arm the threads'
+ * signalling (before reading their tails, see eddy__pool_signal), collect. */
+void eddy__pool_on_wake(eddy_io_t *io, unsigned events) {
+  eddy__pool_t *p = io->data;
+  uint64_t n;
+  while (read(p->wake_fd, &n, sizeof(n)) < 0 && errno == EINTR) {
+  }
+  atomic_exchange(&p->wake_pending, 0);
   eddy_pool_task_t *batch = NULL, **tail = &batch;
   for (unsigned i = 0; i < p->nthreads; i++) tail = take_done(p, p->threads[i], tail);
   *tail = NULL;
   if (reap(p) && !p->closing) start_idle_timer(p);
   eddy__pool_refill(p);
   maybe_drain(p);
-  eddy__dispatch(a->loop, "pool done");
+  eddy__dispatch(io->loop, "pool done");
   while (batch) {
     eddy_pool_task_t *task = batch;
     batch = task->_next; /* done may free or resubmit the task */
@@ -193,7 +201,7 @@ static int begin_close(eddy_pool_t *pool, eddy_close_cb cb, int how) {
   p->close_cb = cb;
   eddy_timer_stop(&p->idle_timer);
   /* Finish in a later callback, never inside this call. */
-  eddy_async_send(&p->async);
+  eddy__pool_signal(p);
   eddy__pool_update_active(p);
   eddy__handle_start((eddy_handle_t *)pool);
   return 0;
@@ -217,7 +225,7 @@ static void cancel_all(eddy__pool_t *p) {
     uint32_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
     for (uint32_t k = tail; k != head; k++) {
       int expected = TASK_QUEUED;
-      atomic_compare_exchange_strong(&t->ring[k & t->mask]->_state, &expected,
+      atomic_compare_exchange_strong(&t->ring[k & t->mask].state, &expected,
                                      TASK_CANCELLED);
     }
   }
@@ -229,23 +237,31 @@ int eddy_pool_destroy(eddy_pool_t *pool, eddy_close_cb cb) {
   return err;
 }
 
-static void free_pool(eddy_handle_t *idle_timer) { free(idle_timer->data); }
+/* The loop's reference to the core; threads still ending hold theirs. */
+static void free_pool(eddy_handle_t *idle_timer) {
+  eddy__pool_core_unref(idle_timer->data);
+}
 
-/* Handle close. Our own (finishing) has nothing left to stop; a plain
- * eddy_close() from the user stops the threads here, waiting for running
- * tasks, and calls no done callback. */
+/* Handle close. Our own (finishing) has nothing left to stop. A plain
+ * eddy_close() from the user cancels what has not started and lets every
+ * thread go without waiting: a running task finishes on its thread, which
+ * records the outcome in its own ring (nobody collects it: no done
+ * callback runs) and ends; the thread and the core free themselves. */
 void eddy__pool_on_close(eddy_handle_t *h) {
   eddy_pool_t *pool = (eddy_pool_t *)h;
   eddy__pool_t *p = pool->_p;
   if (!p->finishing) {
     p->closing = 2;
     cancel_all(p);
-    for (unsigned i = 0; i < p->nthreads; i++) eddy__pool_retire(p->threads[i]);
-    while (p->nthreads) eddy__pool_thread_free(p, p->threads[0]);
+    while (p->nthreads) {
+      eddy__pool_thread_t *t = p->threads[0];
+      eddy__pool_retire(t);
+      eddy__pool_let_go(p, t);
+    }
     eddy__pending_cancel(&p->dead_pending);
   }
   eddy__pending_cancel(&p->kick);
-  eddy_close((eddy_handle_t *)&p->async, NULL);
+  eddy_close((eddy_handle_t *)&p->wake_io, NULL);
   eddy_close((eddy_handle_t *)&p->deadline_timer, NULL);
   /* These close in this same close phase, ahead of the pool handle (they
    * were queued first); the last one frees `p`, which holds them. */

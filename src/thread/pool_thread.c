@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "thread/futex.h"
 #include "thread/pool_int.h"
@@ -34,8 +35,6 @@ void eddy__pool_kick(eddy__pool_t *p) {
   }
 }
 
-/* Sleeps until the ring has a task or quit is set. A short spin first:
- * the loop often refills within microseconds of a ring running dry. */
 /* Sleeps until the ring has a task or quit is set. A short spin first,
  * but only with a core to spare (t->spin, see eddy__pool_spawn): the loop
  * often refills within microseconds of a ring running dry, but when the
@@ -55,41 +54,59 @@ static void wait_for_work(eddy__pool_thread_t *t, uint32_t tail) {
   while (atomic_load(&t->sleeping)) eddy__futex_wait(&t->sleeping, 1, NULL);
 }
 
-/* Runs one task (or reports why not) and returns the time it ended. */
-static uint64_t run_task(eddy_pool_task_t *task, uint64_t start) {
+/* Runs one slot's task (or records why not) and returns the time it
+ * ended. Only the slot is touched: the caller's task struct never is. */
+static uint64_t run_slot(eddy__pool_slot_t *s, uint64_t start) {
   int expected = TASK_QUEUED;
-  task->_start_ns = start;
-  task->_result = NULL;
-  if (!atomic_compare_exchange_strong_explicit(&task->_state, &expected,
+  s->start_ns = start;
+  s->result = NULL;
+  if (!atomic_compare_exchange_strong_explicit(&s->state, &expected,
                                                TASK_RUNNING,
                                                memory_order_acquire,
                                                memory_order_relaxed)) {
-    task->_status = -ECANCELED;
-    task->_end_ns = start;
+    s->status = -ECANCELED;
+    s->end_ns = start;
     return start;
   }
-  if (task->_deadline_ns && start > task->_deadline_ns) {
-    task->_status = EDDY_ETIMEDOUT;
-    task->_end_ns = start;
+  if (s->deadline_ns && start > s->deadline_ns) {
+    s->status = EDDY_ETIMEDOUT;
+    s->end_ns = start;
     return start;
   }
-  task->_status = task->_fn(task->_arg, &task->_result);
-  task->_end_ns = eddy_hrtime();
-  return task->_end_ns;
+  s->status = s->fn(s->arg, &s->result);
+  s->end_ns = eddy_hrtime();
+  return s->end_ns;
 }
 
-static void push_done(eddy__pool_thread_t *t, eddy_pool_task_t *task) {
-  eddy_pool_task_t *head = atomic_load_explicit(&t->done_list, memory_order_relaxed);
-  do {
-    task->_next = head;
-  } while (!atomic_compare_exchange_weak_explicit(&t->done_list, &head, task,
-                                                  memory_order_release,
-                                                  memory_order_relaxed));
-  eddy_async_send(t->wake_loop);
+/* The seq_cst fence orders the caller's tail (or exited) store before the
+ * read of wake_pending; the loop resets wake_pending with a seq_cst
+ * exchange before it reads the tails, so either it sees our store or we
+ * see its reset and write. */
+void eddy__pool_signal(eddy__pool_t *p) {
+  atomic_thread_fence(memory_order_seq_cst);
+  if (atomic_load_explicit(&p->wake_pending, memory_order_relaxed) ||
+      atomic_exchange(&p->wake_pending, 1))
+    return;
+  uint64_t one = 1;
+  while (write(p->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR) {
+  }
+}
+
+void eddy__pool_core_unref(eddy__pool_t *p) {
+  if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1) return;
+  close(p->wake_fd);
+  free(p);
+}
+
+static void thread_unref(eddy__pool_thread_t *t) {
+  if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1) return;
+  free(t->ring);
+  free(t);
 }
 
 static void *thread_main(void *arg) {
   eddy__pool_thread_t *t = arg;
+  eddy__pool_t *p = t->pool;
   eddy__block_all_signals();
   uint32_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
   uint64_t now = eddy_hrtime();
@@ -100,14 +117,28 @@ static void *thread_main(void *arg) {
       now = eddy_hrtime();
       continue;
     }
-    eddy_pool_task_t *task = t->ring[tail & t->mask];
-    now = run_task(task, now);
+    now = run_slot(&t->ring[tail & t->mask], now);
     atomic_store_explicit(&t->tail, ++tail, memory_order_release);
-    push_done(t, task);
+    eddy__pool_signal(p);
   }
+  /* The loop lets go of t once it sees `exited`, the core once it has
+   * closed the pool: our references keep both valid to the end. */
   atomic_store_explicit(&t->exited, 1, memory_order_release);
-  eddy_async_send(t->wake_loop);
+  eddy__pool_signal(p);
+  thread_unref(t);
+  eddy__pool_core_unref(p);
   return NULL;
+}
+
+/* Starts a detached thread: nobody joins it; references end ownership. */
+static int start_thread(eddy__pool_thread_t *t) {
+  pthread_attr_t attr;
+  pthread_t tid;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int err = pthread_create(&tid, &attr, thread_main, t);
+  pthread_attr_destroy(&attr);
+  return err;
 }
 
 int eddy__pool_spawn(eddy__pool_t *p, eddy__pool_thread_t **out) {
@@ -120,14 +151,17 @@ int eddy__pool_spawn(eddy__pool_t *p, eddy__pool_thread_t **out) {
     return -ENOMEM;
   }
   t->mask = p->cap - 1;
-  t->wake_loop = &p->async;
+  t->pool = p;
+  atomic_init(&t->refs, 2);
   /* Spin only if the pool's threads plus the loop fit the online CPUs. */
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   t->spin = ncpu > (long)p->handle->_opts.max_threads ? 200 : 0;
   t->born_ns = eddy_hrtime();
   t->idle_since_ns = t->born_ns;
-  int err = pthread_create(&t->tid, NULL, thread_main, t);
+  atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+  int err = start_thread(t);
   if (err) {
+    atomic_fetch_sub_explicit(&p->refs, 1, memory_order_relaxed);
     free(t->ring);
     free(t);
     return -err;
@@ -137,22 +171,22 @@ int eddy__pool_spawn(eddy__pool_t *p, eddy__pool_thread_t **out) {
   return 0;
 }
 
-/* Asks an idle thread to end; the loop reaps it when `exited` is set. */
+/* Asks a thread to end once its ring is empty. */
 void eddy__pool_retire(eddy__pool_thread_t *t) {
   t->retiring = 1;
   atomic_store(&t->quit, 1);
   eddy__pool_wake(t);
 }
 
-/* Joins an exited (or quitting) thread and frees it. */
-void eddy__pool_thread_free(eddy__pool_t *p, eddy__pool_thread_t *t) {
-  pthread_join(t->tid, NULL);
+/* The loop forgets a thread that has exited or was told to quit: never
+ * waits for it (it may still be ending: thread-local destructors, or a
+ * running task after a plain eddy_close()). */
+void eddy__pool_let_go(eddy__pool_t *p, eddy__pool_thread_t *t) {
   p->gone_alive_ns += eddy_hrtime() - t->born_ns;
   for (unsigned i = 0; i < p->nthreads; i++) {
     if (p->threads[i] != t) continue;
     p->threads[i] = p->threads[--p->nthreads];
     break;
   }
-  free(t->ring);
-  free(t);
+  thread_unref(t);
 }

@@ -32,13 +32,14 @@ static void wake_worker(struct eddy__worker_shared_s *sh) {
   pthread_mutex_unlock(&sh->lock);
 }
 
-/* The thread has sent its last word: join (it is returning), report. */
+/* The thread has sent its last word: report. It is detached and may still
+ * be ending (thread-local destructors run after report()); the loop never
+ * waits for that, and the thread touches nothing of ours any more. */
 static void on_exit_async(eddy_async_t *a) {
   eddy_worker_t *w = EDDY_CONTAINER_OF(a, eddy_worker_t, _exit_async);
   struct eddy__worker_shared_s *sh = w->_sh;
-  if (sh->joined) return;
-  pthread_join(sh->thread, NULL);
-  sh->joined = 1;
+  if (sh->reported) return;
+  sh->reported = 1;
   pthread_mutex_lock(&sh->lock);
   int error = sh->error, terminated = atomic_load(&sh->terminated);
   w->exit_code = sh->exit_code;
@@ -58,10 +59,7 @@ static void worker_on_close(eddy_handle_t *h) {
   pthread_mutex_lock(&sh->lock);
   sh->parent_async = NULL;
   pthread_mutex_unlock(&sh->lock);
-  if (!sh->joined) {
-    wake_worker(sh);
-    pthread_detach(sh->thread);
-  }
+  if (!sh->reported) wake_worker(sh);
   eddy_close((eddy_handle_t *)&w->_exit_async, NULL);
   if (!eddy_is_closing((eddy_handle_t *)&w->port))
     eddy_close((eddy_handle_t *)&w->port, NULL);
@@ -95,11 +93,14 @@ static void shared_free(struct eddy__worker_shared_s *sh) {
   free(sh);
 }
 
+/* Detached: the shared block's refcount, not a join, ends the ownership. */
 static int spawn(struct eddy__worker_shared_s *sh, size_t stack_size) {
   pthread_attr_t attr;
+  pthread_t tid;
   pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   if (stack_size) pthread_attr_setstacksize(&attr, stack_size);
-  int err = pthread_create(&sh->thread, &attr, eddy__worker_main, sh);
+  int err = pthread_create(&tid, &attr, eddy__worker_main, sh);
   pthread_attr_destroy(&attr);
   return -err;
 }
@@ -138,7 +139,6 @@ static int parent_side(eddy_loop_t *loop, eddy_worker_t *w, eddy_port_end_t *end
 /* The thread runs but the parent side could not be made: let it go. */
 static void abandon(struct eddy__worker_shared_s *sh) {
   wake_worker(sh);
-  pthread_detach(sh->thread);
   drop_ref(sh);
 }
 
@@ -185,7 +185,7 @@ int eddy_worker_start(eddy_loop_t *loop, eddy_worker_t *w,
 
 int eddy_worker_terminate(eddy_worker_t *w) {
   if (w == NULL || w->_sh == NULL) return -EINVAL;
-  if (w->_sh->joined) return EDDY_ECLOSED;
+  if (w->_sh->reported) return EDDY_ECLOSED;
   wake_worker(w->_sh);
   return 0;
 }

@@ -1,6 +1,8 @@
 /*
  * Worker threads, private: the state a worker shares with its parent. It is
- * reference-counted (parent handle + thread) so that either may go first.
+ * reference-counted (parent handle + thread) so that either may go first:
+ * the thread is detached, never joined, and touches this block for the
+ * last time in report() (worker_thread.c), which drops its reference.
  */
 #ifndef EDDY_THREAD_WORKER_H
 #define EDDY_THREAD_WORKER_H
@@ -12,8 +14,7 @@
 struct eddy__worker_shared_s {
   pthread_mutex_t lock;   /* guards everything below that is not atomic */
   int refs;
-  pthread_t thread;
-  int joined;
+  int reported;           /* the parent has had the exit (loop thread only) */
   eddy_worker_entry entry;
   void *data;
   size_t len;

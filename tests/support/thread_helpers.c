@@ -1,9 +1,12 @@
 #include "support/thread_helpers.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "eddy/thread.h"
@@ -53,3 +56,35 @@ int run_command(const char *cmd, char *out, size_t n) {
 }
 
 void time_limit(unsigned seconds) { alarm(seconds); }
+
+static pthread_key_t slow_key;
+static pthread_once_t slow_once = PTHREAD_ONCE_INIT;
+static _Atomic int slow_done;
+
+static void sleep_ms(unsigned ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+static void slow_destructor(void *v) {
+  sleep_ms((unsigned)(uintptr_t)v);
+  atomic_fetch_add(&slow_done, 1);
+}
+
+static void slow_key_make(void) { pthread_key_create(&slow_key, slow_destructor); }
+
+void slow_teardown_arm(unsigned ms) {
+  pthread_once(&slow_once, slow_key_make);
+  pthread_setspecific(slow_key, (void *)(uintptr_t)(ms ? ms : 1));
+}
+
+int slow_teardowns_done(void) { return atomic_load(&slow_done); }
+
+int slow_teardowns_wait(int n, unsigned ms) {
+  for (unsigned waited = 0; atomic_load(&slow_done) < n; waited += 5) {
+    if (waited >= ms) return -1;
+    sleep_ms(5);
+  }
+  return 0;
+}

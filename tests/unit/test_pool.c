@@ -1,8 +1,10 @@
 /* Worker pool: results, failures, queue-full, drain, cancel, deadlines,
  * idle shrink, close vs destroy, statistics, and the pool-sqrt example. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "eddy/pool.h"
 #include "eddy/thread.h"
@@ -198,6 +200,9 @@ Test(pool, deadline_expires_a_task_that_has_not_started) {
   init_pool(tight);
   eddy_pool_task_t run1, late;
   cr_assert_eq(eddy_pool_run(&pool, &run1, gate_task, NULL, done), 0);
+  /* Deadlines count from the loop's cached clock: refresh it (starting a
+   * thread can take milliseconds under TSan). */
+  eddy_loop_update_time(&loop);
   uint64_t t0 = now_ms();
   cr_assert_eq(eddy_pool_run_deadline(&pool, &late, gate_task, NULL, done, 30), 0);
   while (ntimeout == 0) eddy_run(&loop, EDDY_RUN_ONCE);
@@ -298,8 +303,95 @@ Test(pool, plain_close_with_work_in_flight_leaks_nothing) {
   eddy_pool_task_t t[50];
   for (int i = 0; i < 50; i++)
     cr_assert_eq(eddy_pool_run(&pool, &t[i], square, (void *)2, done), 0);
-  close_loop(&loop); /* eddy_close() on the pool: joins its threads */
+  close_loop(&loop); /* eddy_close() on the pool: lets its threads go */
   cr_assert_leq(ndone, 50);
+}
+
+/* A task that sleeps 500 ms, saying when it starts and when it ends. */
+static _Atomic int sleeper_started, sleeper_ended;
+static int sleeps_500ms(void *arg, void **result) {
+  atomic_store(&sleeper_started, 1);
+  struct timespec ts = {0, 500 * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+  *result = arg;
+  atomic_store(&sleeper_ended, 1);
+  return 0;
+}
+
+Test(pool, plain_close_does_not_wait_for_a_running_task) {
+  time_limit(30);
+  reset();
+  atomic_store(&sleeper_started, 0);
+  atomic_store(&sleeper_ended, 0);
+  init_pool((eddy_pool_opts_t){.max_threads = 1, .concurrent_tasks = 2});
+  /* Heap tasks (running, next in the ring, in the queue), freed right
+   * after the close: ASan fails the test if a pool thread touches one. */
+  eddy_pool_task_t *t = calloc(3, sizeof(*t));
+  cr_assert_eq(eddy_pool_run(&pool, &t[0], sleeps_500ms, NULL, done), 0);
+  cr_assert_eq(eddy_pool_run(&pool, &t[1], square, (void *)3, done), 0);
+  cr_assert_eq(eddy_pool_run(&pool, &t[2], square, (void *)4, done), 0);
+  cr_assert_eq(eddy_pool_queue_size(&pool), 1);
+  uint64_t t0 = now_ms();
+  while (!atomic_load(&sleeper_started) && now_ms() - t0 < 2000)
+    eddy_run(&loop, EDDY_RUN_NOWAIT);
+  cr_assert(atomic_load(&sleeper_started));
+  uint64_t t1 = now_ms();
+  close_loop(&loop); /* eddy_close() on the pool, the close phase, leaks */
+  uint64_t took = now_ms() - t1;
+  cr_assert_lt(took, 250, "the loop waited %llu ms for a running task",
+               (unsigned long long)took);
+  cr_assert_eq(atomic_load(&sleeper_ended), 0, "still running after close");
+  free(t);
+  int got = ndone;
+  /* The task ends on its own later: no done callback, no crash, no leak
+   * once its thread is gone (the thread exits right after the task). */
+  uint64_t t2 = now_ms();
+  while (!atomic_load(&sleeper_ended) && now_ms() - t2 < 3000) {
+    struct timespec ts = {0, 5 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  cr_assert(atomic_load(&sleeper_ended));
+  struct timespec ts = {0, 100 * 1000000L};
+  nanosleep(&ts, NULL);
+  cr_assert_eq(ndone, got, "no done callback after the close");
+  assert_no_leaks();
+}
+
+/* A task whose thread takes 600 ms to end once it leaves the pool. */
+static int arms_slow_teardown(void *arg, void **result) {
+  slow_teardown_arm(600);
+  return 0;
+}
+
+static uint64_t probe_at;
+static void look_when(eddy_timer_t *t) {
+  look(t);
+  probe_at = now_ms();
+}
+
+Test(pool, idle_shrink_does_not_wait_for_a_thread_to_end) {
+  time_limit(30);
+  reset();
+  int base = slow_teardowns_done();
+  init_pool((eddy_pool_opts_t){.max_threads = 1, .idle_timeout_ms = 20});
+  eddy_pool_task_t t;
+  cr_assert_eq(eddy_pool_run(&pool, &t, arms_slow_teardown, NULL, done), 0);
+  eddy_timer_init(&loop, &probe);
+  eddy_timer_start(&probe, look_when, 200, 0);
+  threads_seen = 99;
+  uint64_t t0 = now_ms();
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  cr_assert_eq(nok, 1);
+  cr_assert_eq(threads_seen, 0, "the idle thread was let go");
+  cr_assert_lt(probe_at - t0, 450, "the loop was blocked: probe at %llu ms",
+               (unsigned long long)(probe_at - t0));
+  cr_assert_eq(slow_teardowns_done(), base, "its end was not waited for");
+  eddy_pool_stats_t st;
+  eddy_pool_stats(&pool, &st);
+  cr_assert_gt(st.utilization, 0.0);
+  cr_assert_eq(slow_teardowns_wait(base + 1, 3000), 0);
+  close_loop(&loop);
 }
 
 Test(pool, idle_pool_does_not_keep_loop_alive) {

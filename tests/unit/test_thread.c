@@ -133,6 +133,43 @@ Test(thread, closing_a_running_worker_lets_it_go) {
   nanosleep(&ts, NULL);
 }
 
+/* The worker's thread takes 600 ms to end after its loop is done. */
+static int slow_to_end(eddy_loop_t *l, void *d, size_t n, eddy_port_t *p) {
+  slow_teardown_arm(600);
+  return 5;
+}
+
+static int teardowns_at_exit;
+static uint64_t exit_at;
+static void on_exit_early(eddy_worker_t *w, int status, int code) {
+  on_exit_cb(w, status, code);
+  teardowns_at_exit = slow_teardowns_done();
+  exit_at = now_ms();
+}
+
+Test(thread, exit_is_reported_without_waiting_for_the_thread_to_end) {
+  time_limit(30);
+  exits = 0;
+  int base = slow_teardowns_done();
+  eddy_worker_t w;
+  eddy_worker_opts_t o = opts;
+  o.on_exit = on_exit_early;
+  cr_assert_eq(eddy_loop_init(&loop), 0);
+  uint64_t t0 = now_ms();
+  cr_assert_eq(eddy_worker_start(&loop, &w, slow_to_end, NULL, 0, &o), 0);
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  uint64_t took = now_ms() - t0;
+  cr_assert_eq(exits, 1);
+  cr_assert_eq(exit_status, 0);
+  cr_assert_eq(exit_code, 5);
+  cr_assert_eq(teardowns_at_exit, base, "on_exit waited for the thread's end");
+  cr_assert_lt(exit_at - t0, 450);
+  cr_assert_lt(took, 450, "the loop was blocked for %llu ms",
+               (unsigned long long)took);
+  cr_assert_eq(slow_teardowns_wait(base + 1, 3000), 0);
+  close_loop(&loop);
+}
+
 static void run_example(const char *name, const char *expect) {
   const char *dir = getenv("EDDY_EXAMPLES");
   cr_assert_not_null(dir, "EDDY_EXAMPLES is not set");
