@@ -173,6 +173,7 @@ int eddy_pool_run_deadline(eddy_pool_t *pool, eddy_pool_task_t *task,
   task->_done = done;
   task->_pool = pool;
   task->_thread = NULL;
+  task->_status = 0; /* set once the task is dead or done */
   eddy_queue_init(&task->_node);
   /* The loop's cached clock: free, and early by at most one iteration,
    * so the wait-time statistic and deadlines err on the safe side. */
@@ -212,7 +213,8 @@ int eddy_pool_cancel(eddy_pool_task_t *task) {
   if (task == NULL || task->_pool == NULL || task->_pool->_p == NULL) return -EINVAL;
   eddy__pool_t *p = task->_pool->_p;
   if (task->_thread == NULL) {
-    if (eddy_queue_empty(&task->_node)) return -EBUSY; /* already dead */
+    /* Not queued (done) or on the dead list (cancelled, timed out). */
+    if (eddy_queue_empty(&task->_node) || task->_status) return -EBUSY;
     eddy__pool_kill_queued(p, task, -ECANCELED);
     return 0;
   }

@@ -179,8 +179,10 @@ Test(pool, cancel_queued_and_assigned_but_not_running) {
   while (gate_started() == 0) eddy_run(&loop, EDDY_RUN_NOWAIT);
   cr_assert_eq(eddy_pool_cancel(&run1), -EBUSY, "running: cannot cancel");
   cr_assert_eq(eddy_pool_cancel(&q3), 0);
+  cr_assert_eq(eddy_pool_cancel(&q3), -EBUSY, "cancelled already");
   cancelled_in_call = ncancel;
   cr_assert_eq(eddy_pool_cancel(&ring2), 0);
+  cr_assert_eq(eddy_pool_cancel(&ring2), -EBUSY, "cancelled already");
   cr_assert_eq(ncancel, 0, "done is deferred");
   cr_assert_eq(eddy_pool_queue_size(&pool), 0);
   gate_open_after(&loop, 10);
