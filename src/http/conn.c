@@ -259,8 +259,22 @@ static int run_hook(conn_t *c, eddy_http_res_t *x) {
   return 0;
 }
 
+/*
+ * What the server itself cannot do, answered 501 before any handler sees
+ * it: CONNECT (a 2xx would tell the client a tunnel is open, and eddy has
+ * no tunnels), and a transfer coding other than chunked, which it does not
+ * decode (RFC 9112 §6.1). Like nginx.
+ */
+static int unsupported(const eddy_http_request_t *q) {
+  return q->method == EDDY_HTTP_CONNECT || (q->flags & EDDY_HTTP_F_TE_ENCODED);
+}
+
 static void start_request(conn_t *c, eddy_http_res_t *x, size_t head_len) {
   eddy_http_request_t *q = &x->req;
+  if (unsupported(q)) {
+    eddy__http_x_error(c, x, 501);
+    return;
+  }
   if (q->method == EDDY_HTTP_HEAD) x->flags |= X_HEAD_REQ;
   if (!(q->flags & EDDY_HTTP_F_KEEP_ALIVE) || c->server->_closing) {
     x->flags |= X_CLOSE;

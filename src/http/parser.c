@@ -231,7 +231,9 @@ static long scan_target(const char *b, size_t i, size_t end, rline_t *rl) {
 }
 
 /* "HTTP/" DIGIT "." DIGIT CRLF at b[i]; returns the index after the LF. A
- * well-formed version other than 1.0 or 1.1 is 505, decided by the caller. */
+ * later 1.x is read as 1.1, the highest minor version eddy implements (RFC
+ * 9110 §2.5, as nginx); another major version, or 0.9, is 505, decided by
+ * the caller. */
 static long scan_version(const char *b, size_t i, size_t end, rline_t *rl) {
   static const char want[] = "HTTP/d.d\r\n";
   for (size_t k = 0; k < 10; k++) {
@@ -241,7 +243,8 @@ static long scan_version(const char *b, size_t i, size_t end, rline_t *rl) {
       return BAD;
   }
   rl->minor = b[i + 7] - '0';
-  if (b[i + 5] != '1' || rl->minor > 1) rl->minor = -1;
+  if (rl->minor > 1) rl->minor = 1;
+  if (b[i + 5] != '1') rl->minor = -1;
   return (long)(i + 10);
 }
 

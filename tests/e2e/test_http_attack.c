@@ -129,6 +129,29 @@ Test(http_attack, http2_version_is_505) {
          "HTTP/1.1 505 HTTP Version Not Supported\r\n");
 }
 
+Test(http_attack, connect_is_501_never_a_tunnel) {
+  ATTACK("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+         "HTTP/1.1 501 Not Implemented\r\n");
+}
+
+/* eddy does not decode transfer codings other than chunked (RFC 9112 §6.1). */
+Test(http_attack, gzip_transfer_coding_is_501) {
+  ATTACK("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n"
+         "\r\n1\r\nx\r\n0\r\n\r\n",
+         "HTTP/1.1 501 Not Implemented\r\n");
+}
+
+Test(http_attack, later_http1_minor_version_is_served_as_11) {
+  e2e_server_t s;
+  char out[1024];
+  e2e_start(&s, NULL);
+  cr_assert_eq(e2e_fresh_request(&s, "GET / HTTP/1.2\r\nHost: x\r\n\r\n", out,
+                                 sizeof(out)),
+               200, "%s", out);
+  cr_assert_eq(strncmp(out, "HTTP/1.1 200 OK\r\n", 17), 0, "%s", out);
+  e2e_stop(&s);
+}
+
 Test(http_attack, missing_host_in_http11_is_400) {
   ATTACK("GET / HTTP/1.1\r\nUser-Agent: t\r\n\r\n", R400);
 }

@@ -173,6 +173,9 @@ Test(http_parser, keep_alive_follows_version_and_connection) {
   parse_ok("GET / HTTP/1.0\r\n\r\n", &req);
   cr_assert_eq(req.flags, 0);
   cr_assert_eq(req.minor_version, 0);
+  parse_ok("GET / HTTP/1.2\r\nHost: a\r\n\r\n", &req); /* RFC 9110 §2.5 */
+  cr_assert_eq(req.minor_version, 1, "a later 1.x is read as 1.1");
+  cr_assert(req.flags & EDDY_HTTP_F_KEEP_ALIVE);
   parse_ok("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &req);
   cr_assert_eq(req.flags, EDDY_HTTP_F_KEEP_ALIVE);
   parse_ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &req);
@@ -247,7 +250,7 @@ Test(http_parser, request_line_errors) {
       FX("GET / HTTP/1.1 \r\nHost: a\r\n\r\n", -400),
       FX("GET /\tHTTP/1.1\r\nHost: a\r\n\r\n", -400),
       FX("GET / HTTP/2.0\r\n\r\n", -505),
-      FX("GET / HTTP/1.2\r\n\r\n", -505),
+      FX("GET / HTTP/1.2\r\n\r\n", -400), /* read as 1.1: no Host */
       FX("GET / HTTP/0.9\r\n\r\n", -505),
       FX("GET / HTTP/3.1\r\n\r\n", -505),
       FX("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", -505), /* h2 preface */
