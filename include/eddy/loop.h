@@ -141,6 +141,9 @@ struct eddy_loop_s {
   int _async_fd;
   eddy_io_t *_async_io;
   eddy_queue_t _asyncs;
+  _Atomic uint64_t _async_sends; /* eventfd writes so far (spin.c watches) */
+  uint64_t _spin_ns;             /* busy-wait budget before sleeping */
+  int _spin_armed;               /* an async woke the last poll */
   /* signals: one signalfd for every signal handle of this loop */
   int _signal_fd;
   eddy_io_t *_signal_io;
@@ -198,6 +201,20 @@ EDDY_EXTERN void eddy_loop_update_time(eddy_loop_t *loop);
 
 /* A fresh monotonic reading in nanoseconds. Thread-safe. */
 EDDY_EXTERN uint64_t eddy_hrtime(void);
+
+/*
+ * Cross-thread conversations (ports, workers, thread-pool completions) wake
+ * a sleeping loop through an eventfd, and waking a thread that sleeps in
+ * epoll_wait costs the kernel 10-20 µs on a virtual CPU, far more than the
+ * message. So after an async wake-up, a loop that runs out of work first
+ * busy-waits up to `ns` for the next async send before it sleeps; a spin
+ * that ends with nothing disarms until the next async wake-up, so a loop
+ * with no conversation never spins, and a quiet one spins once per wake-up
+ * at most. The spin counts as idle time (utilization). Default: 50 µs when
+ * more than one CPU is online, else 0 (a spin there only delays the
+ * thread that would send). 0 disables. Loop thread.
+ */
+EDDY_EXTERN void eddy_loop_set_spin(eddy_loop_t *loop, uint64_t ns);
 
 /*
  * Calls `fn(handle, arg)` for every open handle of the user's on the loop

@@ -13,6 +13,7 @@
 static void on_eventfd(eddy_io_t *io, unsigned events) {
   eddy_loop_t *loop = io->loop;
   uint64_t n;
+  loop->_spin_armed = 1; /* a conversation: the next message may be close */
   while (read(loop->_async_fd, &n, sizeof(n)) < 0 && errno == EINTR) {
   }
   /* Move each handle back before its callback, so a callback may close any
@@ -71,6 +72,9 @@ int eddy_async_send(eddy_async_t *a) {
   if (atomic_load_explicit(&a->_pending, memory_order_relaxed)) return 0;
   if (atomic_exchange_explicit(&a->_pending, 1, memory_order_release)) return 0;
   uint64_t one = 1;
+  /* Before the write: a spinning loop sees this and goes to epoll, which
+   * then finds the eventfd readable (or waits the instant it takes). */
+  atomic_fetch_add_explicit(&a->loop->_async_sends, 1, memory_order_relaxed);
   while (write(a->loop->_async_fd, &one, sizeof(one)) < 0 && errno == EINTR) {
   }
   return 0;

@@ -112,6 +112,9 @@ int eddy__watcher_start(eddy_loop_t *loop, eddy__watcher_t *w,
                         unsigned events);
 void eddy__watcher_stop(eddy_loop_t *loop, eddy__watcher_t *w);
 void eddy__run_immediates(eddy_loop_t *loop);
+/* spin.c: the default budget, and the busy-wait before a sleeping poll. */
+uint64_t eddy__spin_default_ns(void);
+void eddy__spin_before_sleep(eddy_loop_t *loop, int timeout_ms);
 void eddy__async_free(eddy_loop_t *loop);
 void eddy__signal_free(eddy_loop_t *loop);
 void eddy__metrics_free(eddy_loop_t *loop);

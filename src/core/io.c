@@ -182,6 +182,7 @@ void eddy__io_poll(eddy_loop_t *loop, int timeout) {
       atomic_store_explicit(&loop->_cb_start_ns, 0, memory_order_relaxed);
       atomic_store_explicit(&loop->_label, NULL, memory_order_relaxed);
       uint64_t t0 = eddy_hrtime();
+      eddy__spin_before_sleep(loop, timeout);
       n = epoll_wait(loop->_epfd, loop->_poll_events, MAX_EVENTS, timeout);
       eddy_loop_update_time(loop);
       atomic_fetch_add_explicit(&loop->_idle_ns, loop->_now_ns - t0,

@@ -42,6 +42,7 @@ int eddy_loop_init(eddy_loop_t *loop) {
   if (err) return err;
   eddy_loop_update_time(loop);
   loop->_start_ns = loop->_now_ns;
+  loop->_spin_ns = eddy__spin_default_ns();
   return 0;
 }
 
