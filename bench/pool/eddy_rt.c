@@ -1,13 +1,17 @@
 /*
  * Message round trip main -> worker -> main over eddy ports, one message in
- * flight at a time. Prints "rounds= us/round=".
+ * flight at a time. `eddy_rt [ROUNDS] [nospin]`: nospin turns the loops'
+ * busy-wait before sleeping off (eddy_loop_set_spin 0) in both threads.
+ * Prints "rounds= us/round=".
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "eddy/thread.h"
 
 static long rounds, done;
+static int nospin;
 static uint64_t t0;
 
 static void echo(eddy_port_t *port, int status, eddy_message_t *msg) {
@@ -20,6 +24,7 @@ static void echo(eddy_port_t *port, int status, eddy_message_t *msg) {
 }
 
 static int entry(eddy_loop_t *loop, void *data, size_t len, eddy_port_t *parent) {
+  if (nospin) eddy_loop_set_spin(loop, 0);
   return eddy_port_start(parent, echo);
 }
 
@@ -44,7 +49,9 @@ int main(int argc, char **argv) {
   eddy_loop_t loop;
   eddy_worker_t w;
   eddy_worker_opts_t o = {.on_exit = on_exit_cb};
+  nospin = argc > 2 && strcmp(argv[2], "nospin") == 0;
   eddy_loop_init(&loop);
+  if (nospin) eddy_loop_set_spin(&loop, 0);
   if (eddy_worker_start(&loop, &w, entry, NULL, 0, &o)) return 1;
   eddy_port_start(&w.port, on_reply);
   t0 = eddy_hrtime();

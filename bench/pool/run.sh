@@ -28,27 +28,34 @@ cc -O2 -std=gnu11 -pthread -I"$root/include" -o "$out/eddy_rt" "$here/eddy_rt.c"
 
 rate() { sed -n 's/.*tasks\/s=\([0-9]*\).*/\1/p' "$1"; }
 usr() { sed -n 's/.*us\/round=\([0-9.]*\).*/\1/p' "$1"; }
-declare -a r_fl r_uv r_pis r_rss_uv r_rss_pis r_cpu_uv r_cpu_pis r_rt
+declare -a r_fl r_uv r_pis r_rss_uv r_rss_pis r_cpu_uv r_cpu_pis r_rt r_rtc
 for r in $(seq 1 "$ROUNDS"); do
   POOL_THREADS=$THREADS measure "$out/e.m" "$root/build/release/examples/pool-sqrt" "$N" > "$out/e.out"
   measure "$out/e$PN.m" env POOL_THREADS=$THREADS "$root/build/release/examples/pool-sqrt" "$PN" > "$out/e$PN.out"
   UV_THREADPOOL_SIZE=$THREADS measure "$out/u.m" "$out/uv_sqrt" "$N" > "$out/u.out"
   POOL_THREADS=$((THREADS + 1)) measure "$out/p.m" node "$here/piscina_sqrt.mjs" "$PN" > "$out/p.out"
-  "$out/eddy_rt" 100000 > "$out/ert.out"
-  node "$here/node_rt.mjs" 100000 > "$out/nrt.out"
+  measure "$out/ert.m" "$out/eddy_rt" 100000 > "$out/ert.out"
+  "$out/eddy_rt" 100000 nospin > "$out/ernt.out"
+  measure "$out/nrt.m" node "$here/node_rt.mjs" 100000 > "$out/nrt.out"
   "$out/floor_rt" 100000 epoll > "$out/frt.out"
   read -r _ e_rss e_cpu < "$out/e.m"; read -r _ ep_rss ep_cpu < "$out/e$PN.m"
   read -r _ u_rss u_cpu < "$out/u.m"; read -r _ p_rss p_cpu < "$out/p.m"
   e=$(rate "$out/e.out"); ep=$(rate "$out/e$PN.out"); u=$(rate "$out/u.out"); p=$(rate "$out/p.out")
   ert=$(usr "$out/ert.out"); nrt=$(usr "$out/nrt.out"); frt=$(usr "$out/frt.out")
+  ernt=$(usr "$out/ernt.out")
+  # CPU time (both threads, user + system) per round trip, in µs.
+  ecpu=$(awk '{printf "%.2f", $3 * 1e6 / 100000}' "$out/ert.m")
+  ncpu=$(awk '{printf "%.2f", $3 * 1e6 / 100000}' "$out/nrt.m")
   echo "round $r: eddy ${e}/s ${e_rss}KiB ${e_cpu}cpu-s (N=$N) | eddy ${ep}/s ${ep_rss}KiB (N=$PN)" \
        "| uv ${u}/s ${u_rss}KiB ${u_cpu}cpu-s | piscina ${p}/s ${p_rss}KiB ${p_cpu}cpu-s (N=$PN)" \
-       "| rt eddy ${ert}us node ${nrt}us floor(eventfd+epoll) ${frt}us"
+       "| rt eddy ${ert}us (cpu ${ecpu}us) nospin ${ernt}us node ${nrt}us (cpu ${ncpu}us)" \
+       "floor(eventfd+epoll) ${frt}us"
   r_uv+=("$(ratio "$e" "$u")"); r_pis+=("$(ratio "$ep" "$p")")
   r_rss_uv+=("$(ratio "$e_rss" "$u_rss")"); r_rss_pis+=("$(ratio "$ep_rss" "$p_rss")")
   r_cpu_uv+=("$(ratio "$(awk -v c="$e_cpu" -v n="$N" 'BEGIN{print n/c}')" \
                        "$(awk -v c="$u_cpu" -v n="$N" 'BEGIN{print n/c}')")")
-  r_rt+=("$(ratio "$nrt" "$ert")"); r_fl+=("$(ratio "$ert" "$frt")")
+  r_rt+=("$(ratio "$nrt" "$ert")"); r_fl+=("$(ratio "$ernt" "$frt")")
+  r_rtc+=("$(ratio "$ncpu" "$ecpu")")
 done
 echo "medians of same-round ratios ($ROUNDS rounds, $THREADS threads):"
 echo "  eddy/uv tasks/s        $(median "${r_uv[@]}")"
@@ -57,4 +64,5 @@ echo "  eddy/uv peak RSS       $(median "${r_rss_uv[@]}")"
 echo "  eddy/piscina tasks/s   $(median "${r_pis[@]}")"
 echo "  eddy/piscina peak RSS  $(median "${r_rss_pis[@]}")"
 echo "  node/eddy round trip   $(median "${r_rt[@]}")  (>1: eddy faster)"
-echo "  eddy/floor round trip  $(median "${r_fl[@]}")  (1: at the eventfd+epoll floor)"
+echo "  node/eddy CPU per round trip $(median "${r_rtc[@]}")  (>1: eddy cheaper)"
+echo "  eddy nospin/floor round trip $(median "${r_fl[@]}")  (1: at the eventfd+epoll floor)"
