@@ -50,7 +50,7 @@ static int demo(void) {
 static const char usage[] =
     "usage: eddy serve [--port P] [--host IP] [--headers-timeout-ms MS]\n"
     "                  [--request-timeout-ms MS] [--keep-alive-timeout-ms MS]\n"
-    "                  [--max-connections N]\n"
+    "                  [--send-timeout-ms MS] [--max-connections N]\n"
     "  Serves `Hello, World!` on GET / (404 elsewhere). The port defaults\n"
     "  to $PORT, else 8080; the host to 127.0.0.1. SIGINT/SIGTERM stop it\n"
     "  gracefully (in-flight responses get up to 5 s).\n"
@@ -106,6 +106,7 @@ static int parse_args(int argc, char **argv, eddy_http_server_opts_t *o,
     else if (strcmp(a, "--headers-timeout-ms") == 0) o->headers_timeout_ms = (uint64_t)n;
     else if (strcmp(a, "--request-timeout-ms") == 0) o->request_timeout_ms = (uint64_t)n;
     else if (strcmp(a, "--keep-alive-timeout-ms") == 0) o->keep_alive_timeout_ms = (uint64_t)n;
+    else if (strcmp(a, "--send-timeout-ms") == 0) o->send_timeout_ms = (uint64_t)n;
     else if (strcmp(a, "--max-connections") == 0) o->max_connections = (unsigned)n;
     else return -1;
   }

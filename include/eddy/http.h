@@ -433,6 +433,9 @@ typedef struct eddy_http_server_opts_s {
   uint64_t request_timeout_ms;    /* 300000: head and body within, from
                                      the request's first byte (Node) */
   uint64_t keep_alive_timeout_ms; /* 5000: an idle connection closes */
+  uint64_t send_timeout_ms;       /* 60000: a client that takes no byte of
+                                     pending output for this long is cut off
+                                     (nginx's send_timeout) */
   unsigned max_connections;       /* 0 = unlimited; above: accept+close */
   int backlog;                    /* 511 */
   const char *server_name;        /* NULL: no Server header */

@@ -14,8 +14,6 @@
 /* How long a closing connection drains the client's unread bytes. */
 #define LINGER_MS 2000
 
-enum { T_NONE, T_IDLE, T_HEAD, T_BODY, T_LINGER };
-
 static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf);
 static void on_alloc(eddy_stream_t *s, size_t sugg, eddy_buf_t *buf);
 static void abort_exchanges(conn_t *c);
@@ -176,7 +174,7 @@ static void on_alloc(eddy_stream_t *s, size_t sugg, eddy_buf_t *buf) {
   *buf = eddy_buf(r->data + r->len, r->cap - r->len);
 }
 
-static void enqueue(conn_t *c, eddy_http_res_t *x) {
+void eddy__http_conn_enqueue(conn_t *c, eddy_http_res_t *x) {
   x->conn = c;
   eddy_queue_push(&c->b->xq, &x->node);
   c->b->nx++;
@@ -336,76 +334,13 @@ static void process(conn_t *c) {
     }
     c->b->last_len = 0;
     c->b->spare = NULL;
-    enqueue(c, x);
+    eddy__http_conn_enqueue(c, x);
     if (rc < 0) {
       eddy__http_x_error(c, x, eddy_http_error_status(rc) ? -rc : 400);
       return;
     }
     start_request(c, x, (size_t)rc);
   }
-}
-
-/* ------------------------------------------------------------- timeouts */
-
-static void on_timeout(eddy_timer_t *t) {
-  conn_t *c = t->data;
-  int state = c->tstate;
-  c->tstate = T_NONE;
-  int partial = c->b && c->b->rb && c->b->rb->len > c->b->rpos;
-  if ((state == T_HEAD && partial && c->b->nx == 0) || state == T_BODY) {
-    /* Slow client (slowloris): answer 408 and close, as Node does. */
-    eddy_http_res_t *x = c->b->body_x;
-    if (x && (x->flags & X_STREAM)) { /* the handler answers */
-      eddy__http_stream_fail(c, 408);
-      eddy__http_conn_flush_soon(c);
-      return;
-    }
-    c->b->body_x = NULL;
-    if (!x) x = eddy__http_x_get(c->server);
-    if (x) {
-      if (!x->conn) enqueue(c, x);
-      eddy__http_x_error(c, x, 408);
-      eddy__http_conn_flush_soon(c);
-      return;
-    }
-  }
-  eddy__http_conn_close(c);
-}
-
-static void timer_set(conn_t *c, int state, uint64_t ms) {
-  if (state == c->tstate && state != T_IDLE) return;
-  /* A request starts with its first byte: the head timer, or the body
-   * timer when the whole head came in one read. */
-  if ((state == T_HEAD || state == T_BODY) && c->tstate != T_HEAD)
-    c->req_start_ms = eddy_loop_now(c->server->loop);
-  c->tstate = state;
-  if (!ms)
-    eddy_timer_stop(&c->timer);
-  else
-    eddy_timer_start(&c->timer, on_timeout, ms, 0);
-}
-
-/* Node's requestTimeout: the whole request, head and body, from its first
- * byte. Never 0, which would stop the timer. */
-static uint64_t request_time_left(conn_t *c, uint64_t limit) {
-  uint64_t start = c->tstate == T_HEAD ? c->req_start_ms
-                                       : eddy_loop_now(c->server->loop);
-  uint64_t used = eddy_loop_now(c->server->loop) - start;
-  return used < limit ? limit - used : 1;
-}
-
-static void update_timer(conn_t *c) {
-  const eddy_http_server_opts_t *o = &c->server->_opts;
-  conn_busy_t *b = c->b;
-  if (c->closing || c->lingering) return;
-  if (b && b->body_x)
-    timer_set(c, T_BODY, request_time_left(c, o->request_timeout_ms));
-  else if (b && b->rb && b->rb->len > b->rpos && !c->stop_parse)
-    timer_set(c, T_HEAD, o->headers_timeout_ms);
-  else if ((!b || b->nx == 0) && !c->writing && !c->stop_parse)
-    timer_set(c, T_IDLE, o->keep_alive_timeout_ms);
-  else
-    timer_set(c, T_NONE, 0);
 }
 
 /* ----------------------------------------------------- writing, closing */
@@ -451,6 +386,7 @@ static void written(conn_t *c);
 static void on_write(eddy_write_t *req, int status) {
   conn_t *c = req->data;
   c->writing = 0;
+  c->b->writes_done++;
   c->b->wbuf.len = 0;
   if (c->closing) return;
   if (status < 0) {
@@ -470,13 +406,14 @@ static void written(conn_t *c) {
     if (x->drain) x->drain(x);
   }
   after_flush(c);
-  update_timer(c);
+  eddy__http_conn_update_timer(c);
   busy_release_idle(c);
 }
 
 static void on_file_write(eddy_write_t *req, int status) {
   conn_t *c = req->data;
   c->b->file_writing = 0;
+  c->b->writes_done++;
   if (c->closing) return;
   if (status < 0) {
     eddy__http_conn_close(c);
@@ -543,7 +480,7 @@ static void on_flush_imm(eddy_immediate_t *imm) {
   }
   flush(c);
   after_flush(c);
-  update_timer(c);
+  eddy__http_conn_update_timer(c);
   busy_release_idle(c);
 }
 
@@ -584,7 +521,7 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
   rb_release_idle(c);
   flush(c);
   after_flush(c);
-  update_timer(c);
+  eddy__http_conn_update_timer(c);
   busy_release_idle(c);
 }
 
@@ -655,7 +592,5 @@ void eddy__http_conn_accept(eddy_http_server_t *s) {
     eddy__http_conn_close(c);
     return;
   }
-  c->tstate = T_HEAD;
-  c->req_start_ms = eddy_loop_now(s->loop);
-  eddy_timer_start(&c->timer, on_timeout, s->_opts.headers_timeout_ms, 0);
+  eddy__http_conn_timer_accepted(c);
 }

@@ -92,6 +92,9 @@ typedef struct conn_busy_s {
   eddy_http_chunked_t chunked;
   eddy_http_res_t *spare;  /* next exchange to parse into */
   hbuf_t out, wbuf;        /* being filled / being written */
+  unsigned writes_done;    /* writes finished, for the send timeout: */
+  unsigned send_writes;    /*   writes_done when its timer was armed */
+  size_t send_left;        /*   bytes the client had not acked then */
 } conn_busy_t;
 
 /* A connection: what it needs even when idle. `b` is NULL while idle. */
@@ -106,6 +109,9 @@ struct conn_s {
   uint8_t want_drain, close_after, tstate;
   uint8_t body_paused, body_resume; /* streamed body: handler asked */
 };
+
+/* Which of the connection's timeouts its one timer runs (timeout.c). */
+enum { T_NONE, T_IDLE, T_HEAD, T_BODY, T_SEND, T_LINGER };
 
 /* cache.c: buffers of idle connections, kept by the server (per kind). */
 enum {
@@ -125,6 +131,11 @@ void eddy__http_conn_close(conn_t *c);
 void eddy__http_conn_flush_soon(conn_t *c);
 void eddy__http_conn_x_done(conn_t *c);
 void eddy__http_conn_idle_close(conn_t *c);
+void eddy__http_conn_enqueue(conn_t *c, eddy_http_res_t *x);
+
+/* timeout.c: picks the timeout for the connection's state and runs it. */
+void eddy__http_conn_update_timer(conn_t *c);
+void eddy__http_conn_timer_accepted(conn_t *c);
 
 /* body.c */
 int eddy__http_stream_more(conn_t *c);

@@ -19,6 +19,7 @@ static void fill_defaults(eddy_http_server_opts_t *o) {
   if (!o->headers_timeout_ms) o->headers_timeout_ms = 60000;
   if (!o->request_timeout_ms) o->request_timeout_ms = 300000;
   if (!o->keep_alive_timeout_ms) o->keep_alive_timeout_ms = 5000;
+  if (!o->send_timeout_ms) o->send_timeout_ms = 60000;
   if (!o->backlog) o->backlog = 511;
 }
 

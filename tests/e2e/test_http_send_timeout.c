@@ -1,0 +1,121 @@
+/*
+ * The send timeout: a client that stops reading is cut off after
+ * send_timeout_ms without progress, and its handler hears of it; a slow
+ * client that keeps taking bytes is never cut off, even in the middle of
+ * one large write.
+ */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "eddy/http.h"
+#include "support/e2e_helpers.h"
+#include "support/httpsrv_helpers.h"
+#include "support/loop_helpers.h"
+
+TestSuite(http_send_timeout, .timeout = 60);
+
+#define CHUNK (256u * 1024u)
+#define BIG (8u * 1024u * 1024u)
+
+static char *body;
+static _Atomic int gone;          /* the stalled exchange's close callback ran */
+static _Atomic uint64_t gone_ms;
+
+static void fill_body(void) {
+  body = malloc(BIG);
+  for (size_t i = 0; i < BIG; i++) body[i] = (char)(i * 13 + (i >> 12));
+}
+
+/* Streams CHUNKs while the queue is below its mark, until the client goes. */
+static void stream_more(eddy_http_res_t *res) {
+  while (eddy_http_res_write(res, body, CHUNK) == 0) {
+  }
+}
+
+static void stream_gone(eddy_http_res_t *res) {
+  atomic_store(&gone_ms, now_ms());
+  atomic_store(&gone, 1);
+  eddy_http_res_end(res, NULL, 0); /* every response ends, even a lost one */
+}
+
+static void stream_handler(eddy_http_server_t *s, eddy_http_request_t *q,
+                           eddy_http_res_t *res) {
+  eddy_http_res_on_drain(res, stream_more);
+  eddy_http_res_on_close(res, stream_gone);
+  stream_more(res);
+}
+
+static int stalled_client(int port) {
+  e2e_server_t s = {.pid = 0, .port = port};
+  int fd = e2e_connect(&s);
+  static const char req[] = "GET /s HTTP/1.1\r\nHost: x\r\n\r\n";
+  e2e_send(fd, req, sizeof(req) - 1);
+  return fd; /* and never reads */
+}
+
+Test(http_send_timeout, a_client_that_stops_reading_is_cut_off) {
+  fill_body();
+  atomic_store(&gone, 0);
+  eddy_http_server_opts_t o = {.send_timeout_ms = 300};
+  tsrv_t t;
+  tsrv_init(&t, &o, stream_handler);
+  tsrv_run(&t);
+  uint64_t t0 = now_ms();
+  int fd = stalled_client(t.port);
+  while (!atomic_load(&gone) && now_ms() - t0 < 10000) usleep(10000);
+  cr_assert(atomic_load(&gone), "the stalled connection is still open");
+  uint64_t after = atomic_load(&gone_ms) - t0;
+  cr_assert_geq(after, 300, "cut off after %llu ms", (unsigned long long)after);
+  cr_assert_lt(after, 5000, "cut off after %llu ms", (unsigned long long)after);
+  close(fd);
+  tsrv_stop(&t);
+  free(body);
+}
+
+/* One write of BIG bytes, taken by a client that reads a CHUNK every 40 ms
+ * (about 6 MiB/s): progress, though that write stays unfinished for longer
+ * than the send timeout. */
+static void big_handler(eddy_http_server_t *s, eddy_http_request_t *q,
+                        eddy_http_res_t *res) {
+  eddy_http_res_end(res, body, BIG);
+}
+
+Test(http_send_timeout, a_slow_reader_that_keeps_reading_is_served) {
+  fill_body();
+  eddy_http_server_opts_t o = {.send_timeout_ms = 150};
+  tsrv_t t;
+  tsrv_init(&t, &o, big_handler);
+  tsrv_run(&t);
+  e2e_server_t s = {.pid = 0, .port = t.port};
+  int fd = e2e_connect(&s), small = 65536;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  static const char req[] = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  e2e_send(fd, req, sizeof(req) - 1);
+  char *got = malloc(BIG + 4096);
+  size_t len = 0, body_at = 0, since_pause = 0;
+  uint64_t t0 = now_ms();
+  while (!body_at || len < body_at + BIG) {
+    ssize_t r = recv(fd, got + len, 16384, 0);
+    cr_assert(r > 0, "recv ended after %zu bytes", len);
+    len += (size_t)r;
+    if (!body_at) {
+      got[len] = 0;
+      char *e = strstr(got, "\r\n\r\n");
+      if (e) body_at = (size_t)(e + 4 - got);
+    }
+    if ((since_pause += (size_t)r) >= CHUNK) {
+      since_pause = 0;
+      usleep(40000);
+    }
+  }
+  cr_assert_gt(now_ms() - t0, 600, "the transfer was not slow");
+  cr_assert_eq(memcmp(got + body_at, body, BIG), 0);
+  free(got);
+  close(fd);
+  tsrv_stop(&t);
+  free(body);
+}
