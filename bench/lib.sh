@@ -37,12 +37,16 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf 
 
 median_stdin() { local v; mapfile -t v; median "${v[@]}"; }
 
-# A TCP port on 127.0.0.1 that nothing listens on now.
+# A TCP port on 127.0.0.1 that nothing listens on now, below the kernel's
+# ephemeral range: a port in that range may be the local end of a client's
+# connection (wrk's), and a server could not bind it.
 free_port() {
-  local p
+  local p lo
+  lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+  [ "${lo:-0}" -gt 21024 ] || lo=32768
   while :; do
-    p=$(( (RANDOM << 1 | RANDOM & 1) % 30000 + 20000 ))
-    ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+    p=$(( (RANDOM << 1 | RANDOM & 1) % (lo - 20000) + 20000 ))
+    ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return; }
   done
 }
 

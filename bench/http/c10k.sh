@@ -6,7 +6,9 @@
 #
 # Per server and round: RSS after one request, RSS with the idle
 # connections open (→ KiB per idle connection), and wrk keep-alive req/s
-# without and with them (→ the ratio with ÷ without). Servers on CPU 1,
+# without and with them (→ the ratio with ÷ without), and the same for
+# requests per server CPU-second (wrk saturates its core first, so req/s
+# mostly measures wrk; the CPU ratio measures the server). Servers on CPU 1,
 # wrk and the idle client on CPU 0.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -41,15 +43,17 @@ for r in $(seq 1 "$rounds"); do
     kill "$idle" 2>/dev/null || true
     wait "$idle" 2>/dev/null || true
     stop_tree "$pid"
-    echo "$r $s ${ready:-0} $rss0 $rss1 $(echo "$base" | cut -d' ' -f1) $(echo "$loaded" | cut -d' ' -f1)" |
+    echo "$r $s ${ready:-0} $rss0 $rss1 $(echo "$base" | cut -d' ' -f1) $(echo "$loaded" | cut -d' ' -f1)" \
+         "$(echo "$base" | cut -d' ' -f5) $(echo "$loaded" | cut -d' ' -f5)" |
       tee -a "$results"
   done
 done
 
 echo
-echo "server  idle-conns  KiB/idle-conn  req/s-without  req/s-with  with/without   (medians over rounds)"
+echo "server  idle-conns  KiB/idle-conn  req/s-without  req/s-with  with/without  req/CPU-s with/without   (medians over rounds)"
 for s in "${servers[@]}"; do
   col() { awk -v s="$s" "\$2 == s { print $1 }" "$results" | median_stdin; }
-  printf "%-7s %10.0f %14.2f %14.0f %11.0f %13.3f\n" "$s" "$(col '$3')" \
-    "$(col '($5 - $4) / $3')" "$(col '$6')" "$(col '$7')" "$(col '$7 / $6')"
+  printf "%-7s %10.0f %14.2f %14.0f %11.0f %13.3f %23.3f\n" "$s" "$(col '$3')" \
+    "$(col '($5 - $4) / $3')" "$(col '$6')" "$(col '$7')" "$(col '$7 / $6')" \
+    "$(col '$9 / $8')"
 done

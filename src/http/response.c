@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "http/conn.h"
+#include "http/parser.h"
 
 #define BUF_INIT 1024
 
@@ -220,7 +221,14 @@ int eddy_http_res_status(eddy_http_res_t *res, int status) {
   return 0;
 }
 
-static int bad_text(const char *s) { return s[strcspn(s, "\r\n")] != '\0'; }
+/* Bytes of class `cls` only, at least one if `nonempty` (as Node checks
+ * header names and values: no response splitting, no control bytes). */
+static int all_of(const char *s, int cls, int nonempty) {
+  if (nonempty && !*s) return 0;
+  for (; *s; s++)
+    if (!EDDY__HC(*s, cls)) return 0;
+  return 1;
+}
 
 /* Removes every "name: ..." line from the staged headers. */
 static void drop(hbuf_t *h, const char *name, size_t nlen) {
@@ -250,8 +258,8 @@ int eddy_http_res_append_header(eddy_http_res_t *res, const char *name,
                                 const char *value) {
   int r = usable(res);
   if (r) return r;
-  if (!name || !value || !*name || bad_text(name) || bad_text(value) ||
-      strchr(name, ':'))
+  if (!name || !value || !all_of(name, EDDY__HC_TCHAR, 1) ||
+      !all_of(value, EDDY__HC_VALUE, 0))
     return -EINVAL;
   /* Connection is ours to write (keep-alive/close); record the wish. */
   if (strcasecmp(name, "connection") == 0) {

@@ -82,6 +82,13 @@ static void on_timeout(eddy_timer_t *t) {
   eddy__http_conn_close(c);
 }
 
+/* Output the kernel would not take at once. A write that went out whole
+ * (the common case) arms nothing: that costs no system call per response. */
+static int output_blocked(conn_t *c) {
+  return (c->writing || (c->b && c->b->file_writing)) &&
+         eddy_stream_queued(EDDY_STREAM(&c->tcp)) > 0;
+}
+
 /* Node's requestTimeout: the whole request, head and body, from its first
  * byte. Never 0, which would stop the timer. */
 static uint64_t request_time_left(conn_t *c, uint64_t limit) {
@@ -97,7 +104,7 @@ void eddy__http_conn_update_timer(conn_t *c) {
   if (c->closing || c->lingering) return;
   if (b && b->body_x)
     timer_set(c, T_BODY, request_time_left(c, o->request_timeout_ms));
-  else if (c->writing || (b && b->file_writing))
+  else if (output_blocked(c))
     timer_set(c, T_SEND, o->send_timeout_ms);
   else if (b && b->rb && b->rb->len > b->rpos && !c->stop_parse)
     timer_set(c, T_HEAD, o->headers_timeout_ms);

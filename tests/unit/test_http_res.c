@@ -25,7 +25,15 @@ static void headers_case(eddy_http_res_t *res) {
   int e = eddy_http_res_set_header(res, "x-A", "3");
   int f = eddy_http_res_set_header(res, "X-Bad", "a\r\nInjected: 1");
   int g = eddy_http_res_append_header(res, "X-Also", "4");
-  snprintf(body, sizeof(body), "%d %d %d %d %d %d %d", a, b, c, d, e, f, g);
+  /* Names are tokens; values hold no control bytes but HTAB (as Node). */
+  int h = eddy_http_res_set_header(res, "X Bad", "1") +
+          eddy_http_res_set_header(res, "X:Bad", "1") +
+          eddy_http_res_set_header(res, "", "1") +
+          eddy_http_res_set_header(res, "X-Nul", "a\x01b") +
+          eddy_http_res_set_header(res, "X-Del", "a\x7f");
+  int i = eddy_http_res_set_header(res, "X-Tab", "a\tb \xc3\xa9");
+  snprintf(body, sizeof(body), "%d %d %d %d %d %d %d %d %d", a, b, c, d, e, f,
+           g, h, i);
   eddy_http_res_end(res, body, strlen(body));
 }
 
@@ -136,7 +144,8 @@ Test(http_res, set_append_remove_headers_case_insensitively) {
   cr_assert_null(strstr(r, "Injected"), "%s", r);
   cr_assert(strstr(r, "\r\nX-Also: 4\r\n"), "%s", r);
   char want[64];
-  snprintf(want, sizeof(want), "0 0 0 0 0 %d 0", -EINVAL);
+  snprintf(want, sizeof(want), "0 0 0 0 0 %d 0 %d 0", -EINVAL, 5 * -EINVAL);
+  cr_assert(strstr(r, "\r\nX-Tab: a\tb \xc3\xa9\r\n"), "%s", r);
   cr_assert_str_eq(body_of(r), want);
   tsrv_stop(&srv);
 }
