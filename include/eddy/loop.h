@@ -210,7 +210,9 @@ EDDY_EXTERN uint64_t eddy_hrtime(void);
  * busy-waits up to `ns` for the next async send before it sleeps; a spin
  * that ends with nothing disarms until the next async wake-up, so a loop
  * with no conversation never spins, and a quiet one spins once per wake-up
- * at most. The spin counts as idle time (utilization). Default: 50 µs when
+ * at most. Thread-pool completions (fs, DNS, eddy_queue_work) do not arm
+ * it: the pool's threads need the cores. The spin counts as idle time
+ * (utilization). Default: 50 µs when
  * more than one CPU is online, else 0 (a spin there only delays the
  * thread that would send). 0 disables. Loop thread.
  */

@@ -13,7 +13,6 @@
 static void on_eventfd(eddy_io_t *io, unsigned events) {
   eddy_loop_t *loop = io->loop;
   uint64_t n;
-  loop->_spin_armed = 1; /* a conversation: the next message may be close */
   while (read(loop->_async_fd, &n, sizeof(n)) < 0 && errno == EINTR) {
   }
   /* Move each handle back before its callback, so a callback may close any
@@ -27,6 +26,8 @@ static void on_eventfd(eddy_io_t *io, unsigned events) {
     eddy_async_t *a = EDDY_CONTAINER_OF(q, eddy_async_t, _node);
     if (!atomic_exchange_explicit(&a->_pending, 0, memory_order_acquire))
       continue;
+    /* A conversation (ports, workers): the next message may be close. */
+    if (!(a->_flags & EDDY__ASYNC_NO_SPIN)) loop->_spin_armed = 1;
     eddy__dispatch(loop, "async");
     a->cb(a);
   }

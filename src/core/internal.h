@@ -24,6 +24,10 @@ enum {
   EDDY__TYPE_FLAG0 = 1u << 8
 };
 
+/* An async handle whose wake-ups do not arm the spin before sleeping
+ * (spin.c): thread-pool completions, whose threads need the cores. */
+#define EDDY__ASYNC_NO_SPIN EDDY__TYPE_FLAG0
+
 /*
  * Registers a handle with its loop. `on_close` stops the type's work when
  * eddy_close() is called (may be NULL).

@@ -207,7 +207,7 @@ static int done_setup(eddy_loop_t *loop) {
   }
   /* The loop's own: not walked, not closed by the user, keeps nothing
    * alive (requests in flight do that). */
-  d->async._flags |= EDDY__INTERNAL;
+  d->async._flags |= EDDY__INTERNAL | EDDY__ASYNC_NO_SPIN;
   eddy_unref((eddy_handle_t *)&d->async);
   pthread_mutex_init(&d->mutex, NULL);
   eddy_queue_init(&d->queue);

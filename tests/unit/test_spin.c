@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eddy/threadpool.h"
 #include "support/loop_helpers.h"
 
 TestSuite(spin, .timeout = 30);
@@ -121,5 +122,22 @@ Test(spin, zero_disables) {
   uint64_t cpu0 = thread_cpu_ms();
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   cr_assert_lt(thread_cpu_ms() - cpu0, 50);
+  close_loop(&loop);
+}
+
+static void noop_work(eddy_work_t *w) {}
+
+Test(spin, thread_pool_completions_do_not_arm_it) {
+  eddy_work_t w;
+  eddy_timer_t t;
+  cr_assert_eq(eddy_loop_init(&loop), 0);
+  eddy_loop_set_spin(&loop, 2000 * 1000000u); /* 2 s, if it were armed */
+  cr_assert_eq(eddy_queue_work(&loop, &w, noop_work, NULL), 0);
+  eddy_run(&loop, EDDY_RUN_DEFAULT); /* the completion wakes the loop */
+  eddy_timer_init(&loop, &t);
+  eddy_timer_start(&t, on_timer, 200, 0);
+  uint64_t cpu0 = thread_cpu_ms();
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  cr_assert_lt(thread_cpu_ms() - cpu0, 100, "the loop spun after a completion");
   close_loop(&loop);
 }
