@@ -379,6 +379,9 @@ Test(http_parser, framing_and_smuggling) {
       FX("POST /" H11 "Content-Length: 5.0\r\n\r\n", -400),
       FX("POST /" H11 "Content-Length:\r\n\r\n", -400),
       FX("POST /" H11 "Content-Length: ,\r\n\r\n", -400),
+      FX("POST /" H11 "Content-Length: 5,\r\n\r\n", -400),  /* empty element */
+      FX("POST /" H11 "Content-Length: ,5\r\n\r\n", -400),
+      FX("POST /" H11 "Content-Length: 5,,5\r\n\r\n", -400),
       FX("POST /" H11 "Content-Length: 9223372036854775808\r\n\r\n", -400),
       FX("POST /" H11 "Content-Length: 99999999999999999999\r\n\r\n", -400),
       FX("POST /" H11 "Content-Length: 9223372036854775807\r\n\r\n", -413),
