@@ -246,12 +246,22 @@ static void drop(hbuf_t *h, const char *name, size_t nlen) {
   }
 }
 
-static void note(eddy_http_res_t *x, const char *name, const char *value) {
-  if (strcasecmp(name, "content-length") == 0) x->flags |= X_USER_CL;
-  if (strcasecmp(name, "date") == 0) x->flags |= X_USER_DATE;
-  if (strcasecmp(name, "server") == 0) x->flags |= X_USER_SERVER;
-  if (strcasecmp(name, "connection") == 0 && strcasecmp(value, "close") == 0)
-    x->flags |= X_CLOSE;
+/* The header names the server writes itself unless the handler does, as
+ * the flag that says the handler did (Connection: X_CLOSE, by value). One
+ * length test and at most one strcasecmp per call: set_header is hot. */
+static unsigned own_header(const char *name) {
+  switch (strlen(name)) {
+  case 4: return strcasecmp(name, "date") == 0 ? X_USER_DATE : 0;
+  case 6: return strcasecmp(name, "server") == 0 ? X_USER_SERVER : 0;
+  case 10: return strcasecmp(name, "connection") == 0 ? X_CLOSE : 0;
+  case 14: return strcasecmp(name, "content-length") == 0 ? X_USER_CL : 0;
+  default: return 0;
+  }
+}
+
+static void note(eddy_http_res_t *x, unsigned own, const char *value) {
+  if (own != X_CLOSE) x->flags |= own;
+  else if (strcasecmp(value, "close") == 0) x->flags |= X_CLOSE;
 }
 
 int eddy_http_res_append_header(eddy_http_res_t *res, const char *name,
@@ -262,8 +272,9 @@ int eddy_http_res_append_header(eddy_http_res_t *res, const char *name,
       !all_of(value, EDDY__HC_VALUE, 0))
     return -EINVAL;
   /* Connection is ours to write (keep-alive/close); record the wish. */
-  if (strcasecmp(name, "connection") == 0) {
-    note(res, name, value);
+  unsigned own = own_header(name);
+  if (own == X_CLOSE) {
+    note(res, own, value);
     return 0;
   }
   hbuf_t *h = &res->hdrs;
@@ -273,7 +284,7 @@ int eddy_http_res_append_header(eddy_http_res_t *res, const char *name,
   eddy__http_buf_put(h, ": ", 2);
   eddy__http_buf_put(h, value, vl);
   eddy__http_buf_put(h, "\r\n", 2);
-  note(res, name, value);
+  note(res, own, value);
   return 0;
 }
 
@@ -282,9 +293,7 @@ int eddy_http_res_remove_header(eddy_http_res_t *res, const char *name) {
   if (r) return r;
   if (!name) return -EINVAL;
   drop(&res->hdrs, name, strlen(name));
-  if (strcasecmp(name, "content-length") == 0) res->flags &= ~(unsigned)X_USER_CL;
-  if (strcasecmp(name, "date") == 0) res->flags &= ~(unsigned)X_USER_DATE;
-  if (strcasecmp(name, "server") == 0) res->flags &= ~(unsigned)X_USER_SERVER;
+  res->flags &= ~(own_header(name) & (X_USER_CL | X_USER_DATE | X_USER_SERVER));
   return 0;
 }
 
