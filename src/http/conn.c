@@ -11,6 +11,9 @@
 #define MIN_READ 2048
 /* Parsed requests waiting on one connection before reading pauses. */
 #define MAX_PIPELINE 256
+/* Response bytes waiting for the client above which no new request is
+ * read (resumed below half). */
+#define OUT_HIGH_WATER (64u * 1024u)
 /* How long a closing connection drains the client's unread bytes. */
 #define LINGER_MS 2000
 
@@ -306,6 +309,24 @@ static void start_request(conn_t *c, eddy_http_res_t *x, size_t head_len) {
   if (!body_more(c)) send_continue(c, x);
 }
 
+/* Response bytes not yet taken by the kernel: queued on the stream, and
+ * the output being filled. */
+static size_t backlog(conn_t *c) {
+  return eddy_stream_queued(EDDY_STREAM(&c->tcp)) + c->b->out.len;
+}
+
+/* Reading new requests stops while the client does not take the answers
+ * to the old ones (Node pauses above the socket's high-water mark too): a
+ * pipelining client that never reads would make the server buffer every
+ * response, up to MAX_PIPELINE of them. */
+static int must_pause(conn_t *c) {
+  return c->b->nx >= MAX_PIPELINE || backlog(c) > OUT_HIGH_WATER;
+}
+
+static int may_resume(conn_t *c) {
+  return c->b->nx < MAX_PIPELINE / 2 && backlog(c) <= OUT_HIGH_WATER / 2;
+}
+
 static void process(conn_t *c) {
   while (!c->closing && (c->b->body_x || !c->stop_parse)) {
     if (c->b->body_x) {
@@ -315,7 +336,7 @@ static void process(conn_t *c) {
     rbuf_t *r = c->b->rb;
     size_t avail = r ? r->len - c->b->rpos : 0;
     if (!avail) return;
-    if (c->b->nx >= MAX_PIPELINE) {
+    if (must_pause(c)) {
       eddy_read_stop(EDDY_STREAM(&c->tcp));
       c->paused = 1;
       return;
@@ -406,6 +427,7 @@ static void written(conn_t *c) {
     if (x->drain) x->drain(x);
   }
   after_flush(c);
+  if (c->paused) eddy__http_conn_flush_soon(c); /* may it read again? */
   eddy__http_conn_update_timer(c);
   busy_release_idle(c);
 }
@@ -470,8 +492,7 @@ static void on_flush_imm(eddy_immediate_t *imm) {
     c->in_read = 0;
     if (c->closing) return;
   }
-  if (c->paused && c->b->nx < MAX_PIPELINE / 2 && !c->stop_parse &&
-      !c->body_paused) {
+  if (c->paused && may_resume(c) && !c->stop_parse && !c->body_paused) {
     c->paused = 0;
     eddy_read_start(EDDY_STREAM(&c->tcp), on_alloc, on_read);
     c->in_read = 1;
