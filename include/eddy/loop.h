@@ -164,6 +164,13 @@ struct eddy_loop_s {
  * Initialises a loop in caller-owned memory. Returns 0, or -ENOMEM / -EMFILE
  * when the epoll instance cannot be made. Any thread; the loop then belongs
  * to the thread that runs it.
+ *
+ * If SIGPIPE is at its default action (which kills the process), the first
+ * loop sets it to SIG_IGN, as Node and nginx do: a write to a socket or pipe
+ * whose reader is gone then fails with -EPIPE. sendfile(2) and writes to
+ * pipes cannot be told MSG_NOSIGNAL, so without this one client leaving in
+ * the middle of a file download would kill the server. A handler the
+ * program installed is left alone.
  */
 EDDY_EXTERN int eddy_loop_init(eddy_loop_t *loop);
 

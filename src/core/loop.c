@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,7 +27,19 @@ void eddy_loop_update_time(eddy_loop_t *loop) {
 uint64_t eddy_loop_now(const eddy_loop_t *loop) { return loop->_now_ms; }
 uint64_t eddy_loop_now_ns(const eddy_loop_t *loop) { return loop->_now_ns; }
 
+/* See eddy_loop_init in loop.h. Once per process; a racing second call
+ * finds SIG_IGN already and leaves it. */
+static void ignore_default_sigpipe(void) {
+  static atomic_int done;
+  if (atomic_exchange(&done, 1)) return;
+  struct sigaction old;
+  if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+      !(old.sa_flags & SA_SIGINFO))
+    signal(SIGPIPE, SIG_IGN);
+}
+
 int eddy_loop_init(eddy_loop_t *loop) {
+  ignore_default_sigpipe();
   memset(loop, 0, sizeof(*loop));
   eddy_queue_init(&loop->_handles);
   loop->_closing = NULL;
