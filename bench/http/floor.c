@@ -17,27 +17,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char resp[] =
-    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\n"
-    "Hello, World!";
+#include "floor.h"
 
-/* Per-connection carry-over of a split "\r\n\r\n" (0..3 matched bytes). */
+
+/* Per connection: count_requests' carry-over. */
 static unsigned char matched[65536];
-
-static int count_requests(int fd, const char *buf, ssize_t n) {
-  static const char end[] = "\r\n\r\n";
-  int found = 0;
-  unsigned m = matched[fd];
-  for (ssize_t i = 0; i < n; i++) {
-    if (buf[i] == end[m]) {
-      if (++m == 4) { found++; m = 0; }
-    } else {
-      m = buf[i] == '\r' ? 1 : 0;
-    }
-  }
-  matched[fd] = (unsigned char)m;
-  return found;
-}
 
 static void serve(int fd) {
   static char buf[65536], out[sizeof(resp) * 256];
@@ -47,12 +31,8 @@ static void serve(int fd) {
     close(fd);
     return;
   }
-  int k = count_requests(fd, buf, n);
-  size_t len = 0;
-  for (int i = 0; i < k && len + sizeof(resp) < sizeof(out); i++) {
-    memcpy(out + len, resp, sizeof(resp) - 1);
-    len += sizeof(resp) - 1;
-  }
+  int k = count_requests(&matched[fd], buf, n);
+  size_t len = fill_responses(out, sizeof(out), k);
   if (len && write(fd, out, len) < 0) close(fd);
 }
 

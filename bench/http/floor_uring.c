@@ -17,9 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char resp[] =
-    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\n"
-    "Hello, World!";
+#include "floor.h"
+
 #define MAXC 4096
 static unsigned char matched[MAXC];
 static char bufs[MAXC][4096];
@@ -27,19 +26,6 @@ static char outs[MAXC][sizeof(resp) * 32];
 static struct io_uring ring;
 enum { ACCEPT = 1, RECV = 2, SEND = 3 };
 #define UD(kind, fd) (((uint64_t)(kind) << 32) | (uint32_t)(fd))
-
-static int count_requests(int fd, const char *buf, int n) {
-  static const char end[] = "\r\n\r\n";
-  int found = 0;
-  unsigned m = matched[fd];
-  for (int i = 0; i < n; i++) {
-    if (buf[i] == end[m]) {
-      if (++m == 4) { found++; m = 0; }
-    } else m = buf[i] == '\r' ? 1 : 0;
-  }
-  matched[fd] = (unsigned char)m;
-  return found;
-}
 
 static struct io_uring_sqe *sqe(void) {
   struct io_uring_sqe *s = io_uring_get_sqe(&ring);
@@ -81,12 +67,8 @@ int main(int argc, char **argv) {
         } else if (res >= 0) close(res);
       } else if (kind == RECV) {
         if (res <= 0) { close(fd); continue; }
-        int k = count_requests(fd, bufs[fd], res);
-        size_t len = 0;
-        for (int i = 0; i < k && len + sizeof(resp) < sizeof(outs[fd]); i++) {
-          memcpy(outs[fd] + len, resp, sizeof(resp) - 1);
-          len += sizeof(resp) - 1;
-        }
+        int k = count_requests(&matched[fd], bufs[fd], res);
+        size_t len = fill_responses(outs[fd], sizeof(outs[fd]), k);
         if (len) {
           struct io_uring_sqe *w = sqe();
           io_uring_prep_send(w, fd, outs[fd], len, 0);

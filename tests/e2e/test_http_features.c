@@ -148,6 +148,18 @@ Test(http_features, send_file_range_in_pipeline_order_and_head) {
   remove_files();
 }
 
+/* Mid-transfer: the loop still answers another connection at once. */
+static int probed;
+static void probe_midway(void *arg) {
+  tsrv_t *t = arg;
+  static const char p[] = "GET /p HTTP/1.1\r\nHost: x\r\n"
+                          "Connection: close\r\n\r\n";
+  static char out[512];
+  tsrv_exchange(t->port, p, sizeof(p) - 1, out, sizeof(out));
+  cr_assert(strstr(out, "\r\n\r\n/p"), "%s", out);
+  probed = 1;
+}
+
 /* Reads the response to GET /big slowly through a small receive buffer
  * while another connection checks that the loop still answers at once. */
 Test(http_features, send_file_to_slow_reader_keeps_loop_free) {
@@ -169,31 +181,12 @@ Test(http_features, send_file_to_slow_reader_keeps_loop_free) {
   tsrv_exchange(t.port, qreq, sizeof(qreq) - 1, qout, sizeof(qout));
   const char *qb = strstr(qout, "\r\n\r\n");
   cr_assert(qb && strtoul(qb + 4, NULL, 10) > 0, "nothing queued: %s", qout);
-  char *got = malloc(BIG + 4096);
-  size_t len = 0, body_at = 0;
-  int probed = 0;
-  while (!body_at || len < body_at + BIG) {
-    ssize_t r = recv(fd, got + len, 16384, 0);
-    cr_assert(r > 0, "recv ended after %zu bytes", len);
-    len += (size_t)r;
-    if (!body_at) {
-      got[len] = 0;
-      char *e = strstr(got, "\r\n\r\n");
-      if (e) body_at = (size_t)(e + 4 - got);
-    }
-    if (!probed && len > BIG / 2) { /* the transfer is mid-way */
-      static const char p[] = "GET /p HTTP/1.1\r\nHost: x\r\n"
-                              "Connection: close\r\n\r\n";
-      static char out[512];
-      tsrv_exchange(t.port, p, sizeof(p) - 1, out, sizeof(out));
-      cr_assert(strstr(out, "\r\n\r\n/p"), "%s", out);
-      probed = 1;
-    }
-    if (len % (256 * 1024) < 16384) usleep(5000);
-  }
+  size_t body_at;
+  probed = 0;
+  char *got = e2e_read_slowly(fd, BIG, 256 * 1024, 5000, probe_midway, &t,
+                              &body_at);
   cr_assert(probed);
   cr_assert(strstr(got, "Content-Length: 5242880\r\n"));
-  cr_assert_eq(len, body_at + BIG);
   cr_assert_eq(memcmp(got + body_at, big, BIG), 0);
   free(got);
   close(fd);

@@ -98,23 +98,9 @@ Test(http_slow_reader, a_slow_reader_that_keeps_reading_is_served) {
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   static const char req[] = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
   e2e_send(fd, req, sizeof(req) - 1);
-  char *got = malloc(BIG + 4096);
-  size_t len = 0, body_at = 0, since_pause = 0;
+  size_t body_at;
   uint64_t t0 = now_ms();
-  while (!body_at || len < body_at + BIG) {
-    ssize_t r = recv(fd, got + len, 16384, 0);
-    cr_assert(r > 0, "recv ended after %zu bytes", len);
-    len += (size_t)r;
-    if (!body_at) {
-      got[len] = 0;
-      char *e = strstr(got, "\r\n\r\n");
-      if (e) body_at = (size_t)(e + 4 - got);
-    }
-    if ((since_pause += (size_t)r) >= CHUNK) {
-      since_pause = 0;
-      usleep(40000);
-    }
-  }
+  char *got = e2e_read_slowly(fd, BIG, CHUNK, 40000, NULL, NULL, &body_at);
   cr_assert_gt(now_ms() - t0, 600, "the transfer was not slow");
   cr_assert_eq(memcmp(got + body_at, body, BIG), 0);
   free(got);

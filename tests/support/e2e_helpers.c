@@ -234,3 +234,31 @@ int e2e_fresh_request(const e2e_server_t *s, const char *req, char *out,
   close(fd);
   return status;
 }
+
+char *e2e_read_slowly(int fd, size_t body_len, size_t pause_every,
+                      unsigned pause_us, void (*mid)(void *), void *arg,
+                      size_t *body_at) {
+  char *got = malloc(body_len + 4096);
+  size_t len = 0, at = 0, since_pause = 0;
+  while (!at || len < at + body_len) {
+    ssize_t r = recv(fd, got + len, 16384, 0);
+    cr_assert(r > 0, "recv ended after %zu bytes", len);
+    len += (size_t)r;
+    if (!at) {
+      got[len] = 0;
+      char *e = strstr(got, "\r\n\r\n");
+      if (e) at = (size_t)(e + 4 - got);
+    }
+    if (mid && at && len > at + body_len / 2) {
+      mid(arg);
+      mid = NULL;
+    }
+    if ((since_pause += (size_t)r) >= pause_every) {
+      since_pause = 0;
+      usleep(pause_us);
+    }
+  }
+  cr_assert_eq(len, at + body_len, "bytes after the body");
+  *body_at = at;
+  return got;
+}

@@ -60,3 +60,11 @@ int e2e_fresh_request(const e2e_server_t *s, const char *req, char *out,
                       size_t max);
 /* Milliseconds on the monotonic clock. */
 long e2e_now_ms(void);
+/* Reads one response whose body is `body_len` bytes, at most 16 KiB per
+ * recv, sleeping `pause_us` after each `pause_every` bytes: a slow reader.
+ * `mid` (may be NULL) runs once when half the body has come. Returns the
+ * malloc'd bytes (free them); *body_at is where the body starts. Asserts
+ * the connection does not end first. */
+char *e2e_read_slowly(int fd, size_t body_len, size_t pause_every,
+                      unsigned pause_us, void (*mid)(void *), void *arg,
+                      size_t *body_at);

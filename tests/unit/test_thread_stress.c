@@ -23,6 +23,17 @@ static eddy_loop_t loop;
 static eddy_timer_t tick;
 static uint64_t t_end;
 
+/* Runs `fn` every millisecond for STRESS_NS (it stops the timer itself
+ * when eddy_hrtime() passes t_end), then until the loop has no work. */
+static void run_ticks(unsigned seed, eddy_timer_cb fn) {
+  srand(seed);
+  cr_assert_eq(eddy_loop_init(&loop), 0);
+  t_end = eddy_hrtime() + STRESS_NS;
+  eddy_timer_init(&loop, &tick);
+  eddy_timer_start(&tick, fn, 1, 1);
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+}
+
 /* ------------------------------------------------------------- workers */
 
 #define NW 4
@@ -103,12 +114,7 @@ static void worker_tick(eddy_timer_t *t) {
 }
 
 Test(thread_stress, workers_come_and_go_while_messages_fly) {
-  srand(42);
-  cr_assert_eq(eddy_loop_init(&loop), 0);
-  t_end = eddy_hrtime() + STRESS_NS;
-  eddy_timer_init(&loop, &tick);
-  eddy_timer_start(&tick, worker_tick, 1, 1);
-  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  run_ticks(42, worker_tick);
   cr_log_info("posts %ld replies %ld exits %ld", posts, replies, exits);
   cr_assert_gt(replies, 1000);
   cr_assert_gt(exits, 50);
@@ -203,12 +209,7 @@ static void pool_tick(eddy_timer_t *t) {
 }
 
 Test(thread_stress, pools_end_every_way_while_tasks_run) {
-  srand(7);
-  cr_assert_eq(eddy_loop_init(&loop), 0);
-  t_end = eddy_hrtime() + STRESS_NS;
-  eddy_timer_init(&loop, &tick);
-  eddy_timer_start(&tick, pool_tick, 1, 1);
-  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  run_ticks(7, pool_tick);
   cr_log_info("pools %ld ran %ld done %ld", npools, ran, done_cbs);
   cr_assert_gt(npools, 20);
   cr_assert_gt(done_cbs, 1000);
