@@ -77,7 +77,8 @@ int eddy_http_req_set_max_body(eddy_http_request_t *req, uint64_t max_body) {
 static conn_t *streaming(eddy_http_request_t *req, int *err) {
   eddy_http_res_t *x = stream_x(req);
   *err = (x->flags & X_ABORTED) ? -ECANCELED : -EINVAL;
-  if (!x->conn || !(x->flags & X_STREAM) || x->conn->b->body_x != x) return NULL;
+  if (!x->conn || !(x->flags & X_STREAM) || x->conn->b->body_x != x)
+    return NULL;
   *err = 0;
   return x->conn;
 }

@@ -73,8 +73,10 @@ static conn_busy_t *busy_get(conn_t *c) {
 /* Nothing read, queued, written or scheduled: the busy part goes back. */
 static void busy_release_idle(conn_t *c) {
   conn_busy_t *b = c->b;
-  if (!b || c->closing || c->lingering || c->writing || c->close_after || b->rb || b->nx || b->body_x || b->file_x ||
-      b->file_writing || b->out.len || eddy_immediate_queued(&b->flush_imm))
+  if (!b || c->closing || c->lingering || c->writing || c->close_after)
+    return;
+  if (b->rb || b->nx || b->body_x || b->file_x || b->file_writing ||
+      b->out.len || eddy_immediate_queued(&b->flush_imm))
     return;
   eddy__http_buf_release(c->server, &b->out);
   eddy__http_buf_release(c->server, &b->wbuf);
@@ -506,7 +508,8 @@ static void on_flush_imm(eddy_immediate_t *imm) {
 }
 
 void eddy__http_conn_flush_soon(conn_t *c) {
-  if (c->in_read || c->closing || eddy_immediate_queued(&c->b->flush_imm)) return;
+  if (c->in_read || c->closing || eddy_immediate_queued(&c->b->flush_imm))
+    return;
   eddy_immediate_start(&c->b->flush_imm, on_flush_imm);
 }
 

@@ -68,9 +68,11 @@ void eddy__http_x_release(eddy_http_res_t *x) {
 hbuf_t *eddy__http_dest(eddy_http_res_t *x) {
   conn_t *c = x->conn;
   if (eddy_queue_head(&c->b->xq) != &x->node) return &x->pend;
-  if (!c->b->out.base && (c->b->out.base = eddy__http_cache_get(c->server, EDDY__HTTP_CACHE_BUF)))
-    c->b->out.cap = BUF_INIT; /* a buffer an idle connection gave back */
-  return &c->b->out;
+  hbuf_t *out = &c->b->out;
+  if (!out->base &&
+      (out->base = eddy__http_cache_get(c->server, EDDY__HTTP_CACHE_BUF)))
+    out->cap = BUF_INIT; /* a buffer an idle connection gave back */
+  return out;
 }
 
 size_t eddy__http_head(eddy_http_res_t *x, hbuf_t *b, int64_t cl) {
