@@ -16,6 +16,7 @@
 #include "eddy/fs.h"
 #include "eddy/thread.h"
 #include "eddy/pool.h"
+#include "eddy/http_parser.h"
 #include "eddy/http.h"
 
 #endif

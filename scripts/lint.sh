@@ -21,7 +21,9 @@ fi
 layer_of() {
   case "$1" in
     core|log|error|queue|metrics|loop|threadpool) echo 0 ;; net|dns) echo 1 ;; fs) echo 2 ;;
-    thread|pool) echo 3 ;; http) echo 4 ;; app) echo 5 ;; cluster) echo 6 ;; *) echo 9 ;;
+    thread|pool) echo 3 ;; http|http_parser) echo 4 ;;
+    client|respool) echo 5 ;; db|memcache) echo 6 ;; app) echo 7 ;; cluster) echo 8 ;;
+    *) echo 9 ;;
   esac
 }
 for f in src/*/*.c src/*/*.h; do

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 
 /* A typical browser request of about 300 bytes. */
 static const char small[] =

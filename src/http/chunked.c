@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 #include "http/parser.h"
 
 enum {

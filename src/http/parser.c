@@ -24,7 +24,7 @@
 #endif
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 #include "http/parser.h"
 
 #if defined(__SSE2__)

@@ -1,8 +1,8 @@
 /* HTTP method and status tables, generated from the X-macro lists in
- * eddy/http.h so that names, enums and reasons cannot drift apart. */
+ * eddy/http_parser.h so that names, enums and reasons cannot drift apart. */
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 
 static const char *const method_names[EDDY_HTTP_METHOD_COUNT] = {
     [EDDY_HTTP_METHOD_UNKNOWN] = NULL,

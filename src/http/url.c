@@ -2,7 +2,7 @@
  * dot-segment removal (RFC 3986 §2.1, §5.2.4). In place, no allocation. */
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 #include "http/parser.h"
 
 void eddy_http_url_split(const char *target, size_t len,

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   eddy_http_limits_t lim = {.max_body = 4096, .max_chunk_ext = 32,

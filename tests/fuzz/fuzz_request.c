@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 
 static int inside(eddy_http_slice_t s, const uint8_t *d, size_t n) {
   if (s.len == 0) return 1;

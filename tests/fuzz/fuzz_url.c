@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 
 static int has_dot_segment(const char *p, size_t n) {
   for (size_t i = 0; i < n; i++) {

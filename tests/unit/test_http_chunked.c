@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 #include "support/http_helpers.h"
 
 typedef struct {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 #include "support/http_helpers.h"
 
 #define OK 1 /* the whole fixture is one valid head */

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "eddy/http.h"
+#include "eddy/http_parser.h"
 #include "support/http_helpers.h"
 
 static int slice_is(eddy_http_slice_t s, const char *want) {
