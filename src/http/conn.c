@@ -104,21 +104,34 @@ static const eddy_http_limits_t *limits(conn_t *c) {
   return &c->server->_opts.limits;
 }
 
-/* The slices of the request whose body is being read move with the buffer. */
-static void slide(eddy_http_slice_t *sl, intptr_t d) {
-  if (sl->base) sl->base = (const char *)((intptr_t)sl->base + d);
+/*
+ * The slices of the request whose body is being read move with the buffer.
+ * Only slices that point into the moved bytes [from, from + len] move: the
+ * parser's defaults (path "/", host "", ...) point at static strings and
+ * must stay where they are. A slice of length 0 may point just past the
+ * last byte, hence the inclusive end.
+ */
+typedef struct {
+  uintptr_t from, len;
+  intptr_t by;
+} buf_move_t;
+
+static void slide(eddy_http_slice_t *sl, const buf_move_t *m) {
+  uintptr_t p = (uintptr_t)sl->base;
+  if (sl->base && p >= m->from && p - m->from <= m->len)
+    sl->base = (const char *)(p + (uintptr_t)m->by);
 }
 
-static void rebase(eddy_http_res_t *x, intptr_t d) {
+static void rebase(eddy_http_res_t *x, const buf_move_t *m) {
   eddy_http_request_t *q = &x->req;
-  slide(&q->method_name, d);
-  slide(&q->target, d);
-  slide(&q->path, d);
-  slide(&q->query, d);
-  slide(&q->host, d);
+  slide(&q->method_name, m);
+  slide(&q->target, m);
+  slide(&q->path, m);
+  slide(&q->query, m);
+  slide(&q->host, m);
   for (size_t i = 0; i < q->nheaders; i++) {
-    slide(&q->headers[i].name, d);
-    slide(&q->headers[i].value, d);
+    slide(&q->headers[i].name, m);
+    slide(&q->headers[i].value, m);
   }
 }
 
@@ -149,10 +162,13 @@ static int make_room(conn_t *c) {
     n = rb_new(cap);
     if (!n) return -1;
   }
+  buf_move_t moved = {(uintptr_t)(r->data + keep), live,
+                      (intptr_t)n->data - (intptr_t)(r->data + keep)};
   memmove(n->data, r->data + keep, live);
   n->len = live;
+  /* A streamed body_x holds the old buffer (hold()): its slices stay. */
   if (c->b->body_x && !(c->b->body_x->flags & X_STREAM))
-    rebase(c->b->body_x, (intptr_t)n->data - (intptr_t)(r->data + keep));
+    rebase(c->b->body_x, &moved);
   if (c->b->raw) c->b->raw -= keep;
   c->b->rpos = 0;
   if (n != r) {
@@ -393,10 +409,11 @@ static void linger(conn_t *c) {
   eddy_timer_start(&c->timer, on_linger_end, LINGER_MS, 0);
 }
 
+/* All output so far is written: close if a response or the client said so. */
 static void after_flush(conn_t *c) {
   if (c->closing || c->lingering || c->writing || c->b->out.len || c->b->file_x)
     return;
-  if (c->close_after)
+  if (c->close_after || (c->peer_eof && c->b->nx == 0))
     linger(c);
   else if (c->server->_closing && c->b->nx == 0 && !c->b->body_x)
     eddy__http_conn_close(c);
@@ -518,6 +535,47 @@ void eddy__http_conn_x_done(conn_t *c) {
   if (c->paused) eddy__http_conn_flush_soon(c);
 }
 
+/* Nothing is left to answer or to write: closing loses nothing. */
+static int nothing_owed(conn_t *c) {
+  conn_busy_t *b = c->b;
+  return !b || (b->nx == 0 && !c->writing && !b->out.len && !b->file_x &&
+                !b->file_writing);
+}
+
+/*
+ * The client half-closed (EOF) or the read failed. After an error nothing
+ * can be delivered: close. After EOF every request read in full is still
+ * answered (a client may send its requests, shut down its write side and
+ * wait for the answers, as `nc -N` does); the connection lingers and closes
+ * once the last of them is written. A body cut short by the EOF can never
+ * complete: that request is answered 400.
+ */
+static void on_read_end(conn_t *c, ssize_t status) {
+  if (status != EDDY_EOF || !c->b) {
+    eddy__http_conn_close(c);
+    return;
+  }
+  c->stop_parse = 1;
+  c->peer_eof = 1;
+  eddy_read_stop(EDDY_STREAM(&c->tcp));
+  eddy_http_res_t *body_x = c->b->body_x;
+  if (body_x && (body_x->flags & X_STREAM))
+    eddy__http_stream_fail(c, 400);
+  else if (body_x) {
+    c->b->body_x = NULL;
+    c->b->raw = 0;
+    eddy__http_x_error(c, body_x, 400);
+  }
+  if (c->closing) return;
+  if (nothing_owed(c)) {
+    eddy__http_conn_close(c);
+    return;
+  }
+  flush(c);
+  after_flush(c);
+  eddy__http_conn_update_timer(c);
+}
+
 static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
   conn_t *c = s->data;
   if (c->lingering) {
@@ -525,15 +583,7 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
     return;
   }
   if (n < 0) {
-    /* EOF or error: answer what was asked if the peer only half-closed. */
-    if (n != EDDY_EOF || (c->b->nx == 0 && !c->writing) ||
-        (c->b->body_x && (c->b->body_x->flags & X_STREAM))) {
-      eddy__http_conn_close(c);
-      return;
-    }
-    c->stop_parse = 1;
-    c->close_after = 1;
-    after_flush(c);
+    on_read_end(c, n);
     return;
   }
   if (n == 0) return;

@@ -107,6 +107,7 @@ struct conn_s {
   uint64_t req_start_ms;   /* loop time of the current request's first byte */
   uint8_t writing, in_read, closing, handles, stop_parse, lingering, paused;
   uint8_t want_drain, close_after, tstate;
+  uint8_t peer_eof; /* the client half-closed: answer what was read, then close */
   uint8_t body_paused, body_resume; /* streamed body: handler asked */
 };
 
