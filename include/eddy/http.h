@@ -71,7 +71,8 @@ struct eddy_http_server_s {
   unsigned _nconns;
   int _closing;
   int _listening;
-  void *_free; /* free list of request objects */
+  void *_free; /* free list of exchange objects */
+  unsigned _free_count;
   struct eddy__http_cache_s *_cache; /* idle connections' buffers */
   eddy_timer_t _grace;
   eddy_http_handler_cb _on_head;

@@ -201,7 +201,7 @@ static size_t server_queued(eddy_http_server_t *s) {
   size_t n = 0;
   eddy_queue_t *q;
   EDDY_QUEUE_FOREACH(q, &s->_conns) {
-    conn_t *c = EDDY_CONTAINER_OF(q, conn_t, node);
+    eddy__http_conn_t *c = EDDY_CONTAINER_OF(q, eddy__http_conn_t, node);
     n += eddy_stream_queued(EDDY_STREAM(&c->tcp));
   }
   return n;
@@ -269,7 +269,7 @@ static void on_resume(eddy_timer_t *t) {
 
 static void up_data(eddy_http_request_t *req, const char *p, size_t n) {
   eddy_http_res_t *res = EDDY_CONTAINER_OF(req, eddy_http_res_t, req);
-  size_t cap = res->conn->b->rb->cap;
+  size_t cap = res->conn->busy->read_buf->cap;
   if (cap > up.max_cap) up.max_cap = cap;
   if (up.paused) up.data_while_paused++;
   up.bytes += n;
