@@ -85,6 +85,7 @@ struct eddy_http_res_s {
   eddy_http_end_cb on_end;
   uint64_t body_left;         /* streamed Content-Length bytes to come */
   uint64_t max_body;          /* this request's body limit */
+  size_t req_bytes;           /* head and body bytes it pins (dispatched) */
   eddy_http_request_t req;
   eddy_http_header_t headers[];
 };
@@ -103,6 +104,7 @@ typedef struct eddy__http_busy_s {
   eddy_shutdown_t shutdown_req; /* the FIN of a lingering close */
   eddy_queue_t res_queue;       /* exchanges not yet flushed, request order */
   unsigned res_count;           /* length of res_queue */
+  size_t request_bytes;         /* req_bytes of the exchanges queued */
   int file_writing;             /* file_write_req is queued */
   eddy_http_res_t *file_res;    /* first exchange, its file goes next */
   eddy__http_read_buf_t *read_buf; /* NULL while nothing is buffered */
@@ -118,6 +120,8 @@ typedef struct eddy__http_busy_s {
   unsigned writes_done;         /* writes finished, for the send timeout: */
   unsigned send_writes;         /*   writes_done when its timer was armed */
   size_t send_left;             /*   bytes the client had not acked then */
+  eddy_http_res_t *timed_res;   /* the exchange the response timeout is
+                                   for (compared, never dereferenced) */
 } eddy__http_busy_t;
 
 /* Which of the connection's timeouts its one timer runs (timeout.c). */
@@ -128,6 +132,7 @@ enum {
   EDDY__TIMEOUT_BODY,   /* a body is being read */
   EDDY__TIMEOUT_SEND,   /* output waits for the client to read */
   EDDY__TIMEOUT_LINGER, /* closing: draining what the client still sends */
+  EDDY__TIMEOUT_RESPONSE, /* a handler has not begun its answer */
 };
 
 /* A connection: what it needs even when idle. */
@@ -138,6 +143,7 @@ struct eddy__http_conn_s {
   eddy_queue_t node;            /* in server->_conns */
   eddy__http_busy_t *busy;      /* NULL while idle */
   uint64_t req_start_ms;        /* loop time of the request's first byte */
+  uint64_t last_read_ms;        /* loop time of the last bytes read */
   uint8_t handles_open;         /* tcp and timer not yet closed: freed at 0 */
   uint8_t timeout;              /* EDDY__TIMEOUT_* the timer runs */
   uint8_t writing;              /* busy->write_req is queued */
@@ -244,6 +250,9 @@ void eddy__http_res_free_all(eddy_http_server_t *s);
 void eddy__http_conn_enqueue(eddy__http_conn_t *c, eddy_http_res_t *res);
 /* A handler or hook takes `res`: its slices pin the read buffer. */
 void eddy__http_res_hold(eddy__http_conn_t *c, eddy_http_res_t *res);
+/* The connection stops counting the request bytes `res` pins (before it
+ * is detached; release does it too). */
+void eddy__http_res_unpin(eddy_http_res_t *res);
 /* Releases what `res` holds (file, read buffer) and puts it back. */
 void eddy__http_res_release(eddy_http_res_t *res);
 

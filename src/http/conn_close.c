@@ -70,6 +70,7 @@ static void abort_exchanges(eddy__http_conn_t *c) {
     eddy_http_res_t *res = EDDY_CONTAINER_OF(
         eddy_queue_head(&busy->res_queue), eddy_http_res_t, node);
     eddy_queue_remove(&res->node);
+    eddy__http_res_unpin(res);
     res->conn = NULL;
     res->flags |= EDDY__RES_ABORTED | EDDY__RES_DONE;
     if ((res->flags & EDDY__RES_ENDED) ||
@@ -79,6 +80,7 @@ static void abort_exchanges(eddy__http_conn_t *c) {
       res->on_close(res);
   }
   busy->res_count = 0;
+  busy->request_bytes = 0;
 }
 
 void eddy__http_conn_close(eddy__http_conn_t *c) {

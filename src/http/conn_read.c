@@ -87,6 +87,7 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
   }
   if (n == 0) return;
   c->busy->read_buf->len += (size_t)n;
+  c->last_read_ms = eddy_loop_now(c->server->loop);
   c->in_read = 1;
   eddy__http_conn_parse(c);
   c->in_read = 0;

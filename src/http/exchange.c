@@ -28,6 +28,7 @@ static void reset(eddy_http_server_t *s, eddy_http_res_t *res) {
   res->on_data = NULL;
   res->on_end = NULL;
   res->max_body = s->_opts.limits.max_body;
+  res->req_bytes = 0;
 }
 
 eddy_http_res_t *eddy__http_res_get(eddy_http_server_t *s) {
@@ -82,7 +83,15 @@ void eddy__http_res_hold(eddy__http_conn_t *c, eddy_http_res_t *res) {
   res->flags |= EDDY__RES_DISPATCHED;
 }
 
+/* The connection stops counting the bytes `res` pins. */
+void eddy__http_res_unpin(eddy_http_res_t *res) {
+  if (res->conn && res->conn->busy)
+    res->conn->busy->request_bytes -= res->req_bytes;
+  res->req_bytes = 0;
+}
+
 void eddy__http_res_release(eddy_http_res_t *res) {
+  eddy__http_res_unpin(res);
   if (res->file_fd >= 0) close(res->file_fd); /* reads nothing: never blocks */
   res->file_fd = -1;
   eddy__http_read_buf_unref(res->read_buf);

@@ -15,6 +15,8 @@
 /* Response bytes waiting for the client above which no new request is
  * read (resumed below half). */
 #define OUT_HIGH_WATER (64u * 1024u)
+/* Request heads the unanswered requests of one connection may pin. */
+#define HELD_HEADS (1024u * 1024u)
 /* A buffered body must fit in memory whatever size_t is (32-bit builds). */
 #define MAX_BUFFERED_BODY ((uint64_t)(SIZE_MAX / 4))
 
@@ -36,7 +38,11 @@ static void send_continue(eddy__http_conn_t *c, eddy_http_res_t *res) {
   eddy__http_conn_flush_soon(c);
 }
 
-static void dispatch(eddy__http_conn_t *c, eddy_http_res_t *res) {
+/* `bytes`: the head and body it was parsed from, which its slices pin. */
+static void dispatch(eddy__http_conn_t *c, eddy_http_res_t *res,
+                     size_t bytes) {
+  res->req_bytes = bytes;
+  c->busy->request_bytes += bytes;
   eddy__http_res_hold(c, res);
   c->server->_handler(c->server, &res->req, res);
 }
@@ -62,6 +68,7 @@ static int chunked_more(eddy__http_conn_t *c, eddy_http_res_t *res,
     return BODY_FAILED;
   }
   res->body = r->data + start;
+  res->req_bytes = busy->chunk_pos - busy->parse_pos;
   busy->parse_pos = busy->chunk_pos;
   busy->chunk_pos = 0;
   return BODY_DISPATCHED;
@@ -81,10 +88,11 @@ static int body_more(eddy__http_conn_t *c) {
     if (busy->read_buf->len - start < cl) return BODY_INCOMPLETE;
     res->body = busy->read_buf->data + start;
     res->body_len = cl;
+    res->req_bytes = busy->head_len + cl;
     busy->parse_pos = start + cl;
   }
   busy->body_res = NULL;
-  dispatch(c, res);
+  dispatch(c, res, res->req_bytes);
   return BODY_DISPATCHED;
 }
 
@@ -179,7 +187,7 @@ static void start_request(eddy__http_conn_t *c, eddy_http_res_t *res,
   }
   if (!(q->flags & EDDY_HTTP_F_CHUNKED) && q->content_length <= 0) {
     c->busy->parse_pos += head_len;
-    dispatch(c, res);
+    dispatch(c, res, head_len);
     return;
   }
   start_body(c, res, head_len);
@@ -191,17 +199,28 @@ static size_t backlog(eddy__http_conn_t *c) {
   return eddy_stream_queued(EDDY_STREAM(&c->tcp)) + c->busy->out.len;
 }
 
+/* Request bytes the unanswered requests of one connection may pin (their
+ * heads and bodies keep their read buffers alive): one body at the limit
+ * and a MiB of heads. Reading resumes below half. */
+static size_t held_limit(eddy__http_conn_t *c) {
+  uint64_t max_body = eddy__http_conn_limits(c)->max_body;
+  return max_body < MAX_BUFFERED_BODY ? (size_t)max_body + HELD_HEADS
+                                      : (size_t)MAX_BUFFERED_BODY;
+}
+
 /* Reading new requests stops while the client does not take the answers
  * to the old ones (Node pauses above the socket's high-water mark too): a
  * pipelining client that never reads would make the server buffer every
  * response, up to MAX_PIPELINE of them. */
 static int must_pause(eddy__http_conn_t *c) {
-  return c->busy->res_count >= MAX_PIPELINE || backlog(c) > OUT_HIGH_WATER;
+  return c->busy->res_count >= MAX_PIPELINE || backlog(c) > OUT_HIGH_WATER ||
+         c->busy->request_bytes > held_limit(c);
 }
 
 int eddy__http_conn_may_resume(eddy__http_conn_t *c) {
   return c->busy->res_count < MAX_PIPELINE / 2 &&
-         backlog(c) <= OUT_HIGH_WATER / 2;
+         backlog(c) <= OUT_HIGH_WATER / 2 &&
+         c->busy->request_bytes <= held_limit(c) / 2;
 }
 
 /* A refused head: its status, and no body if it was a HEAD request (the

@@ -3,9 +3,20 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "http/conn.h"
 
+
+/* Leaves room under the open-file limit for the listener, files being
+ * sent, logs and the program's own descriptors. */
+static unsigned default_max_connections(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+    return 65536;
+  rlim_t n = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : 64;
+  return n > 0xFFFFFFF ? 0xFFFFFFF : (unsigned)n;
+}
 
 static void fill_defaults(eddy_http_server_opts_t *o) {
   eddy_http_limits_t *l = &o->limits;
@@ -23,6 +34,8 @@ static void fill_defaults(eddy_http_server_opts_t *o) {
   if (!o->keep_alive_timeout_ms) o->keep_alive_timeout_ms = 5000;
   if (!o->send_timeout_ms) o->send_timeout_ms = 60000;
   if (!o->backlog) o->backlog = 511;
+  if (!o->body_timeout_ms) o->body_timeout_ms = 60000;
+  if (!o->max_connections) o->max_connections = default_max_connections();
 }
 
 int eddy_http_server_init(eddy_loop_t *loop, eddy_http_server_t *s,
@@ -51,7 +64,7 @@ static void on_connection(eddy_stream_t *l, int status) {
   eddy_http_server_t *s = l->data;
   if (status < 0 || s->_closing) return;
   /* Over the limit: not accepting makes the listener close it at once. */
-  if (s->_opts.max_connections && s->_nconns >= s->_opts.max_connections)
+  if (s->_nconns >= s->_opts.max_connections)
     return;
   eddy__http_conn_accept(s);
 }

@@ -37,11 +37,16 @@ static int send_progressed(eddy__http_conn_t *c) {
 }
 
 static void timer_set(eddy__http_conn_t *c, int state, uint64_t ms) {
-  if (state == c->timeout && state != EDDY__TIMEOUT_IDLE) return;
+  /* IDLE and BODY re-arm on every call: each is counted from the last
+   * thing that happened (a response, a read). The others keep their
+   * deadline while their state lasts. */
+  if (state == c->timeout && state != EDDY__TIMEOUT_IDLE &&
+      state != EDDY__TIMEOUT_BODY)
+    return;
   /* A request starts with its first byte: the head timer, or the body
    * timer when the whole head came in one read. */
   if ((state == EDDY__TIMEOUT_HEAD || state == EDDY__TIMEOUT_BODY) &&
-      c->timeout != EDDY__TIMEOUT_HEAD)
+      c->timeout != EDDY__TIMEOUT_HEAD && c->timeout != EDDY__TIMEOUT_BODY)
     c->req_start_ms = eddy_loop_now(c->server->loop);
   if (state == EDDY__TIMEOUT_SEND)
     send_progressed(c); /* the marks to compare with */
@@ -70,6 +75,42 @@ static int answer_408(eddy__http_conn_t *c) {
   return 1;
 }
 
+/* The first exchange waits for a handler that has not begun to answer. */
+static eddy_http_res_t *stuck_res(eddy__http_conn_t *c) {
+  eddy__http_busy_t *busy = c->busy;
+  if (!busy || busy->body_res || eddy_queue_empty(&busy->res_queue))
+    return NULL;
+  eddy_http_res_t *res = EDDY_CONTAINER_OF(eddy_queue_head(&busy->res_queue),
+                                           eddy_http_res_t, node);
+  unsigned f = res->flags;
+  if (!(f & EDDY__RES_DISPATCHED) ||
+      (f & (EDDY__RES_ENDED | EDDY__RES_HEAD_SENT)))
+    return NULL;
+  return res;
+}
+
+/*
+ * The response timeout: the handler is told (on_close) and keeps its
+ * exchange, detached like one whose client left, until its res_end; a
+ * fresh exchange takes its place in the queue and answers 503, and the
+ * connection closes after it. 0 if no exchange could be had.
+ */
+static int answer_503(eddy__http_conn_t *c, eddy_http_res_t *stuck) {
+  eddy_http_res_t *fresh = eddy__http_res_get(c->server);
+  if (!fresh) return 0;
+  fresh->req.method = stuck->req.method;
+  fresh->conn = c;
+  eddy_queue_push(&stuck->node, &fresh->node); /* just before stuck */
+  eddy_queue_remove(&stuck->node);
+  eddy__http_res_unpin(stuck);
+  stuck->conn = NULL;
+  stuck->flags |= EDDY__RES_ABORTED | EDDY__RES_DONE;
+  eddy__http_res_error(c, fresh, 503);
+  eddy__http_conn_flush_soon(c);
+  if (stuck->on_close) stuck->on_close(stuck);
+  return 1;
+}
+
 static void on_timeout(eddy_timer_t *t) {
   eddy__http_conn_t *c = t->data;
   int state = c->timeout;
@@ -83,6 +124,8 @@ static void on_timeout(eddy_timer_t *t) {
   if ((state == EDDY__TIMEOUT_HEAD && partial && c->busy->res_count == 0) ||
       state == EDDY__TIMEOUT_BODY)
     if (answer_408(c)) return;
+  eddy_http_res_t *stuck = stuck_res(c);
+  if (state == EDDY__TIMEOUT_RESPONSE && stuck && answer_503(c, stuck)) return;
   eddy__http_conn_close(c);
 }
 
@@ -93,22 +136,39 @@ static int output_blocked(eddy__http_conn_t *c) {
          eddy_stream_queued(EDDY_STREAM(&c->tcp)) > 0;
 }
 
-/* Node's requestTimeout: the whole request, head and body, from its first
- * byte. Never 0, which would stop the timer. */
-static uint64_t request_time_left(eddy__http_conn_t *c, uint64_t limit) {
-  uint64_t start = c->timeout == EDDY__TIMEOUT_HEAD ? c->req_start_ms
-                                       : eddy_loop_now(c->server->loop);
-  uint64_t used = eddy_loop_now(c->server->loop) - start;
-  return used < limit ? limit - used : 1;
+static uint64_t left(uint64_t since, uint64_t now, uint64_t limit) {
+  uint64_t used = now - since;
+  return used < limit ? limit - used : 1; /* never 0: that stops the timer */
+}
+
+/* A body must keep coming (body_timeout from the last read, nginx) and be
+ * whole within request_timeout from the request's first byte (Node). */
+static uint64_t body_time_left(eddy__http_conn_t *c) {
+  const eddy_http_server_opts_t *o = &c->server->_opts;
+  uint64_t now = eddy_loop_now(c->server->loop);
+  uint64_t start = c->timeout == EDDY__TIMEOUT_HEAD ||
+                           c->timeout == EDDY__TIMEOUT_BODY
+                       ? c->req_start_ms
+                       : now;
+  uint64_t whole = left(start, now, o->request_timeout_ms);
+  uint64_t idle = left(c->last_read_ms, now, o->body_timeout_ms);
+  return whole < idle ? whole : idle;
+}
+
+/* Arms the response timeout for the exchange now first in line. */
+static void response_timer(eddy__http_conn_t *c, eddy_http_res_t *stuck) {
+  if (c->busy->timed_res != stuck) c->timeout = EDDY__TIMEOUT_NONE;
+  c->busy->timed_res = stuck;
+  timer_set(c, EDDY__TIMEOUT_RESPONSE, c->server->_opts.response_timeout_ms);
 }
 
 void eddy__http_conn_update_timer(eddy__http_conn_t *c) {
   const eddy_http_server_opts_t *o = &c->server->_opts;
   eddy__http_busy_t *busy = c->busy;
+  eddy_http_res_t *stuck;
   if (c->closing || c->lingering) return;
   if (busy && busy->body_res)
-    timer_set(c, EDDY__TIMEOUT_BODY,
-              request_time_left(c, o->request_timeout_ms));
+    timer_set(c, EDDY__TIMEOUT_BODY, body_time_left(c));
   else if (output_blocked(c))
     timer_set(c, EDDY__TIMEOUT_SEND, o->send_timeout_ms);
   else if (busy && busy->read_buf && busy->read_buf->len > busy->parse_pos &&
@@ -116,6 +176,8 @@ void eddy__http_conn_update_timer(eddy__http_conn_t *c) {
     timer_set(c, EDDY__TIMEOUT_HEAD, o->headers_timeout_ms);
   else if ((!busy || busy->res_count == 0) && !c->stop_parse)
     timer_set(c, EDDY__TIMEOUT_IDLE, o->keep_alive_timeout_ms);
+  else if (o->response_timeout_ms && (stuck = stuck_res(c)))
+    response_timer(c, stuck);
   else
     timer_set(c, EDDY__TIMEOUT_NONE, 0);
 }
@@ -124,6 +186,7 @@ void eddy__http_conn_update_timer(eddy__http_conn_t *c) {
 void eddy__http_conn_timer_accepted(eddy__http_conn_t *c) {
   c->timeout = EDDY__TIMEOUT_HEAD;
   c->req_start_ms = eddy_loop_now(c->server->loop);
+  c->last_read_ms = c->req_start_ms;
   eddy_timer_start(&c->timer, on_timeout, c->server->_opts.headers_timeout_ms,
                    0);
 }
