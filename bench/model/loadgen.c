@@ -4,30 +4,36 @@
  *
  *   loadgen PORT PATH CONNS THINK_MS SECONDS SERVER_PID
  *
- * Opens CONNS keep-alive connections to 127.0.0.1:PORT, at most 256
+ * Ramp: opens CONNS keep-alive connections to 127.0.0.1:PORT, at most 256
  * waiting for their first answer at a time (so the ramp never overflows a
- * 511 backlog by itself). Each sends `GET PATH`, waits for the whole
- * response, thinks a random 0..THINK_MS ms (0: no think time; at most
- * 1000) and sends again. The ramp lasts until every connection has had
- * its first answer, or 3 s + 0.4 ms per connection; then 1 s of warm-up
- * and SECONDS measured. A
- * connection the server closes or resets is counted and not reopened.
+ * 511 backlog by itself), sends `GET PATH` on each and parks it once
+ * answered; it ends when all are answered, or after 3 s + 0.1 ms per
+ * connection (below the servers' 5 s keep-alive timeout). Load: each
+ * connection sends, waits for the whole response, thinks a random
+ * 0..THINK_MS ms (0: no think time; at most 1000; the first think spreads
+ * the start) and sends again; 1 s of warm-up, then SECONDS measured
+ * (requests/s, latency). Drain: no new requests; the ones in flight are
+ * answered (at most 2 s). A connection the server closes or resets is
+ * counted and not reopened.
  *
- * At the window's start and end a second thread samples the server from
- * /proc: utime+stime (/proc/PID/stat, printed as stat_cpu_s), VmRSS and
- * Threads (status), and, summed over /proc/PID/task/TID/: voluntary and
- * involuntary context switches (status) and time on a CPU (schedstat, ns;
- * this is cpu_s and what req_per_cpu_s divides by, as the 10 ms ticks of
- * utime+stime are too coarse at a few hundred requests per second).
- * Prints one line of key=value pairs (see print_result). Single-threaded
- * epoll otherwise; raises its own RLIMIT_NOFILE to the hard limit.
+ * The server, SERVER_PID, is measured without pausing the load:
+ * - its CPU time over the window from its process CPU clock
+ *   (clock_getcpuclockid: the utime+stime of /proc/PID/stat in ns, where
+ *   stat counts 10 ms ticks, too coarse at a few hundred requests per
+ *   second; stat's figure is printed too, as stat_cpu_s);
+ * - VmRSS and Threads from /proc/PID/status at the window's end;
+ * - voluntary and involuntary context switches summed over
+ *   /proc/PID/task/TID/status, read while the server is idle: after the
+ *   ramp and after the drain (reading 10,000 tasks takes ~0.5 s), divided
+ *   by every request answered between the two.
+ * Prints one line of key=value pairs (print_result). Single-threaded
+ * epoll; raises its own RLIMIT_NOFILE to the hard limit.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,39 +46,48 @@
 
 #define RESP_MAX 1024
 #define MAX_PENDING 256 /* opened, not yet answered: below the backlog */
-#define RAMP_NS(n) (3000000000ull + 400000ull * (uint64_t)(n))
+#define RAMP_NS(n) (3000000000ull + 100000ull * (uint64_t)(n)) /* < 5 s keep-alive */
 #define WARM_NS 1000000000ull
+#define DRAIN_NS 2000000000ull
 #define WHEEL 1024 /* 1 ms slots; a think time is at most 1000 ms */
 #define MAX_SAMPLES (16u << 20)
 
-enum { CONNECTING, WAITING, THINKING, DEAD };
+enum { CONNECTING, WAITING, THINKING, PARKED, DEAD };
+enum { RAMP, LOAD, DRAIN, DONE };
 
 typedef struct {
   int fd, state, answered, next; /* next: the wheel slot's list */
+  int in_flight;                 /* a load request is out (not the first) */
   uint64_t sent_ns;
   size_t len;
   char buf[RESP_MAX + 1];
 } conn_t;
 
 typedef struct {
-  double cpu_s, run_s; /* utime+stime (clock ticks); run time (ns) */
-  long rss_kib, threads, vcsw, ivcsw;
+  double cpu_s, stat_s; /* CPU clock (ns); utime+stime (10 ms ticks) */
+  long rss_kib, threads;
 } sample_t;
+
+typedef struct {
+  long vcsw, ivcsw; /* summed over the tasks */
+  double took_ms;   /* how long reading them took */
+} switches_t;
 
 static struct {
   conn_t *c;
   int n, ep, think_ms, port, server_pid;
   char req[512];
   size_t req_len;
-  uint64_t rng, ramp_end, ws, we; /* ws..we: the measured window */
-  int opened, answered, errors, refused, bad, ramp_answered;
+  uint64_t rng, ramp_end, ws, we, drain_end; /* ws..we: the window */
+  int phase, opened, answered, errors, refused, bad, ramp_answered, in_flight;
   double ramp_s;
-  long reqs;
+  long reqs, load_reqs; /* answered in the window; since the ramp's end */
   uint32_t *lat;
   size_t nlat, cap_lat;
   int wheel[WHEEL];
   uint64_t wheel_ms;
   sample_t s0, s1;
+  switches_t x0, x1;
 } g;
 
 static uint64_t now_ns(void) {
@@ -102,7 +117,7 @@ static long field(const char *path, const char *key) {
   return p ? strtol(p + strlen(key), NULL, 10) : -1;
 }
 
-static double cpu_seconds(int pid) {
+static double stat_cpu_seconds(int pid) {
   char path[64], buf[1024];
   unsigned long ut = 0, st = 0;
   snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -118,23 +133,32 @@ static double cpu_seconds(int pid) {
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* The task's time on a CPU in seconds (/proc/.../schedstat, in ns). */
-static double run_seconds(const char *path) {
-  unsigned long long ns = 0;
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  if (fscanf(f, "%llu", &ns) != 1) ns = 0;
-  fclose(f);
-  return (double)ns / 1e9;
+/* The process's CPU time (all its threads, live and dead), in ns
+ * precision: Linux lets any process read another's CPU clock. */
+static double cpu_clock_seconds(int pid) {
+  clockid_t id;
+  struct timespec ts;
+  if (clock_getcpuclockid(pid, &id) || clock_gettime(id, &ts)) return 0;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU time, RSS and threads: a few small reads, taken on time. */
 static sample_t take_sample(int pid) {
   sample_t s = {0};
-  char path[96];
-  s.cpu_s = cpu_seconds(pid);
+  char path[64];
+  s.cpu_s = cpu_clock_seconds(pid);
+  s.stat_s = stat_cpu_seconds(pid);
   snprintf(path, sizeof(path), "/proc/%d/status", pid);
   s.rss_kib = field(path, "VmRSS:");
   s.threads = field(path, "Threads:");
+  return s;
+}
+
+/* Context switches summed over the tasks: one file per thread. */
+static switches_t count_switches(int pid) {
+  switches_t x = {0};
+  char path[96];
+  uint64_t t0 = now_ns();
   snprintf(path, sizeof(path), "/proc/%d/task", pid);
   DIR *d = opendir(path);
   for (struct dirent *e; d && (e = readdir(d));) {
@@ -142,33 +166,19 @@ static sample_t take_sample(int pid) {
     snprintf(path, sizeof(path), "/proc/%d/task/%.16s/status", pid, e->d_name);
     long v = field(path, "\nvoluntary_ctxt_switches:");
     long iv = field(path, "nonvoluntary_ctxt_switches:");
-    s.vcsw += v > 0 ? v : 0;
-    s.ivcsw += iv > 0 ? iv : 0;
-    snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat", pid, e->d_name);
-    s.run_s += run_seconds(path);
+    x.vcsw += v > 0 ? v : 0;
+    x.ivcsw += iv > 0 ? iv : 0;
   }
   if (d) closedir(d);
-  return s;
-}
-
-static void sleep_until(uint64_t ns) {
-  struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
-  }
-}
-
-static void *sampler(void *unused) {
-  (void)unused;
-  sleep_until(g.ws);
-  g.s0 = take_sample(g.server_pid);
-  sleep_until(g.we);
-  g.s1 = take_sample(g.server_pid);
-  return NULL;
+  x.took_ms = (double)(now_ns() - t0) / 1e6;
+  return x;
 }
 
 /* ----------------------------------------------------------- connections */
 
 static void fail(conn_t *c) {
+  g.in_flight -= c->in_flight;
+  c->in_flight = 0;
   close(c->fd);
   c->state = DEAD;
   g.errors++;
@@ -178,6 +188,8 @@ static void fail(conn_t *c) {
 static void send_request(conn_t *c) {
   c->sent_ns = now_ns();
   c->state = WAITING;
+  c->in_flight = c->answered;
+  g.in_flight += c->in_flight;
   if (write(c->fd, g.req, g.req_len) != (ssize_t)g.req_len) fail(c);
 }
 
@@ -211,7 +223,12 @@ static void on_connected(conn_t *c) {
   send_request(c);
 }
 
+/* After an answer: the next request, now or after a think; or rest. */
 static void think(conn_t *c, uint64_t now) {
+  if (g.phase != LOAD) {
+    c->state = PARKED;
+    return;
+  }
   if (!g.think_ms) {
     send_request(c);
     return;
@@ -226,7 +243,11 @@ static void think(conn_t *c, uint64_t now) {
 static void record(conn_t *c, uint64_t now) {
   if (!c->answered) g.answered++;
   c->answered = 1;
-  if (now < g.ws || now >= g.we || !g.ws) return;
+  g.in_flight -= c->in_flight;
+  c->in_flight = 0;
+  if (g.phase == RAMP) return;
+  g.load_reqs++;
+  if (now < g.ws || now >= g.we) return;
   g.reqs++;
   if (g.nlat == g.cap_lat && g.cap_lat < MAX_SAMPLES) {
     g.cap_lat = g.cap_lat ? g.cap_lat * 2 : 65536;
@@ -272,46 +293,63 @@ static void on_readable(conn_t *c) {
 
 /* --------------------------------------------------------------- the run */
 
+static void think_done(conn_t *c) {
+  if (g.phase == LOAD) send_request(c);
+  else c->state = PARKED;
+}
+
 static void run_wheel(uint64_t now) {
   for (uint64_t ms = now / 1000000; g.wheel_ms < ms;) {
     int *slot = &g.wheel[++g.wheel_ms % WHEEL];
     for (int i = *slot; i >= 0;) {
       conn_t *c = &g.c[i];
       i = c->next;
-      if (c->state == THINKING) send_request(c);
+      if (c->state == THINKING) think_done(c);
     }
     *slot = -1;
   }
 }
 
-/* Ends the ramp once all have answered (or after RAMP_NS): the window
- * starts after the warm-up, and the sampler thread starts. */
-static void check_ramp(uint64_t now, pthread_t *t) {
-  if (g.ws || (now < g.ramp_end && g.answered + g.refused < g.n)) return;
-  g.ramp_s = (double)(now - (g.ramp_end - RAMP_NS(g.n))) / 1e9;
-  g.ramp_answered = g.answered;
-  g.ws = now + WARM_NS;
-  g.we = g.ws + g.we; /* g.we held the window length until now */
-  if (pthread_create(t, NULL, sampler, NULL)) exit(1);
+/* Moves through the phases: ramp, load (warm-up, window), drain. */
+static void next_phase(uint64_t now) {
+  if (g.phase == RAMP && (now >= g.ramp_end || g.answered + g.refused == g.n)) {
+    g.ramp_s = (double)(now - (g.ramp_end - RAMP_NS(g.n))) / 1e9;
+    g.ramp_answered = g.answered;
+    g.x0 = count_switches(g.server_pid); /* the server is idle: parked */
+    now = now_ns();
+    g.phase = LOAD;
+    g.ws = now + WARM_NS;
+    g.we = g.ws + g.we; /* g.we held the window's length until now */
+    for (int i = 0; i < g.opened; i++)
+      if (g.c[i].state == PARKED) think(&g.c[i], now);
+  } else if (g.phase == LOAD && now >= g.ws && !g.s0.cpu_s) {
+    g.s0 = take_sample(g.server_pid);
+  } else if (g.phase == LOAD && now >= g.we) {
+    g.s1 = take_sample(g.server_pid);
+    g.phase = DRAIN;
+    g.drain_end = now + DRAIN_NS;
+  } else if (g.phase == DRAIN && (g.in_flight == 0 || now >= g.drain_end)) {
+    g.x1 = count_switches(g.server_pid);
+    g.phase = DONE;
+  }
 }
 
 static void event_loop(void) {
   struct epoll_event evs[512];
-  pthread_t t;
-  for (uint64_t now = now_ns(); !g.ws || now < g.we; now = now_ns()) {
-    while (g.opened < g.n && g.opened - g.answered - g.refused < MAX_PENDING)
+  while (g.phase != DONE) {
+    while (g.phase <= LOAD && g.opened < g.n &&
+           g.opened - g.answered - g.refused < MAX_PENDING)
       open_one();
-    int k = epoll_wait(g.ep, evs, 512, g.think_ms ? 1 : 10);
+    int k = epoll_wait(g.ep, evs, 512, 1);
     for (int i = 0; i < k; i++) {
       conn_t *c = &g.c[evs[i].data.u32];
       if (c->state == CONNECTING) on_connected(c);
       else if (c->state != DEAD) on_readable(c);
     }
-    now = now_ns();
+    uint64_t now = now_ns();
     run_wheel(now);
-    check_ramp(now, &t);
+    next_phase(now);
   }
-  pthread_join(t, NULL);
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -328,21 +366,21 @@ static void print_result(long rss0, double secs) {
   for (int i = 0; i < g.opened; i++)
     if (g.c[i].state == WAITING && g.c[i].sent_ns + 1000000000ull < g.we) waiting++;
   qsort(g.lat, g.nlat, sizeof(*g.lat), cmp_u32);
-  /* schedstat counts ns where utime+stime count 10 ms ticks: at a few
+  /* The CPU clock counts ns where utime+stime count 10 ms ticks: at a few
    * hundred requests per second only the former is precise enough. */
-  double stat = g.s1.cpu_s - g.s0.cpu_s, run = g.s1.run_s - g.s0.run_s;
-  double cpu = run > 0 ? run : stat, r = (double)g.reqs;
+  double stat = g.s1.stat_s - g.s0.stat_s, clk = g.s1.cpu_s - g.s0.cpu_s;
+  double cpu = clk > 0 ? clk : stat, r = (double)g.reqs, all = (double)g.load_reqs;
   printf("conns=%d ramp_s=%.2f ramp_answered=%d opened=%d answered=%d "
          "unanswered=%d errors=%d refused=%d "
          "bad=%d waiting_1s=%d reqs=%ld secs=%.2f rps=%.0f p50_us=%.0f "
          "p99_us=%.0f max_us=%.0f cpu_s=%.3f stat_cpu_s=%.2f req_per_cpu_s=%.0f "
-         "rss0_kib=%ld "
+         "load_reqs=%ld switches_read_ms=%.0f,%.0f rss0_kib=%ld "
          "rss_kib=%ld threads=%ld vcsw_per_req=%.3f ivcsw_per_req=%.3f\n",
          g.n, g.ramp_s, g.ramp_answered, g.opened, g.answered, g.n - g.answered, g.errors, g.refused, g.bad,
          waiting, g.reqs, secs, r / secs, pct(0.5), pct(0.99),
-         g.nlat ? (double)g.lat[g.nlat - 1] : 0, cpu, stat, cpu > 0 ? r / cpu : 0, rss0,
-         g.s1.rss_kib, g.s1.threads, r > 0 ? (double)(g.s1.vcsw - g.s0.vcsw) / r : 0,
-         r > 0 ? (double)(g.s1.ivcsw - g.s0.ivcsw) / r : 0);
+         g.nlat ? (double)g.lat[g.nlat - 1] : 0, cpu, stat, cpu > 0 ? r / cpu : 0, g.load_reqs, g.x0.took_ms, g.x1.took_ms, rss0,
+         g.s1.rss_kib, g.s1.threads, all > 0 ? (double)(g.x1.vcsw - g.x0.vcsw) / all : 0,
+         all > 0 ? (double)(g.x1.ivcsw - g.x0.ivcsw) / all : 0);
 }
 
 int main(int argc, char **argv) {

@@ -38,7 +38,7 @@ mkdir -p "$out"
 ulimit -n "$(ulimit -Hn)"  # soft up to the hard limit (20000 here)
 
 make -s MODE=release build/release/bin/eddy build/release/examples/thread-per-connection
-gcc -O2 -Wall -pthread -o "$out/loadgen" bench/model/loadgen.c
+gcc -O2 -Wall -o "$out/loadgen" bench/model/loadgen.c
 eddy=build/release/bin/eddy
 tpc=build/release/examples/thread-per-connection
 rt=()
