@@ -1,7 +1,8 @@
 # bench/model/summary.awk: the markdown table of bench/model/run.sh, from
 # its results.txt (one line of key=value pairs per run). Every figure is
 # the median over rounds; "eddy ÷" is the median of the same-round ratios
-# of requests per server CPU-second, eddy's over this server's. KiB/conn is
+# of requests per server CPU-second, eddy's over this server's (in
+# parentheses when that server left connections unanswered). KiB/conn is
 # (RSS at the window's end - RSS before the first connection) / answered
 # connections. A server that died, refused connections or left requests
 # unanswered for over a second says so under "notes". Plain awk (mawk).
@@ -20,6 +21,13 @@ function median(s,    a, n, i, j, t) {
 function add(key, m, x) { vals[key, m] = vals[key, m] " " x }
 
 function fmt(f, x) { return x == "" ? "—" : sprintf(f, x) }
+
+# The ratio, in parentheses when the server left connections unanswered:
+# it then compares eddy's work for all of them with its work for a few.
+function ratio_cell(key, conns,    r, a) {
+  r = fmt("%.2f", ratio(key)); a = median(vals[key, "answered"])
+  return (a != "" && a < conns && r != "—") ? "(" r ")" : r
+}
 
 /^#/ { print "Run:", substr($0, 3); print ""; next }
 
@@ -62,7 +70,8 @@ function notes(key, conns,    t, w, a) {
   if (failed[key]) t = t sprintf("failed to start/measure in %d runs; ", failed[key])
   if (refusing[key]) t = t "refused connections (thread limit); "
   a = median(vals[key, "answered"])
-  if (a != "" && a < conns) t = t sprintf("%d of %d connections never answered; ", conns - a, conns)
+  if (a != "" && a < conns)
+    t = t sprintf("%d of %d connections never answered (figures are for the %d it served); ", conns - a, conns, a)
   w = median(vals[key, "waiting"])
   if (w > 0) t = t sprintf("%d requests waiting > 1 s at the end; ", w)
   sub(/; $/, "", t)
@@ -77,7 +86,7 @@ END {
     printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
       (k[1] > 0 ? "0-" k[1] " ms" : "none"), k[2], k[3],
       fmt("%.0f", median(vals[key, "rps"])), fmt("%.0f", median(vals[key, "cpu"])),
-      fmt("%.2f", ratio(key)), fmt("%.2f", median(vals[key, "p50"])),
+      ratio_cell(key, k[2]), fmt("%.2f", median(vals[key, "p50"])),
       fmt("%.2f", median(vals[key, "p99"])), fmt("%.1f", median(vals[key, "rss"])),
       fmt("%.1f", median(vals[key, "perconn"])), fmt("%.0f", median(vals[key, "threads"])),
       fmt("%.3f", median(vals[key, "vcs"])), fmt("%.3f", median(vals[key, "ivcs"])),
