@@ -105,16 +105,20 @@ static uint64_t rnd(void) { /* xorshift64 */
 
 /* ------------------------------------------------------ server sampling */
 
-/* The first number after `key` in the file at path, or -1. */
-static long field(const char *path, const char *key) {
-  char buf[4096];
+/* Reads the file at path into buf (NUL-terminated); 0, or -1. */
+static int slurp(const char *path, char *buf, size_t size) {
   FILE *f = fopen(path, "r");
   if (!f) return -1;
-  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  size_t n = fread(buf, 1, size - 1, f);
   fclose(f);
   buf[n] = '\0';
-  char *p = strstr(buf, key);
-  return p ? strtol(p + strlen(key), NULL, 10) : -1;
+  return 0;
+}
+
+/* The first number after `key` in buf, or 0. */
+static long field(const char *buf, const char *key) {
+  const char *p = strstr(buf, key);
+  return p ? strtol(p + strlen(key), NULL, 10) : 0;
 }
 
 static double stat_cpu_seconds(int pid) {
@@ -145,29 +149,30 @@ static double cpu_clock_seconds(int pid) {
 /* CPU time, RSS and threads: a few small reads, taken on time. */
 static sample_t take_sample(int pid) {
   sample_t s = {0};
-  char path[64];
+  char path[64], buf[4096];
   s.cpu_s = cpu_clock_seconds(pid);
   s.stat_s = stat_cpu_seconds(pid);
   snprintf(path, sizeof(path), "/proc/%d/status", pid);
-  s.rss_kib = field(path, "VmRSS:");
-  s.threads = field(path, "Threads:");
+  if (slurp(path, buf, sizeof(buf)) == 0) {
+    s.rss_kib = field(buf, "VmRSS:");
+    s.threads = field(buf, "Threads:");
+  }
   return s;
 }
 
 /* Context switches summed over the tasks: one file per thread. */
 static switches_t count_switches(int pid) {
   switches_t x = {0};
-  char path[96];
+  char path[96], buf[4096];
   uint64_t t0 = now_ns();
   snprintf(path, sizeof(path), "/proc/%d/task", pid);
   DIR *d = opendir(path);
   for (struct dirent *e; d && (e = readdir(d));) {
     if (e->d_name[0] == '.') continue;
     snprintf(path, sizeof(path), "/proc/%d/task/%.16s/status", pid, e->d_name);
-    long v = field(path, "\nvoluntary_ctxt_switches:");
-    long iv = field(path, "nonvoluntary_ctxt_switches:");
-    x.vcsw += v > 0 ? v : 0;
-    x.ivcsw += iv > 0 ? iv : 0;
+    if (slurp(path, buf, sizeof(buf)) < 0) continue; /* the thread ended */
+    x.vcsw += field(buf, "\nvoluntary_ctxt_switches:");
+    x.ivcsw += field(buf, "nonvoluntary_ctxt_switches:");
   }
   if (d) closedir(d);
   x.took_ms = (double)(now_ns() - t0) / 1e6;
