@@ -28,8 +28,8 @@
 
 #include <netdb.h>
 
-#include "eddy/fs.h"
 #include "eddy/loop.h"
+#include "eddy/threadpool.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "eddy/loop.h"
+#include "eddy/metrics.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -122,6 +122,8 @@ void eddy__spin_before_sleep(eddy_loop_t *loop, int timeout_ms);
 void eddy__async_free(eddy_loop_t *loop);
 void eddy__signal_free(eddy_loop_t *loop);
 void eddy__metrics_free(eddy_loop_t *loop);
+/* Stops the loop's stall detector and frees it (stall.c). */
+void eddy__stall_free(eddy_loop_t *loop);
 /* Frees the loop's thread-pool completion queue (threadpool.c). */
 void eddy__work_free(eddy_loop_t *loop);
 

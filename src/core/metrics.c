@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "core/internal.h"
+#include "eddy/metrics.h"
 
 struct eddy_delay_monitor_s {
   eddy_timer_t timer;
@@ -82,8 +83,6 @@ int eddy_loop_delay_stats(eddy_loop_t *loop, eddy_hist_stats_t *out) {
 void eddy_loop_delay_reset(eddy_loop_t *loop) {
   if (loop->_delay) eddy_hist_reset(&loop->_delay->hist);
 }
-
-void eddy__stall_free(eddy_loop_t *loop);
 
 void eddy__metrics_free(eddy_loop_t *loop) {
   eddy__stall_free(loop);

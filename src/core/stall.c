@@ -12,6 +12,7 @@
 
 #include "core/internal.h"
 #include "eddy/log.h"
+#include "eddy/metrics.h"
 
 struct eddy_stall_s {
   eddy_loop_t *loop;

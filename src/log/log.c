@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/internal.h"
 #include "eddy/log.h"
 
 #define LOG_BUF (256 * 1024)
