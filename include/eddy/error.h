@@ -22,6 +22,7 @@ extern "C" {
 #define EDDY_EXTERN __attribute__((visibility("default")))
 
 /* XX(name, value, description). Append only. */
+/* clang-format off */
 #define EDDY_ERRNO_MAP(XX)                                                   \
   XX(EOF, -30000, "end of stream")                                           \
   XX(EQUEUEFULL, -30001, "queue is full")                                    \
@@ -30,6 +31,7 @@ extern "C" {
   XX(ETERMINATED, -30004, "worker was terminated")                           \
   XX(EPARSE, -30005, "malformed input")                                      \
   XX(ETASKFAILED, -30006, "task reported failure")
+/* clang-format on */
 
 enum eddy_errno_e {
 #define EDDY_ERR_ENUM(name, value, desc) EDDY_##name = (value),

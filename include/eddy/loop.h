@@ -87,6 +87,7 @@ typedef enum {
  * Fields every handle starts with. `data` is the user's. The rest is
  * read-only (loop, type) or private (leading underscore).
  */
+/* clang-format off */
 #define EDDY_HANDLE_FIELDS                                                    \
   void *data;                                                                 \
   /* read-only */                                                             \
@@ -98,6 +99,7 @@ typedef enum {
   void (*_on_close)(eddy_handle_t *);                                         \
   eddy_queue_t _handle_node;                                                  \
   eddy_handle_t *_next_closing;
+/* clang-format on */
 
 struct eddy_handle_s {
   EDDY_HANDLE_FIELDS
@@ -286,12 +288,14 @@ EDDY_EXTERN int eddy_has_ref(const eddy_handle_t *handle);
  * directly (40 bytes, not a handle of its own), and eddy_io_t wraps it in a
  * handle for users. `fd` and `events` are read-only.
  */
+/* clang-format off */
 #define EDDY__WATCHER_FIELDS                                                  \
   int fd;           /* read-only */                                           \
   unsigned events;  /* read-only: wanted events */                            \
   unsigned _kernel; /* events registered with epoll */                        \
   void (*_wcb)(struct eddy__watcher_s *w, unsigned events);                   \
   eddy_queue_t _change_node;
+/* clang-format on */
 
 typedef struct eddy__watcher_s {
   EDDY__WATCHER_FIELDS

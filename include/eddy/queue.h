@@ -17,17 +17,23 @@ typedef struct eddy_queue_s {
 } eddy_queue_t;
 
 /* The struct of type `type` whose member `field` is at `ptr`. */
+/* clang-format off */
 #define EDDY_CONTAINER_OF(ptr, type, field)                                   \
   ((type *)((char *)(ptr) - offsetof(type, field)))
+/* clang-format on */
 
-#define EDDY_QUEUE_FOREACH(q, head)                                           \
+#define EDDY_QUEUE_FOREACH(q, head) \
   for ((q) = (head)->next; (q) != (head); (q) = (q)->next)
 
 static inline void eddy_queue_init(eddy_queue_t *q) { q->next = q->prev = q; }
 
-static inline int eddy_queue_empty(const eddy_queue_t *q) { return q->next == q; }
+static inline int eddy_queue_empty(const eddy_queue_t *q) {
+  return q->next == q;
+}
 
-static inline eddy_queue_t *eddy_queue_head(const eddy_queue_t *q) { return q->next; }
+static inline eddy_queue_t *eddy_queue_head(const eddy_queue_t *q) {
+  return q->next;
+}
 
 /* Appends `n` at the tail of list `h`. */
 static inline void eddy_queue_push(eddy_queue_t *h, eddy_queue_t *n) {

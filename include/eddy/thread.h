@@ -236,9 +236,9 @@ typedef void (*eddy_worker_exit_cb)(eddy_worker_t *worker, int status,
                                     int exit_code);
 
 typedef struct {
-  const char *name;          /* thread name (15 chars kept), or NULL */
-  size_t stack_size;         /* 0: the system default */
-  unsigned delay_resolution_ms; /* > 0: measure the worker's loop delay */
+  const char *name;              /* thread name (15 chars kept), or NULL */
+  size_t stack_size;             /* 0: the system default */
+  unsigned delay_resolution_ms;  /* > 0: measure the worker's loop delay */
   eddy_worker_error_cb on_error; /* may be NULL */
   eddy_worker_exit_cb on_exit;   /* may be NULL */
 } eddy_worker_opts_t;

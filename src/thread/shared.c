@@ -40,7 +40,8 @@ eddy_shared_t *eddy_shared_ref(eddy_shared_t *sh) {
 void eddy_shared_unref(eddy_shared_t *sh) {
   if (sh == NULL) return;
   /* acq_rel: the last owner sees every write made before the others let go */
-  if (atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) != 1) return;
+  if (atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) != 1)
+    return;
   free(sh->data);
   free(sh);
 }
@@ -79,7 +80,8 @@ static struct timespec left_until(const struct timespec *end) {
   return d;
 }
 
-int eddy_atomic_wait(_Atomic int32_t *cell, int32_t expected, int64_t timeout_ms) {
+int eddy_atomic_wait(_Atomic int32_t *cell, int32_t expected,
+                     int64_t timeout_ms) {
   if (cell == NULL) return -EINVAL;
   if (atomic_load(cell) != expected) return -EAGAIN;
   struct timespec end = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
