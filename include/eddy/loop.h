@@ -122,6 +122,7 @@ struct eddy_loop_s {
   unsigned _active_handles;
   unsigned _active_reqs;
   int _stop;
+  int _running; /* inside eddy_run(): a nested call is -EBUSY */
   int _epfd;
   eddy_queue_t _handles;
   eddy_handle_t *_closing; /* singly linked, in close order */
@@ -189,7 +190,8 @@ EDDY_EXTERN int eddy_loop_close(eddy_loop_t *loop);
 /*
  * Runs the loop in `mode`. Returns non-zero if referenced work remains
  * (the loop was stopped, or mode is ONCE/NOWAIT), 0 when nothing is left.
- * Must not be called from inside a callback of the same loop (-EBUSY).
+ * Called from inside a callback of the same loop (while it runs), it
+ * returns -EBUSY at once and runs nothing: a loop does not nest.
  */
 EDDY_EXTERN int eddy_run(eddy_loop_t *loop, eddy_run_mode_t mode);
 
