@@ -251,7 +251,7 @@ int main(int argc, char **argv) {
   eddy_http_server_init(&loop, &server, NULL, handler);
   int r = eddy_http_server_listen(&server, "127.0.0.1", port);
   if (r < 0) {
-    fprintf(stderr, "http-async: port %d: %s\n", port, strerror(-r));
+    fprintf(stderr, "http-async: port %d: %s\n", port, eddy_strerror(r));
     return 1;
   }
   eddy_signal_init(&loop, &sig_int);

@@ -68,7 +68,7 @@ typedef int (*eddy_pool_fn)(void *arg, void **result);
 
 /*
  * On the pool's loop, once per accepted task: status is fn's return value,
- * -ECANCELED (cancelled or destroyed before it started), or EDDY_ETIMEDOUT
+ * -ECANCELED (cancelled or destroyed before it started), or -ETIMEDOUT
  * (its deadline passed before it started). The task struct is the caller's
  * again from this call on.
  */
@@ -115,7 +115,7 @@ typedef struct {
   uint64_t completed;          /* tasks whose fn ran (whatever it returned) */
   uint64_t failed;             /* of those, fn returned an error */
   uint64_t cancelled;          /* -ECANCELED */
-  uint64_t timed_out;          /* EDDY_ETIMEDOUT */
+  uint64_t timed_out;          /* -ETIMEDOUT */
   size_t queue_size;           /* tasks in the pool's queue now */
   size_t in_flight;            /* tasks assigned to threads now */
   unsigned threads;            /* threads alive now */
@@ -153,7 +153,7 @@ EDDY_EXTERN int eddy_pool_run(eddy_pool_t *pool, eddy_pool_task_t *task,
 
 /*
  * As eddy_pool_run(), with a deadline `timeout_ms` from now: if the task has
- * not started by then, done gets EDDY_ETIMEDOUT and fn never runs. A task
+ * not started by then, done gets -ETIMEDOUT and fn never runs. A task
  * that started in time runs to the end however long it takes (see
  * eddy_pool_fn). A queued task times out on a loop timer; one already in a
  * thread's ring is reported when that thread reaches it.

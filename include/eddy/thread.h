@@ -191,7 +191,7 @@ EDDY_EXTERN _Atomic int32_t *eddy_shared_i32(eddy_shared_t *sh, size_t index);
  * Atomics.wait: sleeps while *cell == expected, until eddy_atomic_notify()
  * on the cell or `timeout_ms` passes (-1 = no timeout). Returns 0 when
  * woken ("ok"), -EAGAIN if *cell != expected at the call ("not-equal"), or
- * EDDY_ETIMEDOUT ("timed-out"). A wake-up may be spurious: re-check the
+ * -ETIMEDOUT ("timed-out"). A wake-up may be spurious: re-check the
  * cell. Blocks the calling thread: never call it from a loop callback.
  */
 EDDY_EXTERN int eddy_atomic_wait(_Atomic int32_t *cell, int32_t expected,

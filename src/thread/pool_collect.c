@@ -16,7 +16,7 @@ void eddy__pool_update_active(eddy__pool_t *p);
 static void count(eddy__pool_t *p, int status) {
   if (status == -ECANCELED)
     p->cancelled++;
-  else if (status == EDDY_ETIMEDOUT)
+  else if (status == -ETIMEDOUT)
     p->timed_out++;
 }
 
@@ -35,8 +35,7 @@ static eddy_pool_task_t **take_done(eddy__pool_t *p, eddy__pool_thread_t *t,
     task->_thread = NULL; /* finished: cancel says -EBUSY */
     t->outstanding--;
     p->in_flight--;
-    if (task->_status == -ECANCELED ||
-        (task->_status == EDDY_ETIMEDOUT && task->_end_ns == task->_start_ns)) {
+    if (task->_end_ns == 0) { /* never ran: cancelled or expired */
       count(p, task->_status);
     } else {
       p->completed++;
@@ -140,7 +139,7 @@ void eddy__pool_on_deadline(eddy_timer_t *tm) {
     eddy_pool_task_t *task = EDDY_CONTAINER_OF(q, eddy_pool_task_t, _node);
     if (!task->_deadline_ns) continue;
     if (task->_deadline_ns <= now)
-      eddy__pool_kill_queued(p, task, EDDY_ETIMEDOUT);
+      eddy__pool_kill_queued(p, task, -ETIMEDOUT);
     else if (!next || task->_deadline_ns < next)
       next = task->_deadline_ns;
   }

@@ -40,7 +40,7 @@ typedef struct {
   /* written by the thread before it publishes tail */
   int status;
   void *result;
-  uint64_t start_ns, end_ns;
+  uint64_t start_ns, end_ns; /* end_ns 0: fn never ran */
 } eddy__pool_slot_t;
 
 struct eddy__pool_s;

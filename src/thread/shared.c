@@ -88,10 +88,10 @@ int eddy_atomic_wait(_Atomic int32_t *cell, int32_t expected,
   for (;;) {
     struct timespec left = left_until(&end);
     if (timeout_ms >= 0 && left.tv_sec == 0 && left.tv_nsec == 0)
-      return EDDY_ETIMEDOUT;
+      return -ETIMEDOUT;
     int r = eddy__futex_wait(cell, expected, timeout_ms < 0 ? NULL : &left);
     if (r == 0 || r == -EAGAIN) return 0; /* woken, or the cell changed */
-    if (r == -ETIMEDOUT) return EDDY_ETIMEDOUT;
+    if (r == -ETIMEDOUT) return r;
     /* -EINTR: sleep again for what is left */
   }
 }
