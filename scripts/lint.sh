@@ -11,6 +11,7 @@
 #   - the release libeddy.so exports only eddy_* symbols
 #   - no function in src/ is longer than MAX_FUNCTION_LINES (Universal
 #     Ctags parses the functions and their end lines)
+#   - every file under src/ is named in docs/ARCHITECTURE.md's map
 #   - the code is formatted (scripts/format-check.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -152,6 +153,27 @@ fi
 echo "file sizes in src/ (lines):"
 src_files | grep '\.c$' | xargs wc -l | grep -v ' total$' | sort -n |
   awk '{ a[++n] = $1; f[n] = $2 } END { printf "  %d files, median %d, largest %s (%d)\n", n, a[int((n + 1) / 2)], f[n], a[n] }'
+
+# ------------------------------------------------------------- the map
+# docs/ARCHITECTURE.md's "Layers and files" names every file under src/ (the
+# rule is written at the top of that section): by its path below src/
+# anywhere in the section, or by its bare name on the line that starts
+# with its directory (" src/core/") or on the indented lines under it.
+map_names() {
+  awk '/^## Layers and files/ { on = 1; next } /^## / { on = 0 } !on { next }
+    /^ ?[^ ]/ { dir = "" }
+    match($0, /^ ?src\/[^ ]*\//) { dir = substr($0, RSTART, RLENGTH); sub(/^ ?src\//, "", dir) }
+    { for (i = 1; i <= NF; i++) {
+        w = $i; gsub(/^[`(]+|[`),.:;]+$/, "", w)
+        if (w !~ /^[A-Za-z0-9_.\/-]+\.[ch]$/) continue
+        if (w ~ /\//) { sub(/^src\//, "", w); print w } else if (dir != "") print dir w
+      } }' docs/ARCHITECTURE.md | sort -u
+}
+named=$(map_names)
+for f in $(src_files); do
+  grep -qxF "${f#src/}" <<<"$named" ||
+    problem "$f is not named in docs/ARCHITECTURE.md (Layers and files)"
+done
 
 # ------------------------------------------------------------ formatting
 scripts/format-check.sh || fail=1
