@@ -4,7 +4,8 @@
 #   make run        build, then start `eddy serve` (PORT, default 8080)
 #   make test       everything with AddressSanitizer + UBSan, then all tests
 #   make tsan       the threaded tests under ThreadSanitizer
-#   make bench      the benchmarks in bench/ (installs the peers)
+#   make bench      the benchmarks in bench/ (installs the peers); one of
+#                   them: make bench BENCH=http
 #   make lint       layering, function sizes, contracts, formatting (make
 #                   test runs it first)
 #
@@ -122,8 +123,9 @@ fuzz: deps
 	$(MAKE) MODE=asan build/asan/libeddy.a
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
+# make bench BENCH=http runs one (BENCH="http pool": those); see bench/run.sh.
 bench: all
-	bench/run.sh
+	bench/run.sh $(BENCH)
 
 # Lint checks the release library's exports, so it builds it first.
 lint: deps
