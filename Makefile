@@ -4,8 +4,10 @@
 #   make run        build, then start `eddy serve` (PORT, default 8080)
 #   make test       everything with AddressSanitizer + UBSan, then all tests
 #   make tsan       the threaded tests under ThreadSanitizer
-#   make bench      the benchmarks in bench/ (installs the peers)
-#   make lint       size budgets, banned functions, header comments
+#   make bench      the benchmarks in bench/ (installs the peers); one of
+#                   them: make bench BENCH=http
+#   make lint       layering, function sizes, contracts, formatting (make
+#                   test runs it first)
 #
 # Each mode builds into its own directory, so a sanitizer build never mixes
 # with a release one: build/release, build/asan, build/tsan.
@@ -95,6 +97,7 @@ TEST_ENV = EDDY_BIN=$(CURDIR)/build/asan/bin/eddy \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 test: deps
+	@$(MAKE) --no-print-directory lint
 	$(MAKE) MODE=asan build/asan/tests/all build/asan/bin/eddy examples
 	@$(MAKE) --no-print-directory MODE=asan fuzz-smoke
 	$(TEST_ENV) build/asan/tests/all --jobs 2 $(TESTFLAGS)
@@ -120,10 +123,13 @@ fuzz: deps
 	$(MAKE) MODE=asan build/asan/libeddy.a
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
+# make bench BENCH=http runs one (BENCH="http pool": those); see bench/run.sh.
 bench: all
-	bench/run.sh
+	bench/run.sh $(BENCH)
 
-lint:
+# Lint checks the release library's exports, so it builds it first.
+lint: deps
+	@$(MAKE) --no-print-directory MODE=release build/release/libeddy.so
 	scripts/lint.sh
 
 clean:

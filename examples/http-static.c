@@ -22,11 +22,14 @@ static eddy_signal_t sig_int, sig_term;
 
 /* Content-Type for a few extensions; anything else is a byte stream. */
 static const char *content_type(const char *path) {
-  static const char *const map[][2] = {
-      {".html", "text/html; charset=utf-8"}, {".txt", "text/plain; charset=utf-8"},
-      {".css", "text/css"}, {".js", "text/javascript"},
-      {".json", "application/json"}, {".png", "image/png"},
-      {".jpg", "image/jpeg"}, {".svg", "image/svg+xml"}};
+  static const char *const map[][2] = {{".html", "text/html; charset=utf-8"},
+                                       {".txt", "text/plain; charset=utf-8"},
+                                       {".css", "text/css"},
+                                       {".js", "text/javascript"},
+                                       {".json", "application/json"},
+                                       {".png", "image/png"},
+                                       {".jpg", "image/jpeg"},
+                                       {".svg", "image/svg+xml"}};
   const char *dot = strrchr(path, '.');
   if (dot && !strchr(dot, '/'))
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -50,7 +53,8 @@ static int file_path(const eddy_http_request_t *req, char *out, size_t max) {
   n = eddy_http_path_normalize(path, (size_t)n);
   if (n < 0) return 400;
   const char *index = path[n - 1] == '/' ? "index.html" : "";
-  int w = snprintf(out, max, "%.*s%.*s%s", (int)root_len, root, (int)n, path, index);
+  int w = snprintf(out, max, "%.*s%.*s%s", (int)root_len, root, (int)n, path,
+                   index);
   return (w < 0 || (size_t)w >= max) ? 414 : 0;
 }
 

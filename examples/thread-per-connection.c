@@ -51,7 +51,8 @@ static const char not_found[] =
     "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
     "Content-Length: 10\r\n\r\nNot Found\n";
 static const char bad_request[] =
-    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: "
+    "close\r\n\r\n";
 
 /* ------------------------------------------------------------ one request */
 
@@ -69,7 +70,8 @@ static int write_all(int fd, const char *p, size_t n) {
 /* The value of header `name` in the head (NUL-terminated), or NULL. */
 static const char *header_value(const char *head, const char *name) {
   size_t n = strlen(name);
-  for (const char *line = strstr(head, "\r\n"); line; line = strstr(line, "\r\n")) {
+  for (const char *line = strstr(head, "\r\n"); line;
+       line = strstr(line, "\r\n")) {
     line += 2;
     if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
       const char *v = line + n + 1;
@@ -81,11 +83,11 @@ static const char *header_value(const char *head, const char *name) {
 }
 
 typedef struct {
-  int ok;          /* the request line parsed */
-  int keep_alive;  /* the connection stays open after the answer */
-  int head_only;   /* HEAD: no body in the answer */
-  int hello;       /* the path is / or /hello */
-  long body_len;   /* Content-Length of the request, to skip */
+  int ok;         /* the request line parsed */
+  int keep_alive; /* the connection stays open after the answer */
+  int head_only;  /* HEAD: no body in the answer */
+  int hello;      /* the path is / or /hello */
+  long body_len;  /* Content-Length of the request, to skip */
 } request_t;
 
 /* Parses the head (NUL-terminated, without the final CRLFCRLF). */
@@ -206,12 +208,18 @@ static struct {
   pthread_cond_t not_empty, not_full;
   int fds[MAX_POOL];
   int head, count, cap;
-} queue = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-           PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0};
+} queue = {PTHREAD_MUTEX_INITIALIZER,
+           PTHREAD_COND_INITIALIZER,
+           PTHREAD_COND_INITIALIZER,
+           {0},
+           0,
+           0,
+           0};
 
 static void queue_push(int fd) {
   pthread_mutex_lock(&queue.lock);
-  while (queue.count == queue.cap) pthread_cond_wait(&queue.not_full, &queue.lock);
+  while (queue.count == queue.cap)
+    pthread_cond_wait(&queue.not_full, &queue.lock);
   queue.fds[(queue.head + queue.count++) % queue.cap] = fd;
   pthread_cond_signal(&queue.not_empty);
   pthread_mutex_unlock(&queue.lock);
@@ -244,7 +252,8 @@ static int start_pool(int n) {
     pthread_t t;
     int err = pthread_create(&t, NULL, pool_thread, NULL);
     if (err) {
-      fprintf(stderr, "thread-per-connection: pool thread: %s\n", strerror(err));
+      fprintf(stderr, "thread-per-connection: pool thread: %s\n",
+              strerror(err));
       return -1;
     }
     pthread_detach(t);
@@ -256,7 +265,8 @@ static int start_pool(int n) {
 
 static int listen_on(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (fd < 0) return -1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -273,16 +283,20 @@ static void accept_loop(int lfd, int pool, int max_threads) {
   for (;;) {
     int fd = accept(lfd, NULL, NULL);
     if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE) usleep(10000); /* wait for a close */
+      if (errno == EMFILE || errno == ENFILE)
+        usleep(10000); /* wait for a close */
       continue;
     }
-    if (pool) queue_push(fd);
-    else start_connection_thread(fd, max_threads);
+    if (pool)
+      queue_push(fd);
+    else
+      start_connection_thread(fd, max_threads);
   }
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: thread-per-connection PORT [--pool N] [--max-threads N]\n");
+  fprintf(stderr,
+          "usage: thread-per-connection PORT [--pool N] [--max-threads N]\n");
   return 2;
 }
 
@@ -290,9 +304,12 @@ int main(int argc, char **argv) {
   if (argc < 2) return usage();
   int port = atoi(argv[1]), pool = 0, max_threads = 10240;
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--pool") == 0) pool = atoi(argv[i + 1]);
-    else if (strcmp(argv[i], "--max-threads") == 0) max_threads = atoi(argv[i + 1]);
-    else return usage();
+    if (strcmp(argv[i], "--pool") == 0)
+      pool = atoi(argv[i + 1]);
+    else if (strcmp(argv[i], "--max-threads") == 0)
+      max_threads = atoi(argv[i + 1]);
+    else
+      return usage();
   }
   if (argc % 2 || port <= 0 || port > 65535 || pool < 0 || pool > MAX_POOL ||
       max_threads < 1)
@@ -302,12 +319,13 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_stop);
   int lfd = listen_on(port);
   if (lfd < 0) {
-    fprintf(stderr, "thread-per-connection: 127.0.0.1:%d: %s\n", port, strerror(errno));
+    fprintf(stderr, "thread-per-connection: 127.0.0.1:%d: %s\n", port,
+            strerror(errno));
     return 1;
   }
   if (pool && start_pool(pool) < 0) return 1;
-  printf("thread-per-connection: listening on http://127.0.0.1:%d/ (%s)\n", port,
-         pool ? "fixed pool" : "a thread per connection");
+  printf("thread-per-connection: listening on http://127.0.0.1:%d/ (%s)\n",
+         port, pool ? "fixed pool" : "a thread per connection");
   fflush(stdout);
   accept_loop(lfd, pool, max_threads);
   return 0;

@@ -87,8 +87,8 @@ struct eddy_http_server_s {
   unsigned _nconns;
   int _closing;
   int _listening;
-  void *_free; /* free list of exchange objects */
-  unsigned _free_count;
+  void *_free;                       /* free list of exchange objects */
+  unsigned _free_count;              /* its length (bounded) */
   struct eddy__http_cache_s *_cache; /* idle connections' buffers */
   eddy_timer_t _grace;
   eddy_http_handler_cb _on_head;
@@ -219,8 +219,8 @@ EDDY_EXTERN int eddy_http_res_status(eddy_http_res_t *res, int status);
  * "Connection: close" closes the connection after this response.
  * -EINVAL after the head was written, -ECANCELED, -ENOMEM.
  */
-EDDY_EXTERN int eddy_http_res_set_header(eddy_http_res_t *res,
-                                         const char *name, const char *value);
+EDDY_EXTERN int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
+                                         const char *value);
 EDDY_EXTERN int eddy_http_res_append_header(eddy_http_res_t *res,
                                             const char *name,
                                             const char *value);
@@ -286,8 +286,7 @@ EDDY_EXTERN int eddy_http_res_send_file(eddy_http_res_t *res, int fd,
  * -ECANCELED (client gone: still call eddy_http_res_end), -ENOMEM, or an
  * eddy_queue_work() error; on an error nothing is ended.
  */
-EDDY_EXTERN int eddy_http_res_send_path(eddy_http_res_t *res,
-                                        const char *path);
+EDDY_EXTERN int eddy_http_res_send_path(eddy_http_res_t *res, const char *path);
 
 /* Callbacks: `drain` after write returned 1; `on_close` if the client
  * goes before the response ends. Either may be NULL. */

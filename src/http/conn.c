@@ -14,8 +14,8 @@ const eddy_http_limits_t *eddy__http_conn_limits(eddy__http_conn_t *c) {
 /* Parts come back from the cache in their idle state (busy_release_idle). */
 eddy__http_busy_t *eddy__http_conn_busy(eddy__http_conn_t *c) {
   if (c->busy) return c->busy;
-  eddy__http_busy_t *busy =
-      eddy__http_cache_get(c->server, EDDY__HTTP_CACHE_BUSY);
+  eddy__http_busy_t *busy = eddy__http_cache_get(c->server,
+                                                 EDDY__HTTP_CACHE_BUSY);
   if (!busy && !(busy = calloc(1, sizeof(*busy)))) return NULL;
   eddy_immediate_init(c->server->loop, &busy->flush_imm);
   busy->flush_imm.data = c;

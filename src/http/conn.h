@@ -66,26 +66,26 @@ enum {
 
 /* An exchange: a request and its response (see exchange.c). */
 struct eddy_http_res_s {
-  void *data;                 /* the handler's; the free-list link when free */
-  eddy__http_conn_t *conn;    /* NULL once the connection is gone */
-  eddy_queue_t node;          /* in conn->busy->res_queue */
-  unsigned flags;             /* EDDY__RES_* */
-  int status;                 /* 200 unless the handler says otherwise */
-  eddy__http_read_buf_t *read_buf;  /* referenced while dispatched */
-  eddy__http_buf_t staged_headers;  /* "Name: value\r\n" set by the handler */
-  eddy__http_buf_t held;      /* output waiting for the exchanges before */
+  void *data;              /* the handler's; the free-list link when free */
+  eddy__http_conn_t *conn; /* NULL once the connection is gone */
+  eddy_queue_t node;       /* in conn->busy->res_queue */
+  unsigned flags;          /* EDDY__RES_* */
+  int status;              /* 200 unless the handler says otherwise */
+  eddy__http_read_buf_t *read_buf; /* referenced while dispatched */
+  eddy__http_buf_t staged_headers; /* "Name: value\r\n" set by the handler */
+  eddy__http_buf_t held;           /* output waiting for the exchanges before */
   eddy_http_res_cb drain, on_close;
-  const char *body;           /* the buffered request body ("" if none) */
+  const char *body; /* the buffered request body ("" if none) */
   size_t body_len;
-  size_t max_headers;         /* entries in headers[] */
-  int file_fd;                /* send_file: owned, closed on release; or -1 */
+  size_t max_headers; /* entries in headers[] */
+  int file_fd;        /* send_file: owned, closed on release; or -1 */
   int64_t file_off;
   uint64_t file_len;
-  eddy_http_data_cb on_data;  /* streamed body (EDDY__RES_STREAM) */
+  eddy_http_data_cb on_data; /* streamed body (EDDY__RES_STREAM) */
   eddy_http_end_cb on_end;
-  uint64_t body_left;         /* streamed Content-Length bytes to come */
-  uint64_t max_body;          /* this request's body limit */
-  size_t req_bytes;           /* head and body bytes it pins (dispatched) */
+  uint64_t body_left; /* streamed Content-Length bytes to come */
+  uint64_t max_body;  /* this request's body limit */
+  size_t req_bytes;   /* head and body bytes it pins (dispatched) */
   eddy_http_request_t req;
   eddy_http_header_t headers[];
 };
@@ -108,55 +108,55 @@ typedef struct eddy__http_busy_s {
   int file_writing;             /* file_write_req is queued */
   eddy_http_res_t *file_res;    /* first exchange, its file goes next */
   eddy__http_read_buf_t *read_buf; /* NULL while nothing is buffered */
-  size_t parse_pos;             /* first byte not yet parsed */
-  size_t parse_scanned;         /* bytes the parser already checked */
-  eddy_http_res_t *body_res;    /* exchange whose body is being read */
-  size_t chunk_pos;             /* chunked: next undecoded byte */
-  size_t head_len;              /* head length of body_res */
-  eddy_http_chunked_t chunked;  /* decoder of body_res's chunked body */
-  eddy_http_res_t *spare;       /* next exchange to parse into */
-  eddy__http_buf_t out;         /* output being gathered */
-  eddy__http_buf_t writing_buf; /* output being written */
-  unsigned writes_done;         /* writes finished, for the send timeout: */
-  unsigned send_writes;         /*   writes_done when its timer was armed */
-  size_t send_left;             /*   bytes the client had not acked then */
-  eddy_http_res_t *timed_res;   /* the exchange the response timeout is
-                                   for (compared, never dereferenced) */
+  size_t parse_pos;                /* first byte not yet parsed */
+  size_t parse_scanned;            /* bytes the parser already checked */
+  eddy_http_res_t *body_res;       /* exchange whose body is being read */
+  size_t chunk_pos;                /* chunked: next undecoded byte */
+  size_t head_len;                 /* head length of body_res */
+  eddy_http_chunked_t chunked;     /* decoder of body_res's chunked body */
+  eddy_http_res_t *spare;          /* next exchange to parse into */
+  eddy__http_buf_t out;            /* output being gathered */
+  eddy__http_buf_t writing_buf;    /* output being written */
+  unsigned writes_done;            /* writes finished, for the send timeout: */
+  unsigned send_writes;            /*   writes_done when its timer was armed */
+  size_t send_left;                /*   bytes the client had not acked then */
+  eddy_http_res_t *timed_res;      /* the exchange the response timeout is
+                                      for (compared, never dereferenced) */
 } eddy__http_busy_t;
 
 /* Which of the connection's timeouts its one timer runs (timeout.c). */
 enum {
   EDDY__TIMEOUT_NONE,
-  EDDY__TIMEOUT_IDLE,   /* keep-alive: no request under way */
-  EDDY__TIMEOUT_HEAD,   /* a head has begun and must complete */
-  EDDY__TIMEOUT_BODY,   /* a body is being read */
-  EDDY__TIMEOUT_SEND,   /* output waits for the client to read */
-  EDDY__TIMEOUT_LINGER, /* closing: draining what the client still sends */
+  EDDY__TIMEOUT_IDLE,     /* keep-alive: no request under way */
+  EDDY__TIMEOUT_HEAD,     /* a head has begun and must complete */
+  EDDY__TIMEOUT_BODY,     /* a body is being read */
+  EDDY__TIMEOUT_SEND,     /* output waits for the client to read */
+  EDDY__TIMEOUT_LINGER,   /* closing: draining what the client still sends */
   EDDY__TIMEOUT_RESPONSE, /* a handler has not begun its answer */
 };
 
 /* A connection: what it needs even when idle. */
 struct eddy__http_conn_s {
   eddy_tcp_t tcp;
-  eddy_timer_t timer;           /* runs `timeout` (timeout.c) */
+  eddy_timer_t timer; /* runs `timeout` (timeout.c) */
   eddy_http_server_t *server;
-  eddy_queue_t node;            /* in server->_conns */
-  eddy__http_busy_t *busy;      /* NULL while idle */
-  uint64_t req_start_ms;        /* loop time of the request's first byte */
-  uint64_t last_read_ms;        /* loop time of the last bytes read */
-  uint8_t handles_open;         /* tcp and timer not yet closed: freed at 0 */
-  uint8_t timeout;              /* EDDY__TIMEOUT_* the timer runs */
-  uint8_t writing;              /* busy->write_req is queued */
-  uint8_t in_read;              /* inside the read callback: no flush yet */
-  uint8_t closing;              /* eddy__http_conn_close ran */
-  uint8_t stop_parse;           /* no further request is read */
-  uint8_t lingering;            /* FIN sent, draining the client */
-  uint8_t paused;               /* reading paused: too much output waits */
-  uint8_t want_drain;           /* some exchange has RES_WANT_DRAIN */
-  uint8_t close_after;          /* a closing response went out: linger */
-  uint8_t peer_eof;             /* the client half-closed: answer, close */
-  uint8_t body_paused;          /* streamed body: the handler paused */
-  uint8_t body_resume;          /* streamed body: resume on next flush */
+  eddy_queue_t node;       /* in server->_conns */
+  eddy__http_busy_t *busy; /* NULL while idle */
+  uint64_t req_start_ms;   /* loop time of the request's first byte */
+  uint64_t last_read_ms;   /* loop time of the last bytes read */
+  uint8_t handles_open;    /* tcp and timer not yet closed: freed at 0 */
+  uint8_t timeout;         /* EDDY__TIMEOUT_* the timer runs */
+  uint8_t writing;         /* busy->write_req is queued */
+  uint8_t in_read;         /* inside the read callback: no flush yet */
+  uint8_t closing;         /* eddy__http_conn_close ran */
+  uint8_t stop_parse;      /* no further request is read */
+  uint8_t lingering;       /* FIN sent, draining the client */
+  uint8_t paused;          /* reading paused: too much output waits */
+  uint8_t want_drain;      /* some exchange has RES_WANT_DRAIN */
+  uint8_t close_after;     /* a closing response went out: linger */
+  uint8_t peer_eof;        /* the client half-closed: answer, close */
+  uint8_t body_paused;     /* streamed body: the handler paused */
+  uint8_t body_resume;     /* streamed body: resume on next flush */
 };
 
 /* cache.c: buffers of idle connections, kept by the server (per kind). */

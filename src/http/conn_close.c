@@ -67,14 +67,13 @@ static void abort_exchanges(eddy__http_conn_t *c) {
   busy->body_res = NULL;
   busy->file_res = NULL;
   while (!eddy_queue_empty(&busy->res_queue)) {
-    eddy_http_res_t *res = EDDY_CONTAINER_OF(
-        eddy_queue_head(&busy->res_queue), eddy_http_res_t, node);
+    eddy_http_res_t *res = EDDY_CONTAINER_OF(eddy_queue_head(&busy->res_queue),
+                                             eddy_http_res_t, node);
     eddy_queue_remove(&res->node);
     eddy__http_res_unpin(res);
     res->conn = NULL;
     res->flags |= EDDY__RES_ABORTED | EDDY__RES_DONE;
-    if ((res->flags & EDDY__RES_ENDED) ||
-        !(res->flags & EDDY__RES_DISPATCHED))
+    if ((res->flags & EDDY__RES_ENDED) || !(res->flags & EDDY__RES_DISPATCHED))
       eddy__http_res_release(res);
     else if (res->on_close)
       res->on_close(res);

@@ -39,8 +39,7 @@ static void write_out(eddy__http_conn_t *c) {
   c->writing = 1;
   busy->write_req.data = c;
   eddy_buf_t b = eddy_buf(busy->writing_buf.base, busy->writing_buf.len);
-  if (eddy_write(&busy->write_req, EDDY_STREAM(&c->tcp), &b, 1, on_write) <
-      0) {
+  if (eddy_write(&busy->write_req, EDDY_STREAM(&c->tcp), &b, 1, on_write) < 0) {
     c->writing = 0;
     eddy__http_conn_close(c);
   }
@@ -68,9 +67,8 @@ static void start_file(eddy__http_conn_t *c) {
   eddy_http_res_t *res = busy->file_res;
   busy->file_write_req.data = c;
   busy->file_writing = 1;
-  if (eddy_write_file(&busy->file_write_req, EDDY_STREAM(&c->tcp),
-                      res->file_fd, res->file_off, res->file_len,
-                      on_file_write) < 0) {
+  if (eddy_write_file(&busy->file_write_req, EDDY_STREAM(&c->tcp), res->file_fd,
+                      res->file_off, res->file_len, on_file_write) < 0) {
     busy->file_writing = 0;
     eddy__http_conn_close(c);
   }
@@ -91,8 +89,7 @@ static eddy_http_res_t *next_to_drain(eddy__http_conn_t *c) {
   for (it = q->next; it != q; it = it->next) {
     eddy_http_res_t *res = EDDY_CONTAINER_OF(it, eddy_http_res_t, node);
     if (!(res->flags & EDDY__RES_WANT_DRAIN)) continue;
-    return eddy__http_res_backlog(res) <= EDDY_HIGH_WATER_DEFAULT ? res
-                                                                   : NULL;
+    return eddy__http_res_backlog(res) <= EDDY_HIGH_WATER_DEFAULT ? res : NULL;
   }
   return NULL;
 }
@@ -133,8 +130,7 @@ static void written(eddy__http_conn_t *c) {
 /* Reads again: after a streamed body was resumed, or once a paused
  * connection's output has gone down. */
 static void read_again(eddy__http_conn_t *c, int restart) {
-  if (restart && !c->lingering && !c->peer_eof)
-    eddy__http_conn_read_start(c);
+  if (restart && !c->lingering && !c->peer_eof) eddy__http_conn_read_start(c);
   c->in_read = 1;
   eddy__http_conn_parse(c);
   c->in_read = 0;

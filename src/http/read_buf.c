@@ -28,8 +28,8 @@ void eddy__http_read_buf_unref(eddy__http_read_buf_t *r) {
 }
 
 eddy__http_read_buf_t *eddy__http_read_buf_get(eddy__http_conn_t *c) {
-  eddy__http_read_buf_t *r =
-      eddy__http_cache_get(c->server, EDDY__HTTP_CACHE_RB);
+  eddy__http_read_buf_t *r = eddy__http_cache_get(c->server,
+                                                  EDDY__HTTP_CACHE_RB);
   if (!r) return read_buf_new(READ_BUF_INIT);
   r->refs = 1;
   r->len = 0;
@@ -39,8 +39,7 @@ eddy__http_read_buf_t *eddy__http_read_buf_get(eddy__http_conn_t *c) {
 void eddy__http_read_buf_release_idle(eddy__http_conn_t *c) {
   eddy__http_busy_t *busy = c->busy;
   eddy__http_read_buf_t *r = busy->read_buf;
-  if (!r || r->refs != 1 || busy->parse_pos != r->len || busy->body_res)
-    return;
+  if (!r || r->refs != 1 || busy->parse_pos != r->len || busy->body_res) return;
   busy->read_buf = NULL;
   busy->parse_pos = busy->parse_scanned = 0;
   if (r->cap == READ_BUF_INIT)
@@ -98,8 +97,7 @@ static size_t wanted(eddy__http_conn_t *c, size_t live) {
   if (want < READ_BUF_INIT) want = READ_BUF_INIT;
   eddy_http_res_t *res = c->busy->body_res;
   /* A Content-Length body: room for all of it at once, not by doubling. */
-  if (res && !(res->req.flags & EDDY_HTTP_F_CHUNKED) && want < lim)
-    want = lim;
+  if (res && !(res->req.flags & EDDY_HTTP_F_CHUNKED) && want < lim) want = lim;
   if (want > lim) want = lim;
   return want > live ? want : 0;
 }

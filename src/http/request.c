@@ -39,8 +39,7 @@ static void send_continue(eddy__http_conn_t *c, eddy_http_res_t *res) {
 }
 
 /* `bytes`: the head and body it was parsed from, which its slices pin. */
-static void dispatch(eddy__http_conn_t *c, eddy_http_res_t *res,
-                     size_t bytes) {
+static void dispatch(eddy__http_conn_t *c, eddy_http_res_t *res, size_t bytes) {
   res->req_bytes = bytes;
   c->busy->request_bytes += bytes;
   eddy__http_res_hold(c, res);
@@ -55,9 +54,10 @@ static int chunked_more(eddy__http_conn_t *c, eddy_http_res_t *res,
   eddy__http_busy_t *busy = c->busy;
   eddy__http_read_buf_t *r = busy->read_buf;
   size_t used = 0, made = 0;
-  int rc = eddy_http_chunked_decode(
-      &busy->chunked, r->data + busy->chunk_pos, r->len - busy->chunk_pos,
-      r->data + start + res->body_len, &used, &made);
+  int rc = eddy_http_chunked_decode(&busy->chunked, r->data + busy->chunk_pos,
+                                    r->len - busy->chunk_pos,
+                                    r->data + start + res->body_len, &used,
+                                    &made);
   res->body_len += made;
   busy->chunk_pos += used;
   if (rc == EDDY_HTTP_INCOMPLETE) return BODY_INCOMPLETE;
@@ -124,8 +124,8 @@ static int unsupported(const eddy_http_request_t *q) {
 static void start_stream(eddy__http_conn_t *c, eddy_http_res_t *res) {
   eddy__http_busy_t *busy = c->busy;
   eddy_http_request_t *q = &res->req;
-  res->body_left =
-      q->flags & EDDY_HTTP_F_CHUNKED ? 0 : (uint64_t)q->content_length;
+  res->body_left = q->flags & EDDY_HTTP_F_CHUNKED ? 0
+                                                  : (uint64_t)q->content_length;
   busy->parse_pos += busy->head_len;
   busy->chunk_pos = 0;
   eddy__http_res_hold(c, res);

@@ -246,8 +246,10 @@ static unsigned own_header(const char *name) {
 }
 
 static void note(eddy_http_res_t *res, unsigned own, const char *value) {
-  if (own != EDDY__RES_CLOSE) res->flags |= own;
-  else if (strcasecmp(value, "close") == 0) res->flags |= EDDY__RES_CLOSE;
+  if (own != EDDY__RES_CLOSE)
+    res->flags |= own;
+  else if (strcasecmp(value, "close") == 0)
+    res->flags |= EDDY__RES_CLOSE;
 }
 
 int eddy_http_res_append_header(eddy_http_res_t *res, const char *name,

@@ -7,7 +7,6 @@
 
 #include "http/conn.h"
 
-
 /* Leaves room under the open-file limit for the listener, files being
  * sent, logs and the program's own descriptors. */
 static unsigned default_max_connections(void) {
@@ -64,8 +63,7 @@ static void on_connection(eddy_stream_t *l, int status) {
   eddy_http_server_t *s = l->data;
   if (status < 0 || s->_closing) return;
   /* Over the limit: not accepting makes the listener close it at once. */
-  if (s->_nconns >= s->_opts.max_connections)
-    return;
+  if (s->_nconns >= s->_opts.max_connections) return;
   eddy__http_conn_accept(s);
 }
 

@@ -65,12 +65,12 @@ static uint64_t run_slot(eddy__pool_slot_t *s, uint64_t start) {
                                                memory_order_acquire,
                                                memory_order_relaxed)) {
     s->status = -ECANCELED;
-    s->end_ns = start;
+    s->end_ns = 0; /* never ran */
     return start;
   }
   if (s->deadline_ns && start > s->deadline_ns) {
-    s->status = EDDY_ETIMEDOUT;
-    s->end_ns = start;
+    s->status = -ETIMEDOUT;
+    s->end_ns = 0;
     return start;
   }
   s->status = s->fn(s->arg, &s->result);
