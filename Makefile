@@ -117,8 +117,8 @@ $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libeddy.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz: deps
-	$(MAKE) MODE=asan build/asan/libeddy.a
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+	scripts/deps.sh fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 bench: all
 	bench/run.sh
