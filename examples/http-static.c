@@ -107,8 +107,14 @@ static void open_done(eddy_work_t *w, int status) {
   eddy_http_res_t *res = j->res;
   int fd = status < 0 ? status : j->fd;
   free(j);
-  if (fd < 0 || eddy_http_res_send_file(res, fd, 0, -1) < 0)
-    reply(res, fd < 0 ? open_status(fd) : 500);
+  if (fd < 0) {
+    reply(res, open_status(fd));
+    return;
+  }
+  /* -ECANCELED: the client left and send_file released res; only other
+   * errors leave it to us. */
+  int r = eddy_http_res_send_file(res, fd, 0, -1);
+  if (r < 0 && r != -ECANCELED) reply(res, 500);
 }
 
 static void handle(eddy_http_server_t *s, eddy_http_request_t *req,
