@@ -11,7 +11,7 @@ command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is needed" >&2; 
 valgrind --tool=memcheck --trace-children=yes --child-silent-after-fork=no \
   --leak-check=full --show-leak-kinds=definite,indirect \
   --errors-for-leak-kinds=definite,indirect --track-fds=no \
-  --log-file="$log/vg.%p" \
+  --suppressions="$(dirname "$0")/valgrind.supp" --log-file="$log/vg.%p" \
   "$bin" --jobs 1 "$@"
 status=$?
 errors=0
