@@ -2,7 +2,8 @@
 # make valgrind: runs the unit-test binary under memcheck, one test at a
 # time (--jobs 1), following Criterion's forked test processes
 # (--trace-children). Fails on any memcheck error or definite/indirect
-# leak in any process, the runner included.
+# leak in any process, the runner included; test failures (time limits
+# under valgrind's slowdown) are printed but do not decide.
 # Usage: scripts/valgrind.sh BINARY [CRITERION ARGS...]
 set -uo pipefail
 bin=$1; shift
@@ -24,4 +25,8 @@ for f in "$log"/vg.*; do
   fi
 done
 echo "valgrind.sh: $(ls "$log" | wc -l) processes checked, $errors errors; logs in $log"
-[ $status -eq 0 ] && [ $errors -eq 0 ]
+# The verdict is memcheck's. Under valgrind everything runs 20-50 times
+# slower, so a test with a time limit may fail on time: that is reported,
+# not hidden, but it is not a memory error (make test judges the tests).
+[ $status -eq 0 ] || echo "valgrind.sh: the test run itself exited $status (tests failing on time under valgrind are listed above)"
+[ $errors -eq 0 ]
