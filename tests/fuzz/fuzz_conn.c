@@ -8,7 +8,8 @@
  *                 from a 0-2 ms timer / never (ended at teardown) /
  *                 streamed writes over iterations then end / end from
  *                 its on_close only;
- *   input[16]     server options (a short keep-alive, small limits);
+ *   input[16]     server options (a short keep-alive, small limits, at
+ *                 most two connections, streamed request bodies);
  *   then ops      one byte each, with arguments: queue a well-formed
  *                 request (method, body kind and length, Expect,
  *                 Connection: close), queue raw bytes, send some queued
@@ -40,10 +41,12 @@
 #define NJOBS 64
 #define OUTCAP 8192
 
-enum { B_SYNC, B_NEXT, B_TIMER, B_NEVER, B_STREAM, B_ON_CLOSE, B_KINDS };
+enum { B_SYNC, B_NEXT, B_TIMER, B_NEVER, B_STREAM, B_ON_CLOSE, B_KINDS,
+       B_BODY = 100 /* a streamed request body, answered from on_end */ };
 
 typedef struct job_s {
   eddy_http_res_t *res; /* NULL: free slot */
+  eddy_http_request_t *req; /* B_BODY: the streamed request */
   eddy_timer_t timer;
   int kind, steps, aborted;
 } job_t;
@@ -74,6 +77,7 @@ static struct {
   job_t jobs[NJOBS];
   client_t c[NCONN];
   int nconn, port, activity;
+  unsigned opt; /* input[16] */
   int lenient; /* options under which the server may close early */
 } F;
 
@@ -83,7 +87,7 @@ static job_t *job_new(eddy_http_res_t *res, int kind) {
   for (int i = 0; i < NJOBS; i++)
     if (!F.jobs[i].res) {
       job_t *j = &F.jobs[i];
-      j->res = res, j->kind = kind, j->aborted = 0;
+      j->res = res, j->kind = kind, j->aborted = 0, j->req = NULL;
       j->steps = 1 + (kind == B_STREAM ? 2 : 0);
       *eddy_http_res_data(res) = j;
       return j;
@@ -121,17 +125,21 @@ static int job_step(job_t *j) {
   return job_end(j), 1;
 }
 
+/* Counts a request on its connection ("/c<n>/..." as queue_request wrote
+ * it); notes the first one that will not be answered in time. */
+static void count_request(const eddy_http_request_t *req, int k) {
+  if (req->path.len <= 2 || req->path.base[1] != 'c') return;
+  client_t *c = &F.c[(req->path.base[2] - '0') % NCONN];
+  if ((k == B_NEVER || k == B_ON_CLOSE) && c->never_at < 0)
+    c->never_at = c->handled;
+  c->handled++;
+}
+
 static void handler(eddy_http_server_t *s, eddy_http_request_t *req,
                     eddy_http_res_t *res) {
   int k = F.behaviour[F.nreq % 16] % B_KINDS;
   F.nreq++;
-  /* The path is "/c<connection>/...", as queue_request wrote it. */
-  if (req->path.len > 2 && req->path.base[1] == 'c') {
-    client_t *c = &F.c[(req->path.base[2] - '0') % NCONN];
-    if ((k == B_NEVER || k == B_ON_CLOSE) && c->never_at < 0)
-      c->never_at = c->handled;
-    c->handled++;
-  }
+  count_request(req, k);
   F.activity = 1;
   job_t *j = k == B_SYNC ? NULL : job_new(res, k);
   if (!j) {
@@ -142,6 +150,36 @@ static void handler(eddy_http_server_t *s, eddy_http_request_t *req,
   if (k == B_TIMER) {
     eddy_timer_start(&j->timer, on_job_timer, F.behaviour[F.nreq % 16] % 3, 0);
   }
+}
+
+static void on_body_data(eddy_http_request_t *req, const char *p, size_t n) {
+  F.activity = 1;
+}
+
+/* The streamed body ended: answer 200, or the status the server gives. */
+static void on_body_end(eddy_http_request_t *req, int status) {
+  job_t *j = NULL;
+  for (int i = 0; i < NJOBS && !j; i++)
+    if (F.jobs[i].res && F.jobs[i].req == req) j = &F.jobs[i];
+  if (!j) abort(); /* on_end for a request not streaming, or twice */
+  F.activity = 1;
+  if (status) eddy_http_res_status(j->res, status);
+  job_end(j);
+}
+
+/* With input[16] & 0x10, every request with a body streams it; with
+ * 0x20 and EDDY_FUZZ_STREAM413=1 its limit is 16 bytes (413 streamed). */
+static void on_head(eddy_http_server_t *s, eddy_http_request_t *req,
+                    eddy_http_res_t *res) {
+  if (!(F.opt & 0x10)) return;
+  job_t *j = job_new(res, B_BODY);
+  if (!j) return; /* no slot left: buffered, the handler answers */
+  const char *env = getenv("EDDY_FUZZ_STREAM413");
+  if (eddy_http_req_on_data(req, on_body_data, on_body_end) != 0) abort();
+  if ((F.opt & 0x20) && env && env[0] == '1') eddy_http_req_set_max_body(req, 16);
+  j->req = req;
+  count_request(req, B_BODY);
+  eddy_http_res_on_close(res, on_res_close);
 }
 
 /* Steps every pending job once (the "next iteration" behaviours). */
@@ -322,7 +360,8 @@ static void settle(int max) {
 static void setup(const uint8_t *opt_byte) {
   eddy_http_server_opts_t o = {0};
   unsigned opt = *opt_byte;
-  F.lenient = (opt & 0xf) != 0;
+  F.opt = opt;
+  F.lenient = (opt & 0x2f) != 0;
   if (opt & 1) o.keep_alive_timeout_ms = 5;  /* idle connections close */
   if (opt & 2) o.limits.max_body = 64;      /* 413 reachable */
   if (opt & 4) o.limits.max_header_bytes = 128, o.limits.max_request_line = 64;
@@ -331,6 +370,7 @@ static void setup(const uint8_t *opt_byte) {
   if (eddy_http_server_init(&F.loop, &F.server, &o, handler) != 0) abort();
   if (eddy_http_server_listen(&F.server, "127.0.0.1", 0) != 0) abort();
   F.port = eddy_http_server_port(&F.server);
+  eddy_http_server_on_head(&F.server, on_head);
   eddy_timer_init(&F.loop, &F.tick);
   eddy_timer_start(&F.tick, on_tick, 1, 1);
   for (int i = 0; i < NJOBS; i++) {
