@@ -19,5 +19,6 @@
 #include "eddy/http_parser.h"
 #include "eddy/http.h"
 #include "eddy/respool.h"
+#include "eddy/client.h"
 
 #endif
