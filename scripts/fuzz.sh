@@ -13,7 +13,7 @@ command -v clang >/dev/null || { echo "fuzz.sh: clang is needed" >&2; exit 1; }
 out=build/fuzz
 mkdir -p "$out/artifacts"
 # The harnesses reach the parser layer only: no loop, no sockets.
-srcs="src/http/parser.c src/http/chunked.c src/http/url.c src/http/status.c src/core/error.c"
+srcs="src/http/parser.c src/http/chunked.c src/http/url.c src/http/status.c src/core/error.c src/client/response.c src/client/url.c"
 status=0
 for h in tests/fuzz/fuzz_*.c; do
   base=$(basename "$h" .c)

@@ -10,6 +10,7 @@
 
 #define NEED EDDY_HTTP_INCOMPLETE
 #define BAD (-EPROTO)
+#define MAX_STATUS_LINE 512
 
 static int is_tchar(unsigned char c) {
   if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
@@ -38,8 +39,9 @@ typedef struct {
 
 /* "HTTP/1.x SSS reason CRLF"; returns the index after it, NEED or BAD. */
 static long status_line(const char *b, size_t len, eddy_client_head_t *h) {
-  const char *eol = memchr(b, '\n', len);
-  if (!eol) return len >= 512 ? BAD : NEED; /* a status line is short */
+  /* A status line is short: 512 bytes at most, whatever the split. */
+  const char *eol = memchr(b, '\n', len < MAX_STATUS_LINE ? len : MAX_STATUS_LINE);
+  if (!eol) return len >= MAX_STATUS_LINE ? BAD : NEED;
   size_t n = (size_t)(eol - b);
   if (n < 13 || b[n - 1] != '\r' || memcmp(b, "HTTP/1.", 7) != 0) return BAD;
   int bare = n == 13 && b[12] == '\r'; /* "HTTP/1.1 200" without SP */
