@@ -74,6 +74,7 @@ static void on_connect(eddy_connect_t *req, int status) {
   conn->state = CONN_READY;
   conn->host->client->st.connects++;
   eddy__exchange_read_start(conn);
+  eddy_unref(EDDY_HANDLE(&conn->tcp)); /* an exchange refs it while it runs */
   eddy_respool_op_t *op = conn->op;
   conn->op = NULL;
   eddy_respool_done(op, 0, &conn->link);
