@@ -117,6 +117,10 @@ static int evict_idle(client_t *c) {
   return 0;
 }
 
+void eddy__client_make_room(client_t *c) {
+  if (!eddy_queue_empty(&c->stalled)) evict_idle(c);
+}
+
 int eddy__client_take_place(client_t *c, conn_t *conn) {
   if (c->nconns >= c->opts.max_total) evict_idle(c);
   if (c->nconns >= c->opts.max_total) {

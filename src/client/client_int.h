@@ -143,6 +143,8 @@ struct creq_s {
 host_t *eddy__client_host(client_t *c, const eddy_client_url_t *u);
 void eddy__client_conn_gone(client_t *c, conn_t *conn);
 int eddy__client_take_place(client_t *c, conn_t *conn);
+/* A connection went idle: if creates wait for room, close an idle one. */
+void eddy__client_make_room(client_t *c);
 
 /* agent_close.c: a lookup ended while the agent was closing */
 void eddy__client_dns_settled(client_t *c);

@@ -116,6 +116,7 @@ void eddy__req_finish(creq_t *r) {
     if (r->paused) eddy__exchange_read_start(conn); /* watch it while idle */
     eddy_unref(EDDY_HANDLE(&conn->tcp));
     eddy_respool_release(&conn->host->pool, &conn->link);
+    eddy__client_make_room(c);
   } else {
     eddy_read_stop(EDDY_STREAM(&conn->tcp));
     eddy_respool_destroy(&conn->host->pool, &conn->link);

@@ -286,3 +286,43 @@ Test(client_errors, stale_connection_retried_once_for_get_only) {
   finish();
   rawsrv_stop(&s);
 }
+
+Test(client_errors, total_cap_closes_an_idle_connection_or_waits) {
+  rawsrv_t a, b;
+  const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  rawsrv_start(&a, ok, RAW_KEEP);
+  rawsrv_start(&b, ok, RAW_KEEP);
+  eddy_client_opts_t o = {.max_total = 1};
+  start(&o);
+  rec_t r = fetch(at(a.port, "/"), NULL, 1, 0);
+  rec_free(&r);
+  cr_assert_eq(stats().idle, 1);
+  r = fetch(at(b.port, "/"), NULL, 1, 0);
+  cr_assert_eq(r.status, 200);
+  rec_free(&r);
+  eddy_client_stats_t s = stats();
+  cr_assert_eq(s.connections, 1, "a's idle connection made room for b's");
+  cr_assert_eq(s.connects, 2);
+  /* Both at once: b's request waits for a's connection to go. */
+  eddy_client_req_opts_t oa, ob;
+  rec_t ra, rb;
+  rec_opts(&oa, &ra, at(a.port, "/"));
+  cr_assert_eq(eddy_client_request(client, &oa, NULL), 0);
+  rec_opts(&ob, &rb, at(b.port, "/"));
+  cr_assert_eq(eddy_client_request(client, &ob, NULL), 0);
+  rec_t both[2];
+  uint64_t t0 = now_ms(), end = t0 + 5000;
+  while ((!ra.done || !rb.done) && now_ms() < end) eddy_run(&loop, EDDY_RUN_ONCE);
+  cr_assert_lt(now_ms() - t0, 2000, "b did not wait for a's keep-alive to end");
+  both[0] = ra;
+  both[1] = rb;
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(both[i].status, 200, "request %d: %s", i,
+                 eddy_err_name(both[i].error));
+    rec_free(&both[i]);
+  }
+  cr_assert_leq(stats().connections, 1);
+  finish();
+  rawsrv_stop(&a);
+  rawsrv_stop(&b);
+}
