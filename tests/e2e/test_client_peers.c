@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support/client_helpers.h"
@@ -195,4 +196,30 @@ Test(client_peers, node_chunked_trailers_upload_and_one_connection) {
   cr_assert_eq(st.connects, 1);
   finish();
   stop_pid(pid);
+}
+
+/* The http-get example: Node's http.get with req.on('error'). */
+Test(client_peers, http_get_example_reports_responses_and_errors) {
+  const char *ex = getenv("EDDY_EXAMPLES");
+  cr_assert_not_null(ex, "EDDY_EXAMPLES is set by make test");
+  int port = any_port();
+  char portstr[16], ok[64], refused[64], cmd[512], out[2048];
+  snprintf(portstr, sizeof portstr, "%d", port);
+  char *argv[] = {"node", "-e", (char *)node_server, portstr, NULL};
+  pid_t pid = spawn(argv, NULL);
+  wait_port(port);
+  snprintf(ok, sizeof ok, "http://127.0.0.1:%d/chunked", port);
+  snprintf(refused, sizeof refused, "http://127.0.0.1:%d/", any_port());
+  snprintf(cmd, sizeof cmd, "%s/http-get %s http://nonexistent.invalid/ %s",
+           ex, ok, refused);
+  FILE *p = popen(cmd, "r");
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  int st = pclose(p);
+  stop_pid(pid);
+  cr_assert(strstr(out, "/chunked: 200, "), "%s", out);
+  cr_assert(strstr(out, "11 body bytes"), "%s", out);
+  cr_assert(strstr(out, "nonexistent.invalid/: error EDDY_ENOTFOUND"), "%s", out);
+  cr_assert(strstr(out, "error ECONNREFUSED"), "%s", out);
+  cr_assert_eq(WEXITSTATUS(st), 1);
 }
