@@ -39,20 +39,27 @@ static void on_pool_closed(eddy_respool_t *pool) {
 void eddy__client_dns_settled(client_t *c);
 void eddy__client_dns_settled(client_t *c) { maybe_free(c); }
 
-static void fail_waiting_creates(client_t *c) {
-  while (!eddy_queue_empty(&c->stalled)) {
-    eddy_queue_t *q = eddy_queue_head(&c->stalled);
+/* Fails every create of `list` (linked through conn_t.node). */
+static void fail_list(eddy_queue_t *list) {
+  while (!eddy_queue_empty(list)) {
+    eddy_queue_t *q = eddy_queue_head(list);
     eddy_queue_remove(q);
     eddy__conn_fail_create(EDDY_CONTAINER_OF(q, conn_t, node), -ECANCELED);
   }
-  eddy_queue_t *hq;
-  EDDY_QUEUE_FOREACH(hq, &c->hosts) {
-    host_t *h = EDDY_CONTAINER_OF(hq, host_t, node);
-    while (!eddy_queue_empty(&h->dns_waiters)) {
-      eddy_queue_t *q = eddy_queue_head(&h->dns_waiters);
-      eddy_queue_remove(q);
-      eddy__conn_fail_create(EDDY_CONTAINER_OF(q, conn_t, node), -ECANCELED);
-    }
+}
+
+/* Creates waiting for room, for DNS or for a connect end now, not after a
+ * connect timeout. Failing a create never frees it at once. */
+static void fail_waiting_creates(client_t *c) {
+  eddy_queue_t *q;
+  fail_list(&c->stalled);
+  EDDY_QUEUE_FOREACH(q, &c->conns) {
+    conn_t *conn = EDDY_CONTAINER_OF(q, conn_t, cnode);
+    if (conn->state == CONN_CONNECTING)
+      eddy__conn_fail_create(conn, -ECANCELED);
+  }
+  EDDY_QUEUE_FOREACH(q, &c->hosts) {
+    fail_list(&EDDY_CONTAINER_OF(q, host_t, node)->dns_waiters);
   }
 }
 

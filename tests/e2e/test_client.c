@@ -78,7 +78,7 @@ static void handler(eddy_http_server_t *s, eddy_http_request_t *q,
 
 /* Streamed uploads: count and check every byte, answer the count. */
 static size_t up_bytes, up_next_pause;
-static int up_bad;
+static int up_bad, up_pauses;
 static eddy_timer_t up_timer; /* on the server's loop */
 static eddy_http_request_t *up_req;
 
@@ -93,7 +93,9 @@ static void up_data(eddy_http_request_t *q, const char *p, size_t n) {
     up_next_pause += 1024 * 1024;
     up_req = q;
     eddy_http_req_pause(q);
-    eddy_timer_start(&up_timer, up_resume, 30, 0);
+    /* The first pause is long enough for the client to fill the kernel's
+     * buffers (a few MiB on loopback) and meet backpressure. */
+    eddy_timer_start(&up_timer, up_resume, up_pauses++ ? 10 : 300, 0);
   }
 }
 
@@ -110,7 +112,7 @@ static void on_head_hook(eddy_http_server_t *s, eddy_http_request_t *q,
   if (!path_is(q, "/upload")) return;
   up_bytes = 0;
   up_next_pause = 1024 * 1024;
-  up_bad = 0;
+  up_bad = up_pauses = 0;
   up_res = res;
   eddy_http_req_set_max_body(q, 64u * 1024u * 1024u);
   eddy_http_req_on_data(q, up_data, up_end);

@@ -326,3 +326,27 @@ Test(client_errors, total_cap_closes_an_idle_connection_or_waits) {
   rawsrv_stop(&a);
   rawsrv_stop(&b);
 }
+
+Test(client_errors, abort_while_connecting_and_close_does_not_wait_for_connects) {
+  int fds[3];
+  int port = full_backlog_port(fds);
+  start(NULL); /* connect timeout 10 s */
+  eddy_client_req_opts_t o;
+  rec_t a, b;
+  eddy_client_req_t *req;
+  rec_opts(&o, &a, at(port, "/"));
+  cr_assert_eq(eddy_client_request(client, &o, &req), 0);
+  rec_opts(&o, &b, at(port, "/x"));
+  cr_assert_eq(eddy_client_request(client, &o, NULL), 0);
+  for (int i = 0; i < 10; i++) eddy_run(&loop, EDDY_RUN_NOWAIT);
+  cr_assert_eq(eddy_client_abort(req), 0);
+  uint64_t end = now_ms() + 1000;
+  while (!a.done && now_ms() < end) eddy_run(&loop, EDDY_RUN_ONCE);
+  cr_assert_eq(a.error, -ECANCELED);
+  uint64_t t0 = now_ms();
+  finish();
+  cr_assert_lt(now_ms() - t0, 1000, "the close cancelled the connects");
+  cr_assert_eq(b.errors, 1);
+  cr_assert_eq(b.error, -ECANCELED);
+  for (int i = 0; i < 3; i++) close(fds[i]);
+}

@@ -101,7 +101,7 @@ static int try_connect(int port) {
 }
 
 void wait_port(int port) {
-  for (int i = 0; i < 500; i++) {
+  for (int i = 0; i < 1500; i++) { /* 15 s: node starts slowly on a busy machine */
     if (try_connect(port) == 0) return;
     usleep(10000);
   }

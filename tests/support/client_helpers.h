@@ -34,7 +34,7 @@ void run_recs(eddy_loop_t *loop, rec_t *recs, int n, unsigned ms);
 /* Closes the client and runs the loop until its close callback ran. */
 void close_client(eddy_loop_t *loop, eddy_client_t *client);
 
-/* Waits until something accepts on 127.0.0.1:port (asserts within 5 s). */
+/* Waits until something accepts on 127.0.0.1:port (asserts within 15 s). */
 void wait_port(int port);
 /* A free port on 127.0.0.1 (bound and released). */
 int any_port(void);
