@@ -42,6 +42,14 @@
  * OPTIONS, TRACE) with a buffered body is sent again once on a new
  * connection, as Node and undici do.
  *
+ * Pipelining (opts.pipelining > 1, undici's option): once a host has
+ * max_per_host connections, an idempotent request with a buffered body
+ * (no 100-continue) may be written on a connection behind up to
+ * pipelining - 1 others of its kind; responses come back in order. If that
+ * connection fails, the requests behind the failed one are sent again once
+ * (they had no response byte yet); aborting a request that waits behind
+ * another closes the connection, with the same effect on the others.
+ *
  * Names are resolved with eddy_getaddrinfo() on the thread pool, never on
  * the loop, and kept dns_ttl_ms per host; the addresses are tried in order.
  *
@@ -144,6 +152,8 @@ typedef struct {
   uint64_t dns_ttl_ms;          /* how long a resolved name is kept; 30000 */
   size_t max_head;              /* response head bytes; 16384 */
   unsigned max_headers;         /* response header lines; 100 */
+  unsigned pipelining;          /* requests in flight on one connection;
+                                   1 (none, as Node and undici's default) */
 } eddy_client_opts_t;
 
 /* Counts of the agent now. */
@@ -155,6 +165,7 @@ typedef struct {
   uint64_t connects;      /* connections made so far */
   uint64_t reused;        /* requests sent on a kept-alive connection */
   uint64_t retried;       /* requests sent again after a stale connection */
+  uint64_t pipelined;     /* requests sent behind another on a connection */
   uint64_t dns_lookups;   /* resolutions on the thread pool */
 } eddy_client_stats_t;
 

@@ -245,6 +245,13 @@ EDDY_EXTERN int eddy_respool_try_acquire(eddy_respool_t *pool,
 EDDY_EXTERN int eddy_respool_cancel(eddy_respool_acquire_t *req);
 
 /*
+ * Takes a queued acquire back silently: its callback will not run (the
+ * borrower found another way, as a pipelining client does). 0, or -EINVAL
+ * if the request is not queued.
+ */
+EDDY_EXTERN int eddy_respool_withdraw(eddy_respool_acquire_t *req);
+
+/*
  * Gives a borrowed resource back. -EINVAL if `res` is not lent out by
  * `pool`. During a close the resource is destroyed.
  */

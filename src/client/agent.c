@@ -24,6 +24,7 @@ static void defaults(eddy_client_opts_t *o) {
   if (!o->dns_ttl_ms) o->dns_ttl_ms = 30000;
   if (!o->max_head) o->max_head = 16384;
   if (!o->max_headers) o->max_headers = 100;
+  if (!o->pipelining) o->pipelining = 1;
 }
 
 int eddy_client_create(eddy_loop_t *loop, const eddy_client_opts_t *opts,
@@ -72,6 +73,8 @@ static int host_init(client_t *c, host_t *h, const eddy_client_url_t *u) {
   if (!h->name || !h->authority) return -ENOMEM;
   h->port = u->port;
   eddy_queue_init(&h->dns_waiters);
+  eddy_queue_init(&h->busy);
+  eddy_queue_init(&h->waiting);
   struct sockaddr_storage ss;
   if (eddy_net_addr(h->name, h->port, &ss) == 0) {
     h->numeric = 1;

@@ -90,6 +90,7 @@ void eddy_client_pause(eddy_client_req_t *req) {
   creq_t *r = (creq_t *)req;
   if (!r || r->paused || !r->conn) return;
   r->paused = 1;
+  if (r->conn->req != r) return; /* behind another: applied on its turn */
   eddy_read_stop(EDDY_STREAM(&r->conn->tcp));
   eddy_timer_stop(&r->conn->timer);
 }
@@ -98,7 +99,7 @@ void eddy_client_resume(eddy_client_req_t *req) {
   creq_t *r = (creq_t *)req;
   if (!r || !r->paused) return;
   r->paused = 0;
-  if (!r->conn) return;
+  if (!r->conn || r->conn->req != r) return;
   eddy__exchange_read_start(r->conn);
   eddy__exchange_arm(r);
 }

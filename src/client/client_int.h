@@ -54,6 +54,8 @@ struct host_s {
   int resolving;
   eddy_getaddrinfo_t gai;
   eddy_queue_t dns_waiters; /* conn_t.node */
+  eddy_queue_t busy;        /* conns lent, open to pipelining (conn_t.bnode) */
+  eddy_queue_t waiting;     /* pipelinable requests queued in the pool */
   int pool_closed;
 };
 
@@ -84,7 +86,13 @@ struct conn_s {
   eddy_http_header_t *hdrs; /* the response head's lines (max_headers) */
   char *buf;          /* read buffer: response head, then body pieces */
   size_t len;
-  creq_t *req;        /* the exchange running on it, or NULL */
+  creq_t *req;        /* the exchange reading its response, or NULL */
+  eddy_queue_t pipe;  /* requests written behind it (creq_t.pnode) */
+  unsigned npipe;
+  eddy_queue_t bnode; /* in host busy while lent (pipelining) */
+  int listed;
+  int dropping;       /* a failed exchange is taking it down */
+  size_t rest_off, rest_len; /* bytes of the next response, after one ends */
   unsigned exchanges; /* completed on it */
 };
 
@@ -132,6 +140,10 @@ struct creq_s {
   char *rbody;
   size_t rbody_len, rbody_cap;
   int got_bytes, keep_alive, paused, retried, aborted, redirecting;
+  int stale;         /* its connection failed under it: may be sent again */
+  eddy_queue_t pnode; /* in its connection's pipe while waiting its turn */
+  eddy_queue_t wnode; /* in host waiting while queued in the pool */
+  int in_waiting;
   unsigned redirects;
   /* request body */
   int conn_close;    /* the caller sent Connection: close */
@@ -184,6 +196,18 @@ void eddy__exchange_eof(conn_t *conn, int status);
 /* body.c */
 int eddy__body_begin(creq_t *r);
 int eddy__body_feed(creq_t *r, char *data, size_t len, size_t *used);
+
+/* pipeline.c */
+int eddy__pipe_try(creq_t *r);
+void eddy__pipe_list(conn_t *conn);
+void eddy__pipe_unlist(conn_t *conn);
+void eddy__pipe_detach(creq_t *r);
+void eddy__pipe_fail_rest(conn_t *conn);
+int eddy__pipe_next(conn_t *conn, creq_t **next);
+void eddy__pipe_resume(conn_t *conn, creq_t *next);
+void eddy__pipe_wait(creq_t *r);
+void eddy__pipe_unwait(creq_t *r);
+void eddy__pipe_fill(conn_t *conn);
 
 /* redirect.c */
 void eddy__redirect_check(creq_t *r);

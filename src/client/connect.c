@@ -123,6 +123,7 @@ void eddy__conn_create(eddy_respool_t *pool, eddy_respool_op_t *op) {
   conn->host = h;
   conn->op = op;
   conn->link.data = conn;
+  eddy_queue_init(&conn->pipe);
   eddy_timer_init(c->pub.loop, &conn->timer);
   conn->timer.data = conn;
   eddy_queue_push(&c->conns, &conn->cnode);

@@ -84,6 +84,7 @@ void eddy__exchange_start(creq_t *r, conn_t *conn) {
   r->res.redirects = r->redirects;
   if (conn->exchanges) r->client->st.reused++;
   eddy_ref(EDDY_HANDLE(&conn->tcp));
+  eddy__pipe_list(conn);
   if (conn->dead) {
     eddy__req_fail(r, -ECONNRESET);
     return;
@@ -94,4 +95,5 @@ void eddy__exchange_start(creq_t *r, conn_t *conn) {
   }
   eddy__exchange_arm(r);
   eddy__send_request(r);
+  if (conn->req == r) eddy__pipe_fill(conn); /* queued requests may follow */
 }

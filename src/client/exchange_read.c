@@ -77,7 +77,9 @@ static void read_body(creq_t *r, conn_t *conn) {
     eddy__exchange_arm(r);
     return;
   }
-  if (used < avail) r->keep_alive = 0; /* bytes nobody asked for */
+  conn->rest_off = r->head_end + used;
+  conn->rest_len = avail - used; /* the next pipelined response's */
+  if (conn->rest_len && !conn->npipe) r->keep_alive = 0; /* unasked for */
   eddy__req_finish(r);
 }
 

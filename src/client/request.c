@@ -19,6 +19,7 @@ static int is_idempotent(const char *m) {
 }
 
 static void req_free(creq_t *r) {
+  eddy__pipe_unwait(r);
   eddy_queue_remove(&r->node);
   free(r->url);
   free(r->method_name);
@@ -33,6 +34,7 @@ static void req_free(creq_t *r) {
 static void on_acquired(eddy_respool_acquire_t *acq, int status,
                         eddy_respool_res_t *res) {
   creq_t *r = acq->data;
+  eddy__pipe_unwait(r);
   if (status < 0) {
     eddy__req_fail(r, status);
     return;
@@ -49,7 +51,10 @@ int eddy__req_acquire(creq_t *r) {
     eddy__exchange_start(r, res->data);
     return 0;
   }
-  return eddy_respool_acquire(&h->pool, &r->acq, on_acquired);
+  if (eddy__pipe_try(r)) return 0;
+  int rc = eddy_respool_acquire(&h->pool, &r->acq, on_acquired);
+  if (rc == 0) eddy__pipe_wait(r);
+  return rc;
 }
 
 static void deliver_error(eddy_immediate_t *imm) {
@@ -58,27 +63,36 @@ static void deliver_error(eddy_immediate_t *imm) {
   req_free(r);
 }
 
-/* Drops the connection of a failed exchange: it is in an unknown state. */
+/* Drops the connection of a failed exchange (it is in an unknown state),
+ * and with it every other request on it. 1 if r was not its first use. */
 static int drop_conn(creq_t *r) {
   conn_t *conn = r->conn;
   if (!conn) return 0;
-  int reused = conn->exchanges > 0;
-  r->conn = NULL;
-  conn->req = NULL;
+  int reused = conn->exchanges > 0 || conn->req != r;
+  if (conn->req == r) {
+    conn->req = NULL;
+    r->conn = NULL;
+  } else {
+    eddy__pipe_detach(r);
+  }
+  if (conn->dropping) return reused;
+  conn->dropping = 1;
+  eddy__pipe_unlist(conn);
   eddy_timer_stop(&conn->timer);
   eddy_read_stop(EDDY_STREAM(&conn->tcp));
+  eddy__pipe_fail_rest(conn);
   eddy_respool_destroy(&conn->host->pool, &conn->link);
   return reused;
 }
 
 static int may_retry(const creq_t *r, int reused, int status) {
-  return reused && !r->retried && !r->aborted && r->idempotent &&
+  return (reused || r->stale) && !r->retried && !r->aborted && r->idempotent &&
          !r->o.stream_body && !r->got_bytes && !r->client->closing &&
          (status == -ECONNRESET || status == -EPIPE);
 }
 
 static void reset_response(creq_t *r) {
-  r->got_bytes = r->keep_alive = r->body_sent = r->ready = 0;
+  r->got_bytes = r->keep_alive = r->body_sent = r->ready = r->stale = 0;
   r->mode = BODY_NONE;
   r->rbody_len = 0;
 }
@@ -99,7 +113,26 @@ void eddy__req_fail(creq_t *r, int status) {
   eddy_immediate_start(&r->later, deliver_error);
 }
 
-/* A complete exchange: the connection goes back or goes, then on_end. */
+static void release_conn(client_t *c, conn_t *conn, int was_paused) {
+  conn->len = 0;
+  if (was_paused) eddy__exchange_read_start(conn); /* watch it while idle */
+  eddy__pipe_unlist(conn);
+  eddy_unref(EDDY_HANDLE(&conn->tcp));
+  eddy_respool_release(&conn->host->pool, &conn->link);
+  eddy__client_make_room(c);
+}
+
+/* Not reusable after a complete exchange: requests behind go elsewhere. */
+static void drop_after_end(conn_t *conn) {
+  conn->dropping = 1;
+  eddy__pipe_unlist(conn);
+  eddy_read_stop(EDDY_STREAM(&conn->tcp));
+  eddy__pipe_fail_rest(conn);
+  eddy_respool_destroy(&conn->host->pool, &conn->link);
+}
+
+/* A complete exchange: the connection goes back, goes, or serves the next
+ * pipelined request; then on_end. */
 void eddy__req_finish(creq_t *r) {
   conn_t *conn = r->conn;
   client_t *c = r->client;
@@ -107,29 +140,28 @@ void eddy__req_finish(creq_t *r) {
    * the wire's books otherwise. */
   int sent_all = r->o.stream_body ? r->ended : (!r->body_len || r->body_sent);
   int reuse = r->keep_alive && !r->conn_close && !c->closing && sent_all;
+  creq_t *next = NULL;
   r->conn = NULL;
   conn->req = NULL;
   conn->exchanges++;
   eddy_timer_stop(&conn->timer);
-  if (reuse) {
-    conn->len = 0;
-    if (r->paused) eddy__exchange_read_start(conn); /* watch it while idle */
-    eddy_unref(EDDY_HANDLE(&conn->tcp));
-    eddy_respool_release(&conn->host->pool, &conn->link);
-    eddy__client_make_room(c);
+  if (reuse && eddy__pipe_next(conn, &next)) {
+    if (r->paused) eddy__exchange_read_start(conn);
+  } else if (reuse) {
+    release_conn(c, conn, r->paused);
   } else {
-    eddy_read_stop(EDDY_STREAM(&conn->tcp));
-    eddy_respool_destroy(&conn->host->pool, &conn->link);
+    drop_after_end(conn);
   }
   if (r->redirecting) {
     eddy__redirect_follow(r);
-    return;
+  } else {
+    r->state = REQ_DONE;
+    r->res.body = r->rbody;
+    r->res.body_len = r->rbody_len;
+    r->o.on_end(&r->pub, &r->res);
+    req_free(r);
   }
-  r->state = REQ_DONE;
-  r->res.body = r->rbody;
-  r->res.body_len = r->rbody_len;
-  r->o.on_end(&r->pub, &r->res);
-  req_free(r);
+  if (next) eddy__pipe_resume(conn, next); /* r's head is gone from here */
 }
 
 static int req_setup(creq_t *r, const eddy_client_req_opts_t *o) {

@@ -99,6 +99,15 @@ int eddy_respool_cancel(eddy_respool_acquire_t *req) {
   return 0;
 }
 
+int eddy_respool_withdraw(eddy_respool_acquire_t *req) {
+  if (!req || req->_state != REQ_WAITING) return -EINVAL;
+  eddy_queue_remove(&req->_node);
+  req->pool->_st.pending--;
+  req->_state = REQ_FREE;
+  eddy__respool_arm_acquire(req->pool);
+  return 0;
+}
+
 void eddy__respool_make_idle(eddy_respool_t *pool, eddy_respool_res_t *res) {
   res->_state = RES_IDLE;
   res->_idle_since = eddy_loop_now(pool->loop);

@@ -411,3 +411,26 @@ Test(client, requests_that_cannot_start_fail_synchronously) {
   cr_assert_eq(r.done, 0);
   finish();
 }
+
+Test(client, pipelined_against_eddys_server) {
+  eddy_client_opts_t co = {.max_per_host = 2, .pipelining = 8};
+  start(&co);
+  rec_t r[40];
+  eddy_client_req_opts_t o;
+  for (int i = 0; i < 40; i++) {
+    rec_opts(&o, &r[i], at(i % 4 == 3 ? "/r/1" : "/"));
+    o.buffer_body = 1;
+    o.max_redirects = 1;
+    cr_assert_eq(eddy_client_request(client, &o, NULL), 0);
+  }
+  run_recs(&loop, r, 40, 10000);
+  for (int i = 0; i < 40; i++) {
+    cr_assert_eq(r[i].ends, 1, "request %d: %s", i, eddy_err_name(r[i].error));
+    cr_assert_str_eq(r[i].body, i % 4 == 3 ? "landed" : "Hello, World!");
+    rec_free(&r[i]);
+  }
+  eddy_client_stats_t s = stats();
+  cr_assert_eq(s.connects, 2);
+  cr_assert_gt(s.pipelined, 20);
+  finish();
+}

@@ -1,5 +1,5 @@
 /* A seeded chaos run of the HTTP client against eddy's server: 300
- * requests, 16 at a time, over random routes (small, 4 MiB, never
+ * requests, 16 at a time (with and without pipelining), over random routes (small, 4 MiB, never
  * answered, redirected, uploads), each aborted at a random moment (before
  * it starts, from a timer, from on_head, from on_data) or left alone. Every
  * request ends exactly once with nothing after, the agent closes, and ASan
@@ -116,12 +116,13 @@ static void start_next(slot_t *sl) {
   if (sl->mode == 0 && rand_r(&seed) % 8 == 0) eddy_client_abort(sl->req);
 }
 
-static void run_seed(unsigned s) {
+static void run_seed(unsigned s, unsigned pipelining) {
   seed = s;
   started = ended = ok_ends = errors = 0;
   memset(slots, 0, sizeof slots);
   cr_assert_eq(eddy_loop_init(&loop), 0);
-  eddy_client_opts_t co = {.max_per_host = 8, .response_timeout_ms = 2000};
+  eddy_client_opts_t co = {.max_per_host = 8, .response_timeout_ms = 2000,
+                          .pipelining = pipelining};
   cr_assert_eq(eddy_client_create(&loop, &co, &client), 0);
   for (int i = 0; i < WIDTH; i++) {
     eddy_timer_init(&loop, &slots[i].timer);
@@ -135,6 +136,9 @@ static void run_seed(unsigned s) {
   cr_assert_eq(started, TOTAL, "and none twice");
   cr_assert_gt(ok_ends, 20);
   cr_assert_gt(errors, 20);
+  eddy_client_stats_t st;
+  eddy_client_stats(client, &st);
+  if (pipelining > 1) cr_assert_gt(st.pipelined, 10, "pipelining took part");
   close_client(&loop, client);
   close_loop(&loop);
 }
@@ -142,6 +146,7 @@ static void run_seed(unsigned s) {
 Test(client_chaos, random_aborts_end_every_request_once) {
   tsrv_init(&srv, NULL, handler);
   tsrv_run(&srv);
-  for (unsigned s = 1; s <= 3; s++) run_seed(s * 7919);
+  for (unsigned s = 1; s <= 3; s++) run_seed(s * 7919, 1);
+  for (unsigned s = 1; s <= 3; s++) run_seed(s * 104729, 4); /* pipelined */
   tsrv_stop(&srv);
 }

@@ -350,3 +350,60 @@ Test(client_errors, abort_while_connecting_and_close_does_not_wait_for_connects)
   cr_assert_eq(b.error, -ECANCELED);
   for (int i = 0; i < 3; i++) close(fds[i]);
 }
+
+/* Issues n GETs at once and runs them to their ends. */
+static void burst(int port, rec_t *r, int n, const char *method) {
+  eddy_client_req_opts_t o;
+  for (int i = 0; i < n; i++) {
+    rec_opts(&o, &r[i], at(port, "/"));
+    o.method = method;
+    o.buffer_body = 1;
+    cr_assert_eq(eddy_client_request(client, &o, NULL), 0);
+  }
+  run_recs(&loop, r, n, 10000);
+}
+
+Test(client_errors, pipelined_requests_share_one_connection_in_order) {
+  rawsrv_t s;
+  rawsrv_start(&s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "2\r\nok\r\n0\r\n\r\n", RAW_KEEP);
+  eddy_client_opts_t o = {.max_per_host = 1, .pipelining = 4};
+  start(&o);
+  rec_t r[9];
+  burst(s.port, r, 9, NULL);
+  for (int i = 0; i < 9; i++) {
+    cr_assert_eq(r[i].ends, 1, "request %d: %s", i, eddy_err_name(r[i].error));
+    cr_assert_str_eq(r[i].body, "ok");
+    rec_free(&r[i]);
+  }
+  cr_assert_eq(atomic_load(&s.conns), 1);
+  cr_assert_geq(stats().pipelined, 6, "3 behind each of 3 heads at least");
+  cr_assert_eq(stats().connects, 1);
+  burst(s.port, r, 3, "POST");
+  for (int i = 0; i < 3; i++) rec_free(&r[i]);
+  cr_assert_lt(stats().pipelined, 9, "POST is never pipelined");
+  finish();
+  rawsrv_stop(&s);
+}
+
+Test(client_errors, pipelined_requests_are_sent_again_when_the_connection_dies) {
+  rawsrv_t s;
+  rawsrv_start(&s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+               RAW_FIRST_ONLY);
+  eddy_client_opts_t o = {.max_per_host = 1, .pipelining = 3};
+  start(&o);
+  rec_t r[3];
+  burst(s.port, r, 3, NULL);
+  int ok = 0;
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(r[i].ends + r[i].errors, 1);
+    ok += r[i].ends;
+    if (r[i].errors) cr_assert_eq(r[i].error, -ECONNRESET);
+    rec_free(&r[i]);
+  }
+  cr_assert_eq(r[0].ends, 1, "the first is answered");
+  cr_assert_geq(ok, 2, "the second went again on a new connection");
+  cr_assert_geq(stats().retried, 1);
+  finish();
+  rawsrv_stop(&s);
+}

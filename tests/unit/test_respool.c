@@ -409,3 +409,19 @@ Test(respool, cancel_answers_once_and_bad_calls_are_refused) {
   eddy_respool_release(&pool, got[0]);
   finish();
 }
+
+Test(respool, withdraw_takes_a_borrower_back_without_a_callback) {
+  start((eddy_respool_opts_t){.max = 1});
+  eddy_respool_acquire_t a, b;
+  acquire(&a, 0);
+  acquire(&b, 1);
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  cr_assert_eq(stats().pending, 1);
+  cr_assert_eq(eddy_respool_withdraw(&b), 0);
+  cr_assert_eq(eddy_respool_withdraw(&b), -EINVAL);
+  cr_assert_eq(stats().pending, 0);
+  eddy_respool_release(&pool, got[0]);
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  cr_assert_eq(nstatus, 1, "b never hears back");
+  finish();
+}
