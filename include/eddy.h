@@ -18,5 +18,7 @@
 #include "eddy/pool.h"
 #include "eddy/http_parser.h"
 #include "eddy/http.h"
+#include "eddy/respool.h"
+#include "eddy/client.h"
 
 #endif

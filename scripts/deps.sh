@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|bench|fuzz]
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl nodejs
+build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl nodejs nginx-light
             clang-format-14 universal-ctags)
 bench_pkgs=(libuv1-dev liburing-dev wrk nginx-light h2o nodejs npm)
 # make fuzz: clang's libFuzzer (make test replays the corpora without it).

@@ -14,9 +14,8 @@ cd "$(dirname "$0")/.."
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed (scripts/deps.sh fuzz)" >&2; exit 1; }
 out=build/fuzz
 mkdir -p "$out/artifacts"
-# The parser harnesses reach the parser layer only: no loop, no sockets.
-# fuzz_conn runs a whole server in-process: it links every source.
-parser_srcs="src/http/parser.c src/http/chunked.c src/http/url.c src/http/status.c src/core/error.c"
+# Every harness links the whole library (instrumented): fuzz_conn runs a
+# server in-process, the others reach only what they call.
 all_srcs=$(ls src/*/*.c)
 if [ $# -gt 0 ]; then
   harnesses=$(for n in "$@"; do echo "tests/fuzz/fuzz_$n.c"; done)
@@ -28,8 +27,7 @@ for h in $harnesses; do
   base=$(basename "$h" .c)
   name=${base#fuzz_}
   bin=$out/$base
-  srcs=$parser_srcs
-  [ "$name" = conn ] && srcs="$all_srcs -lm -pthread"
+  srcs="$all_srcs -lm -pthread"
   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -o "$bin" "$h" $srcs
