@@ -15,12 +15,8 @@ FORMAT_DIRS=(src include examples bin)
 # list. Keep it empty otherwise.
 FORMAT_PENDING=(
   src/http/chunked.c
-  src/http/conn.c
-  src/http/conn.h
   src/http/file.c
   src/http/parser.c
-  src/http/response.c
-  src/http/server.c
   src/http/status.c
   bin/eddy.c
 )

@@ -27,22 +27,22 @@ static int range(int fd, int64_t offset, int64_t *length) {
 
 int eddy_http_res_send_file(eddy_http_res_t *res, int fd, int64_t offset,
                             int64_t length) {
-  if (res->flags & X_ABORTED) {
+  if (res->flags & EDDY__RES_ABORTED) {
     if (fd >= 0) close(fd);
     return eddy_http_res_end(res, NULL, 0);
   }
   int r = fd < 0 ? -EINVAL : range(fd, offset, &length);
-  if (!r && (res->flags & (X_HEAD_SENT | X_ENDED))) r = -EINVAL;
+  if (!r && (res->flags & (EDDY__RES_HEAD_SENT | EDDY__RES_ENDED))) r = -EINVAL;
   if (r) {
     if (fd >= 0) close(fd);
     return r;
   }
   eddy__http_head(res, eddy__http_dest(res), length);
   res->file_fd = fd; /* closed on release, whatever happens */
-  if (length > 0 && !(res->flags & X_NO_BODY)) {
+  if (length > 0 && !(res->flags & EDDY__RES_NO_BODY)) {
     res->file_off = offset;
     res->file_len = (uint64_t)length;
-    res->flags |= X_FILE;
+    res->flags |= EDDY__RES_FILE;
   }
   return eddy__http_finish(res);
 }
@@ -102,8 +102,9 @@ static void open_done(eddy_work_t *w, int status) {
 }
 
 int eddy_http_res_send_path(eddy_http_res_t *res, const char *path) {
-  if (res->flags & X_ABORTED) return -ECANCELED;
-  if (!path || (res->flags & (X_HEAD_SENT | X_ENDED))) return -EINVAL;
+  if (res->flags & EDDY__RES_ABORTED) return -ECANCELED;
+  if (!path || (res->flags & (EDDY__RES_HEAD_SENT | EDDY__RES_ENDED)))
+    return -EINVAL;
   size_t n = strlen(path);
   open_job_t *j = malloc(sizeof(*j) + n + 1);
   if (!j) return -ENOMEM;

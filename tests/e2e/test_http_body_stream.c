@@ -44,7 +44,7 @@ static void on_resume(eddy_timer_t *t) {
 
 static void up_data(eddy_http_request_t *req, const char *p, size_t n) {
   eddy_http_res_t *res = EDDY_CONTAINER_OF(req, eddy_http_res_t, req);
-  size_t cap = res->conn->b->rb->cap;
+  size_t cap = res->conn->busy->read_buf->cap;
   if (cap > up.max_cap) up.max_cap = cap;
   if (up.paused) up.data_while_paused++;
   up.bytes += n;

@@ -184,7 +184,7 @@ static size_t server_queued(eddy_http_server_t *s) {
   size_t n = 0;
   eddy_queue_t *q;
   EDDY_QUEUE_FOREACH(q, &s->_conns) {
-    conn_t *c = EDDY_CONTAINER_OF(q, conn_t, node);
+    eddy__http_conn_t *c = EDDY_CONTAINER_OF(q, eddy__http_conn_t, node);
     n += eddy_stream_queued(EDDY_STREAM(&c->tcp));
   }
   return n;
