@@ -28,6 +28,8 @@ else ifeq ($(MODE),asan)
             -fno-omit-frame-pointer
 else ifeq ($(MODE),tsan)
   OPT    := -O1 -fsanitize=thread -fno-omit-frame-pointer
+else ifeq ($(MODE),valgrind)
+  OPT    := -O1 -fno-omit-frame-pointer
 endif
 CFLAGS   += $(BASE) $(OPT)
 LDFLAGS  += $(filter -fsanitize=%,$(OPT)) -pthread
@@ -46,7 +48,8 @@ TEST_CFLAGS := $(shell pkg-config --cflags criterion libcurl 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs criterion libcurl 2>/dev/null || \
                  echo -lcriterion -lcurl)
 
-.PHONY: all run test tsan bench lint clean deps examples install uninstall
+.PHONY: all run test tsan bench lint clean deps examples soak valgrind fuzz \
+        install uninstall
 all: deps $(B)/libeddy.a $(B)/libeddy.so bin/eddy examples
 
 deps: build/.deps-ok
@@ -90,6 +93,11 @@ $(B)/examples/%: $(B)/examples/%.o $(B)/libeddy.a
 $(B)/tests/all: $(TEST_OBJ) $(B)/libeddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
+# The unit tests alone (make valgrind).
+UNIT_OBJ := $(filter $(B)/tests/unit/% $(B)/tests/support/%,$(TEST_OBJ))
+$(B)/tests/unit-all: $(UNIT_OBJ) $(B)/libeddy.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
 $(B)/tests/threaded: $(TSAN_SRC:%.c=$(B)/%.o) $(B)/tests/tsan/runner.o $(B)/libeddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LDLIBS)
 
@@ -131,8 +139,24 @@ $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libeddy.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz: deps
-	$(MAKE) MODE=asan build/asan/libeddy.a
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+	scripts/deps.sh fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+# make soak SOAK_SECONDS=N: mixed load against the release eddy serve and
+# http-static; prints RSS and fds per second, fails on a failed request, an
+# fd left open or RSS growing after warm-up (tests/support/soak.c).
+SOAK_SECONDS ?= 60
+soak: deps
+	$(MAKE) MODE=release build/release/bin/eddy examples build/release/tests/soak-run
+	build/release/tests/soak-run $(SOAK_SECONDS)
+$(B)/tests/soak-run: $(B)/tests/soak/main.o $(B)/tests/support/soak.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# make valgrind: the unit tests under memcheck (no leaks, no errors).
+# Criterion forks a child per test: --trace-children follows them.
+valgrind: deps
+	$(MAKE) MODE=valgrind build/valgrind/tests/unit-all examples
+	scripts/valgrind.sh build/valgrind/tests/unit-all $(TESTFLAGS)
 
 # make bench BENCH=http runs one (BENCH="http pool": those); see bench/run.sh.
 bench: all

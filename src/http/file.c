@@ -57,10 +57,14 @@ typedef struct {
   char path[];
 } open_job_t;
 
+/* O_NONBLOCK: opening a FIFO for reading would wait for a writer and hold
+ * a pool thread forever (four such requests froze all file I/O); with it
+ * the open returns at once and fstat refuses whatever is not a regular
+ * file. The flag is cleared again, since sendfile and users read it. */
 static void open_work(eddy_work_t *w) {
   open_job_t *j = w->data;
   struct stat st;
-  j->fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  j->fd = open(j->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (j->fd < 0) {
     j->fd = -errno;
     return;
@@ -68,6 +72,7 @@ static void open_work(eddy_work_t *w) {
   int err = fstat(j->fd, &st) < 0 ? -errno : 0;
   if (!err && !S_ISREG(st.st_mode))
     err = S_ISDIR(st.st_mode) ? -EISDIR : -EACCES;
+  if (!err && fcntl(j->fd, F_SETFL, O_RDONLY) < 0) err = -errno;
   if (err) {
     close(j->fd);
     j->fd = err;
@@ -81,13 +86,16 @@ static int error_status(int err) {
       err == -ENAMETOOLONG || err == -ELOOP)
     return 404;
   if (err == -EACCES || err == -EPERM) return 403;
+  if (err == -ECANCELED) return 503; /* never opened: not a refusal */
   return 500;
 }
 
 static void open_done(eddy_work_t *w, int status) {
   open_job_t *j = w->data;
   eddy_http_res_t *res = j->res;
-  int fd = j->fd;
+  /* A cancelled job never ran: j->fd is still its initial -1, which
+   * would read as -EPERM (403). */
+  int fd = status < 0 ? status : j->fd;
   int64_t size = j->size;
   free(j);
   if (fd >= 0) {

@@ -76,6 +76,25 @@ static int internal_handles(eddy_loop_t *loop, eddy__pool_t *p) {
   return 0;
 }
 
+/* Undoes a failed init at once, with no close phase: after an error
+ * nothing may refer to the caller's struct (it may be gone when the close
+ * phase would run). Threads already started are told to quit; they and
+ * the core free themselves by reference. */
+static void undo_init(eddy_pool_t *pool, eddy__pool_t *p) {
+  while (p->nthreads) {
+    eddy__pool_thread_t *t = p->threads[0];
+    eddy__pool_retire(t);
+    eddy__pool_let_go(p, t);
+  }
+  eddy_io_stop(&p->wake_io);
+  eddy_queue_remove(&p->wake_io._handle_node);
+  eddy_queue_remove(&p->deadline_timer._handle_node);
+  eddy_queue_remove(&p->idle_timer._handle_node);
+  free(p->threads);
+  pool->_p = NULL;
+  eddy__pool_core_unref(p); /* closes wake_fd once the threads are gone */
+}
+
 int eddy_pool_init(eddy_loop_t *loop, eddy_pool_t *pool,
                    const eddy_pool_opts_t *opts) {
   if (loop == NULL || pool == NULL) return -EINVAL;
@@ -100,15 +119,16 @@ int eddy_pool_init(eddy_loop_t *loop, eddy_pool_t *pool,
   eddy_queue_init(&p->dead);
   pool->_opts = o;
   pool->_p = p;
-  eddy__handle_init(loop, (eddy_handle_t *)pool, EDDY_HANDLE_POOL,
-                    eddy__pool_on_close);
   eddy__pool_thread_t *t;
   for (unsigned i = 0; i < o.min_threads; i++) {
     if ((err = eddy__pool_spawn(p, &t)) != 0) {
-      eddy_close((eddy_handle_t *)pool, NULL); /* lets go what was started */
+      undo_init(pool, p);
       return err;
     }
   }
+  /* Registered last: a failed init leaves nothing in the loop. */
+  eddy__handle_init(loop, (eddy_handle_t *)pool, EDDY_HANDLE_POOL,
+                    eddy__pool_on_close);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "thread/futex.h"
 #include "thread/pool_int.h"
 
@@ -136,7 +137,9 @@ static int start_thread(eddy__pool_thread_t *t) {
   pthread_t tid;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  int err = pthread_create(&tid, &attr, thread_main, t);
+  int err = eddy__fault("pool.thread")
+                ? EAGAIN
+                : pthread_create(&tid, &attr, thread_main, t);
   pthread_attr_destroy(&attr);
   return err;
 }

@@ -197,7 +197,9 @@ static void on_wake(eddy_async_t *async) {
       free_list(m);
     return;
   }
-  if (gone && !port->_told_closed) {
+  /* A callback that closed or stopped the port as the last message came
+   * must not be called again. */
+  if (gone && !port->_told_closed && delivering(port)) {
     port->_told_closed = 1;
     port->cb(port, EDDY_ECLOSED, NULL);
   }
