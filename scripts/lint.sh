@@ -37,7 +37,7 @@ fi
 # A name is a directory under src/ or a public header in include/eddy/.
 layer_of() {
   case "$1" in
-    core|log|error|queue|metrics|loop|threadpool) echo 0 ;;
+    core|log|error|version|queue|metrics|loop|threadpool) echo 0 ;;
     net|dns) echo 1 ;;
     fs) echo 2 ;;
     thread|pool) echo 3 ;;
