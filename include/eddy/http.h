@@ -71,6 +71,10 @@ typedef struct eddy_http_server_opts_s {
                                      eddy_http_res_end (-ECANCELED). */
 } eddy_http_server_opts_t;
 
+/* send_path opens a server may have queued on the thread pool at once;
+ * past it send_path says EDDY_EQUEUEFULL at once (answer 503). */
+#define EDDY_HTTP_MAX_PATH_JOBS 1024
+
 /* max_connections: no limit but the open-file limit. */
 #define EDDY_HTTP_UNLIMITED ((unsigned)-1)
 
@@ -89,6 +93,7 @@ struct eddy_http_server_s {
   int _listening;
   void *_free;                       /* free list of exchange objects */
   unsigned _free_count;              /* its length (bounded) */
+  unsigned _path_jobs;               /* send_path opens on the thread pool */
   struct eddy__http_cache_s *_cache; /* idle connections' buffers */
   eddy_timer_t _grace;
   eddy_http_handler_cb _on_head;
@@ -278,13 +283,17 @@ EDDY_EXTERN int eddy_http_res_send_file(eddy_http_res_t *res, int fd,
 /*
  * Opens `path` (copied) on the thread pool, fstats it there, then finishes
  * the response as eddy_http_res_send_file(res, fd, 0, size). If the open
- * fails the response is ended with 404 (missing, not a regular file), 403
- * (permission) or 500, text/plain. Headers set before (Content-Type...)
- * are kept. The path is used as given: confine it to your document root
- * first (eddy_http_url_decode + eddy_http_path_normalize). Returns 0 (the
- * response will end by itself), -EINVAL (NULL path, head written),
- * -ECANCELED (client gone: still call eddy_http_res_end), -ENOMEM, or an
- * eddy_queue_work() error; on an error nothing is ended.
+ * fails the response is ended with 404 (missing, a directory), 403
+ * (permission, or not a regular file: a FIFO or device is never opened
+ * for long), 503 (the job was cancelled) or 500, text/plain. Headers set
+ * before (Content-Type...) are kept. The path is used as given: confine
+ * it to your document root first (eddy_http_url_decode +
+ * eddy_http_path_normalize, or openat2 with RESOLVE_BENEATH as the app's
+ * static middleware does). Returns 0 (the response will end by itself),
+ * -EINVAL (NULL path, head written), -ECANCELED (client gone: still call
+ * eddy_http_res_end), EDDY_EQUEUEFULL (EDDY_HTTP_MAX_PATH_JOBS opens are
+ * already queued: answer 503), -ENOMEM, or an eddy_queue_work() error; on
+ * an error nothing is ended. A closing server waits for its queued opens.
  */
 EDDY_EXTERN int eddy_http_res_send_path(eddy_http_res_t *res, const char *path);
 

@@ -266,6 +266,8 @@ int eddy__http_finish(eddy_http_res_t *res);
 
 /* server.c */
 void eddy__http_server_conn_gone(eddy_http_server_t *s);
+/* A send_path job of `s` ended: a closing server may finish now. */
+void eddy__http_server_job_done(eddy_http_server_t *s);
 
 /* date.c */
 const char *eddy__http_date_now(eddy_loop_t *loop); /* 29 chars */

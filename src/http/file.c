@@ -52,6 +52,7 @@ int eddy_http_res_send_file(eddy_http_res_t *res, int fd, int64_t offset,
 typedef struct {
   eddy_work_t work;
   eddy_http_res_t *res;
+  eddy_http_server_t *server; /* waits for this job before it closes */
   int fd;  /* result: open descriptor or -errno */
   int64_t size;
   char path[];
@@ -97,7 +98,9 @@ static void open_done(eddy_work_t *w, int status) {
    * would read as -EPERM (403). */
   int fd = status < 0 ? status : j->fd;
   int64_t size = j->size;
+  eddy_http_server_t *server = j->server;
   free(j);
+  eddy__http_server_job_done(server);
   if (fd >= 0) {
     eddy_http_res_send_file(res, fd, 0, size);
     return;
@@ -113,16 +116,22 @@ int eddy_http_res_send_path(eddy_http_res_t *res, const char *path) {
   if (res->flags & EDDY__RES_ABORTED) return -ECANCELED;
   if (!path || (res->flags & (EDDY__RES_HEAD_SENT | EDDY__RES_ENDED)))
     return -EINVAL;
+  eddy_http_server_t *server = res->conn->server;
+  if (server->_path_jobs >= EDDY_HTTP_MAX_PATH_JOBS) return EDDY_EQUEUEFULL;
   size_t n = strlen(path);
   open_job_t *j = malloc(sizeof(*j) + n + 1);
   if (!j) return -ENOMEM;
   memcpy(j->path, path, n + 1);
   j->res = res;
+  j->server = server;
   j->fd = -1;
   j->size = 0;
   j->work.data = j;
-  int r = eddy_queue_work(res->conn->server->loop, &j->work, open_work,
-                          open_done);
-  if (r < 0) free(j);
-  return r;
+  int r = eddy_queue_work(server->loop, &j->work, open_work, open_done);
+  if (r < 0) {
+    free(j);
+    return r;
+  }
+  server->_path_jobs++;
+  return 0;
 }

@@ -100,9 +100,9 @@ static void on_grace_closed(eddy_handle_t *h) {
   if (s->_close_cb) s->_close_cb(s);
 }
 
-/* The listener and every connection are gone. */
+/* The listener, every connection and every send_path job are gone. */
 static void maybe_done(eddy_http_server_t *s) {
-  if (s->_closing != 2 || s->_nconns) return;
+  if (s->_closing != 2 || s->_nconns || s->_path_jobs) return;
   s->_closing = 3;
   eddy_close(EDDY_HANDLE(&s->_grace), on_grace_closed);
 }
@@ -123,6 +123,11 @@ static void on_grace(eddy_timer_t *t) {
     next = q->next;
     eddy__http_conn_close(EDDY_CONTAINER_OF(q, eddy__http_conn_t, node));
   }
+}
+
+void eddy__http_server_job_done(eddy_http_server_t *s) {
+  s->_path_jobs--;
+  maybe_done(s);
 }
 
 void eddy__http_server_conn_gone(eddy_http_server_t *s) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "eddy/http.h"
+#include "eddy/threadpool.h"
 #include "support/e2e_helpers.h"
 #include "support/httpsrv_helpers.h"
 
@@ -116,4 +117,63 @@ Test(http_limits, the_default_connection_limit_follows_the_open_file_limit) {
                                  sizeof(out)),
                200, "%s", out);
   e2e_stop(&s);
+}
+
+/* send_path with the thread pool blocked: past EDDY_HTTP_MAX_PATH_JOBS
+ * queued opens it says EDDY_EQUEUEFULL at once (the handler answers 503),
+ * and every queued one is answered once the pool moves again. */
+static atomic_int pool_blocked, queue_full;
+static eddy_work_t blocker;
+
+static void block_work(eddy_work_t *w) {
+  while (atomic_load(&pool_blocked)) usleep(1000);
+}
+static void block_done(eddy_work_t *w, int status) {}
+
+static void path_handler(eddy_http_server_t *s, eddy_http_request_t *q,
+                         eddy_http_res_t *res) {
+  if (!atomic_load(&pool_blocked) && !blocker.data) {
+    blocker.data = &blocker;
+    atomic_store(&pool_blocked, 1);
+    cr_assert_eq(eddy_queue_work(s->loop, &blocker, block_work, block_done), 0);
+  }
+  int r = eddy_http_res_send_path(res, "/nonexistent/eddy-test");
+  if (r == EDDY_EQUEUEFULL) {
+    atomic_fetch_add(&queue_full, 1);
+    atomic_store(&pool_blocked, 0); /* let the queued ones through */
+    eddy_http_res_status(res, 503);
+    eddy_http_res_end(res, NULL, 0);
+  }
+}
+
+Test(http_limits, send_path_queue_is_bounded) {
+  setenv("EDDY_THREADPOOL_SIZE", "1", 1);
+  tsrv_t t;
+  tsrv_init(&t, NULL, path_handler);
+  tsrv_run(&t);
+  enum { CONNS = 5, PER = 210 }; /* 1050 > 1024, under 256 per conn */
+  e2e_server_t s = {.pid = 0, .port = t.port};
+  int fds[CONNS];
+  static const char req[] = "GET /f HTTP/1.1\r\nHost: x\r\n\r\n";
+  char *batch = malloc(PER * (sizeof(req) - 1));
+  for (int i = 0; i < PER; i++)
+    memcpy(batch + i * (sizeof(req) - 1), req, sizeof(req) - 1);
+  for (int c = 0; c < CONNS; c++) {
+    fds[c] = e2e_connect(&s);
+    e2e_send(fds[c], batch, PER * (sizeof(req) - 1));
+  }
+  int s404 = 0, s503 = 0;
+  char out[1024];
+  for (int c = 0; c < CONNS; c++)
+    for (int i = 0; i < PER; i++) {
+      int st = e2e_read_response(fds[c], out, sizeof(out), 0);
+      s404 += st == 404;
+      s503 += st == 503;
+    }
+  cr_assert_geq(atomic_load(&queue_full), 1, "the queue was never full");
+  cr_assert_eq(s404 + s503, CONNS * PER, "404 %d, 503 %d", s404, s503);
+  cr_assert_geq(s404, EDDY_HTTP_MAX_PATH_JOBS);
+  for (int c = 0; c < CONNS; c++) close(fds[c]);
+  free(batch);
+  tsrv_stop(&t);
 }
