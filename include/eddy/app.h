@@ -254,7 +254,9 @@ EDDY_EXTERN const char *eddy_app_req_path(eddy_app_req_t *req);
  * lookup comes first). For metrics labels.
  */
 EDDY_EXTERN const char *eddy_app_req_route(const eddy_app_req_t *req);
-/* Monotonic time (ns) the app got the request. */
+/* When the app got the request: the loop's cached time (ns) of the
+ * iteration that read it (eddy_loop_now_ns: no clock read per request);
+ * compare with eddy_hrtime(). */
 EDDY_EXTERN uint64_t eddy_app_req_start_ns(const eddy_app_req_t *req);
 
 /* The decoded value of route parameter `name` (":id" -> "id"; "*" or

@@ -94,7 +94,6 @@ struct eddy_app_req_s {
   int status;
   uint64_t bytes;
   uint64_t start_ns;
-  eddy__match_t match;
   int match_result; /* eddy__router_match's */
   const char **param_values;
   const char *path; /* NUL-terminated copy, made on demand */
@@ -104,6 +103,8 @@ struct eddy_app_req_s {
   eddy__local_t *locals;
   eddy_app_res_cb on_close, on_drain;
   void *on_close_arg, *on_drain_arg;
+  /* Not zeroed per request: the lookup fills what it uses. */
+  eddy__match_t match;
   eddy__ctx_t *next_free;
   eddy__arena_t arena;
 };
