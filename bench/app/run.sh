@@ -91,6 +91,14 @@ for mode in keepalive pipelined; do
 done
 
 echo
+echo "routed1000 / routed10 req/CPU-s (median of same-round ratios):"
+for mode in keepalive pipelined; do
+  awk -v m="$mode" '$2 == m { v[$1, $3] = $5 } END {
+    for (k in v) { split(k, p, SUBSEP); if (p[2] == "routed10" && v[p[1], "routed1000"]) print v[p[1], "routed1000"] / v[k] } }' \
+    "$results" | median_stdin | sed "s/^/  $mode: /"
+done
+
+echo
 echo "route lookup alone (CPU time of one thread):"
 for r in $(seq 1 "$rounds"); do
   taskset -c 1 "$out/eddy_app_bench" lookup 10
