@@ -144,8 +144,9 @@ EDDY_EXTERN int eddy_app_route(eddy_app_t *app, eddy_http_method_t method,
 
 /*
  * Adds middleware that runs for paths under `prefix` (NULL or "/" for
- * all; copied; one trailing '/' ignored). Returns 0, -EINVAL (prefix not
- * starting with '/', NULL fn), -EBUSY or -ENOMEM.
+ * all; copied; one trailing '/' ignored; literal segments only). Returns
+ * 0, -EINVAL (prefix not starting with '/', an empty segment, a ':', '*'
+ * or '?', NULL fn), -EBUSY or -ENOMEM.
  */
 EDDY_EXTERN int eddy_app_use(eddy_app_t *app, const char *prefix,
                              eddy_app_handler_cb fn, void *arg);

@@ -47,8 +47,11 @@ static char *prefix_copy(const char *prefix) {
   return strndup(prefix, n);
 }
 
+/* Literal segments only: a prefix is compared byte for byte, and joined
+ * to route patterns, which must stay valid. */
 static int prefix_ok(const char *prefix) {
-  return !prefix || (prefix[0] == '/' && !strchr(prefix, '?'));
+  return !prefix || (eddy__router_check(prefix) == 0 &&
+                     !strpbrk(prefix, "?:*#"));
 }
 
 static int add_entry(eddy_app_t *app, const eddy__entry_t *e) {

@@ -246,6 +246,9 @@ Test(app_server, mounted_router) {
   cr_assert_eq(eddy_app_mount(app, "/v1", v1), 0);
   cr_assert_eq(eddy_app_mount(app, "/again", v1), -EINVAL);
   cr_assert_eq(eddy_app_mount(inner, "/x", app), -EINVAL); /* a cycle */
+  cr_assert_eq(eddy_app_use(app, "/a//b", pass, NULL), -EINVAL);
+  cr_assert_eq(eddy_app_use(app, "/u/:id", pass, NULL), -EINVAL);
+  cr_assert_eq(eddy_app_use(app, "api", pass, NULL), -EINVAL);
   eddy_app_use(app, NULL, trail, "after");
   start();
   cr_assert_eq(ask("GET", "/v1/hello/bob", NULL, NULL), 200);
