@@ -5,6 +5,7 @@
  * error middleware and the default handler, routers, the running label.
  */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,5 +326,34 @@ Test(app_server, client_leaves_during_async_middleware) {
   cr_assert_eq(ends, 1);
   cr_assert_eq(ask("GET", "/here", NULL, NULL), 200);
   cr_assert_str_eq(body(), "here");
+  stop();
+}
+
+/* The stall detector names the route that blocks the loop. */
+static _Atomic(const char *) stalled_label;
+
+static void on_stall(eddy_loop_t *loop, const char *label, uint64_t ns,
+                     void *arg) {
+  const char *none = NULL;
+  atomic_compare_exchange_strong(&stalled_label, &none, label);
+}
+
+static void block(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  uint64_t until = eddy_hrtime() + 500 * 1000000ull;
+  while (eddy_hrtime() < until) {
+  }
+  say(res, "done");
+}
+
+Test(app_server, the_stall_detector_names_the_route) {
+  app = eddy_app_create();
+  eddy_app_use(app, NULL, pass, NULL);
+  eddy_app_get(app, "/block/:n", block, NULL);
+  tsrv_init(&srv, NULL, eddy_app_http_handler);
+  srv.server.data = app;
+  cr_assert_eq(eddy_loop_stall_start(&srv.loop, 50, on_stall, NULL), 0);
+  tsrv_run(&srv);
+  cr_assert_eq(ask("GET", "/block/1", NULL, NULL), 200);
+  cr_assert_str_eq(atomic_load(&stalled_label), "GET /block/:n");
   stop();
 }
