@@ -56,6 +56,9 @@ struct eddy_app_s {
   eddy__compiled_t *compiled; /* NULL until the first request */
   eddy_app_res_cb on_end;
   void *on_end_arg;
+  eddy_app_res_cb end_hooks[8]; /* eddy_app_add_end_hook */
+  void *end_hook_args[8];
+  unsigned nend_hooks;
   eddy__ctx_t *free_ctx; /* recycled request objects */
   unsigned nfree;
 };
@@ -89,6 +92,7 @@ struct eddy_app_req_s {
   eddy_http_res_t *hres;
   unsigned flags;
   size_t pos; /* next middleware to consider */
+  size_t prefix_len; /* of the middleware running now (subpath) */
   int err;
   const char *err_msg;
   int status;

@@ -84,6 +84,7 @@ static void run_route(eddy_app_req_t *r, eddy_loop_t *loop) {
     return;
   }
   eddy_loop_set_label(loop, route->label);
+  r->prefix_len = 0;
   route->fn(r, eddy__res_of(r), route->arg);
 }
 
@@ -93,6 +94,7 @@ static void run_error_mw(eddy_app_req_t *r, eddy_loop_t *loop) {
     const eddy__mw_t *mw = &c->mws[r->pos++];
     if (mw->is_error && prefix_match(mw, &r->hreq->path)) {
       eddy_loop_set_label(loop, mw->label);
+      r->prefix_len = mw->prefix_len;
       mw->efn(r->err, r, eddy__res_of(r), mw->arg);
       return;
     }
@@ -117,6 +119,7 @@ static void step(eddy_app_req_t *r, eddy_loop_t *loop) {
     const eddy__mw_t *mw = &c->mws[r->pos++];
     if (!mw->is_error && prefix_match(mw, &r->hreq->path)) {
       eddy_loop_set_label(loop, mw->label);
+      r->prefix_len = mw->prefix_len;
       mw->fn(r, eddy__res_of(r), mw->arg);
       return;
     }
