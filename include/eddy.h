@@ -21,5 +21,6 @@
 #include "eddy/http.h"
 #include "eddy/respool.h"
 #include "eddy/client.h"
+#include "eddy/app.h"
 
 #endif

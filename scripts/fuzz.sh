@@ -28,9 +28,11 @@ for h in $harnesses; do
   name=${base#fuzz_}
   bin=$out/$base
   srcs="$all_srcs -lm -pthread"
+  extra=""
+  [ "$name" = json_body ] && extra="-ljansson"
   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -o "$bin" "$h" $srcs
+    -o "$bin" "$h" $srcs $extra
   mkdir -p "$out/corpus/$name"
   cp -n tests/fuzz/corpus/"$name"/* "$out/corpus/$name/" 2>/dev/null || true
   echo "fuzz.sh: $base for ${secs}s"
