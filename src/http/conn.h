@@ -155,6 +155,7 @@ struct eddy__http_conn_s {
   uint8_t want_drain;      /* some exchange has RES_WANT_DRAIN */
   uint8_t close_after;     /* a closing response went out: linger */
   uint8_t peer_eof;        /* the client half-closed: answer, close */
+  uint8_t had_request;     /* a request head was parsed on it */
   uint8_t body_paused;     /* streamed body: the handler paused */
   uint8_t body_resume;     /* streamed body: resume on next flush */
 };

@@ -90,8 +90,16 @@ void eddy__http_conn_close(eddy__http_conn_t *c) {
   eddy_close(EDDY_HANDLE(&c->timer), on_closed);
 }
 
+/*
+ * The server is closing. An idle keep-alive connection closes now; one
+ * whose next request may be on its way -- never used yet (its request may
+ * still be in the socket), or with part of a head read -- is left to
+ * answer it (with Connection: close) or to the grace timer.
+ */
 void eddy__http_conn_idle_close(eddy__http_conn_t *c) {
   eddy__http_busy_t *busy = c->busy;
+  int partial = busy && busy->read_buf && busy->read_buf->len > busy->parse_pos;
+  if (!c->had_request || (partial && !busy->res_count)) return;
   c->stop_parse = 1;
   if (c->writing) return;
   if (!busy || (busy->res_count == 0 && !busy->out.len && !busy->file_res &&

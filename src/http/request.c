@@ -259,6 +259,7 @@ static int parse_one(eddy__http_conn_t *c) {
   }
   busy->parse_scanned = 0;
   busy->spare = NULL;
+  c->had_request = 1;
   eddy__http_conn_enqueue(c, res);
   if (rc < 0) {
     refuse(c, res, rc, head, avail);
