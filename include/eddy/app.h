@@ -313,10 +313,9 @@ EDDY_EXTERN const char *eddy_app_req_cookie(eddy_app_req_t *req,
                                             const char *name);
 
 /*
- * The client's address as text ("127.0.0.1", "::1"). With the app's
- * trust_proxy set, the first address of X-Forwarded-For when present.
- * The HTTP server does not expose the peer address yet, so without
- * X-Forwarded-For this is NULL (see docs/ARCHITECTURE.md).
+ * The client's address as text ("127.0.0.1", "::1"), in the request's
+ * arena. With the app's trust_proxy set, the first address of
+ * X-Forwarded-For when present. NULL if the client is gone.
  */
 EDDY_EXTERN const char *eddy_app_req_ip(eddy_app_req_t *req);
 

@@ -297,6 +297,15 @@ EDDY_EXTERN int eddy_http_res_send_file(eddy_http_res_t *res, int fd,
  */
 EDDY_EXTERN int eddy_http_res_send_path(eddy_http_res_t *res, const char *path);
 
+/*
+ * The client's address (getpeername of the connection), `*len` in/out as
+ * for getpeername. Returns 0, -ECANCELED once the client is gone, or a
+ * negative errno. Loop thread.
+ */
+EDDY_EXTERN int eddy_http_res_peername(const eddy_http_res_t *res,
+                                       struct sockaddr_storage *addr,
+                                       socklen_t *len);
+
 /* Callbacks: `drain` after write returned 1; `on_close` if the client
  * goes before the response ends. Either may be NULL. */
 EDDY_EXTERN void eddy_http_res_on_drain(eddy_http_res_t *res,

@@ -4,6 +4,7 @@
  * per-request storage (locals, arena, deferred callbacks). Parsed things
  * are parsed on first use, into the arena.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -142,10 +143,25 @@ const char *eddy_app_req_cookie(eddy_app_req_t *req, const char *name) {
   return pair_find(req->cookies, req->ncookies, name);
 }
 
+/* The connection's peer address as text. */
+static const char *peer_ip(eddy_app_req_t *req) {
+  struct sockaddr_storage a;
+  socklen_t len = sizeof(a);
+  char text[INET6_ADDRSTRLEN];
+  if (eddy_http_res_peername(eddy_app_res_http(eddy_app_req_res(req)), &a,
+                             &len) < 0)
+    return NULL;
+  const void *ip = a.ss_family == AF_INET6
+                       ? (const void *)&((struct sockaddr_in6 *)&a)->sin6_addr
+                       : (const void *)&((struct sockaddr_in *)&a)->sin_addr;
+  if (!inet_ntop(a.ss_family, ip, text, sizeof(text))) return NULL;
+  return eddy_app_strndup(req, text, strlen(text));
+}
+
 const char *eddy_app_req_ip(eddy_app_req_t *req) {
-  if (!req->app->trust_proxy) return NULL;
+  if (!req->app->trust_proxy) return peer_ip(req);
   const char *xff = eddy_app_req_header(req, "X-Forwarded-For");
-  if (!xff) return NULL;
+  if (!xff) return peer_ip(req);
   size_t n = strcspn(xff, ",");
   while (n > 0 && (xff[n - 1] == ' ' || xff[n - 1] == '\t')) n--;
   while (n > 0 && (*xff == ' ' || *xff == '\t')) xff++, n--;

@@ -81,7 +81,9 @@ int eddy_http_req_set_max_body(eddy_http_request_t *req, uint64_t max_body) {
 static eddy__http_conn_t *streaming(eddy_http_request_t *req, int *err) {
   eddy_http_res_t *res = stream_res(req);
   *err = (res->flags & EDDY__RES_ABORTED) ? -ECANCELED : -EINVAL;
-  if (!res->conn || !(res->flags & EDDY__RES_STREAM) ||
+  /* The body is over (or the exchange detached) once body_res moved on;
+   * the busy part itself may be gone by then. */
+  if (!res->conn || !(res->flags & EDDY__RES_STREAM) || !res->conn->busy ||
       res->conn->busy->body_res != res)
     return NULL;
   *err = 0;

@@ -184,6 +184,12 @@ const char *eddy_http_req_body(const eddy_http_request_t *req, size_t *len) {
   return res->body;
 }
 
+int eddy_http_res_peername(const eddy_http_res_t *res,
+                           struct sockaddr_storage *addr, socklen_t *len) {
+  if (!res->conn || (res->flags & EDDY__RES_ABORTED)) return -ECANCELED;
+  return eddy_stream_peername(EDDY_STREAM(&res->conn->tcp), addr, len);
+}
+
 void eddy_http_res_on_drain(eddy_http_res_t *res, eddy_http_res_cb drain) {
   res->drain = drain;
 }

@@ -92,6 +92,17 @@ Test(app_helpers, query_cookies_headers) {
   stop();
 }
 
+/* Without trust_proxy, X-Forwarded-For is ignored: the address is the
+ * connection's peer. */
+Test(app_helpers, ip_is_the_peer_address) {
+  app = eddy_app_create();
+  eddy_app_get(app, "/q", echo_query, NULL);
+  start();
+  cr_assert_eq(ask("GET", "/q", "X-Forwarded-For: 10.0.0.7\r\n", NULL), 200);
+  cr_assert(strstr(body(), "\"ip\":\"127.0.0.1\""), "%s", body());
+  stop();
+}
+
 static void echo_json(eddy_app_req_t *req, eddy_app_res_t *res, void *a) {
   json_t *v = eddy_app_req_json(req);
   if (!v) {
