@@ -143,7 +143,10 @@ eddy_client_find_header(const eddy_client_head_t *head, const char *name);
 typedef struct {
   unsigned max_per_host;        /* connections per host:port; 16 */
   unsigned max_total;           /* connections in all; 256 */
-  unsigned max_queue;           /* requests waiting per host; 1024 */
+  unsigned max_queue;           /* requests waiting for a connection per
+                                   host (also those whose connection is
+                                   being made); past it EDDY_EQUEUEFULL at
+                                   once; 1024 */
   uint64_t keep_alive_ms;       /* an idle connection is closed after;
                                    4000 (below Node servers' 5 s) */
   uint64_t connect_timeout_ms;  /* 10000 */
