@@ -54,7 +54,8 @@ static const char usage[] =
     "  Serves `Hello, World!` on GET / (404 elsewhere). The port defaults\n"
     "  to $PORT, else 8080; the host to 127.0.0.1. SIGINT/SIGTERM stop it\n"
     "  gracefully (in-flight responses get up to 5 s).\n"
-    "       eddy demo    the event-loop demo\n";
+    "       eddy demo    the event-loop demo\n"
+    "       eddy --version\n";
 
 static eddy_signal_t sig_int, sig_term;
 
@@ -130,7 +131,7 @@ static int serve(int argc, char **argv) {
   eddy_http_server_init(&loop, &server, &opts, hello);
   int r = eddy_http_server_listen(&server, host, port);
   if (r < 0) {
-    fprintf(stderr, "eddy serve: %s:%d: %s\n", host, port, strerror(-r));
+    fprintf(stderr, "eddy serve: %s:%d: %s\n", host, port, eddy_strerror(r));
     return 1;
   }
   eddy_signal_init(&loop, &sig_int);
@@ -146,6 +147,10 @@ static int serve(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+    printf("eddy %s\n", eddy_version());
+    return 0;
+  }
   if (argc > 1 && strcmp(argv[1], "demo") == 0) return demo();
   if (argc > 1 && strcmp(argv[1], "serve") == 0) return serve(argc, argv);
   fputs(usage, stderr);

@@ -37,12 +37,15 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s URL...\n", argv[0]);
     return 2;
   }
-  if (eddy_loop_init(&loop) < 0 || eddy_client_create(&loop, &opts, &client) < 0)
+  if (eddy_loop_init(&loop) < 0 ||
+      eddy_client_create(&loop, &opts, &client) < 0)
     return 1;
   for (int i = 1; i < argc; i++) {
-    eddy_client_req_opts_t o = {.url = argv[i], .buffer_body = 1,
+    eddy_client_req_opts_t o = {.url = argv[i],
+                                .buffer_body = 1,
                                 .max_body = 64u * 1024u * 1024u,
-                                .on_end = on_end, .on_error = on_error,
+                                .on_end = on_end,
+                                .on_error = on_error,
                                 .data = argv[i]};
     int rc = eddy_client_request(client, &o, NULL);
     if (rc < 0) { /* could not even start: a bad URL, https, ... */

@@ -6,6 +6,7 @@
 #define EDDY_H
 
 #include "eddy/error.h"
+#include "eddy/version.h"
 #include "eddy/queue.h"
 #include "eddy/metrics.h"
 #include "eddy/log.h"

@@ -110,7 +110,7 @@ typedef struct {
   int minor_version; /* 0 or 1 */
   eddy_http_slice_t reason;
   unsigned flags;
-  int64_t content_length; /* -1 if absent */
+  int64_t content_length;      /* -1 if absent */
   eddy_http_header_t *headers; /* the caller's array */
   size_t nheaders;
 } eddy_client_head_t;
@@ -130,12 +130,11 @@ typedef struct {
 EDDY_EXTERN int eddy_client_parse_response(const char *buf, size_t len,
                                            eddy_client_head_t *head,
                                            eddy_http_header_t *headers,
-                                           size_t max_headers,
-                                           size_t max_head);
+                                           size_t max_headers, size_t max_head);
 
 /* First header named `name` (case-insensitive) of `head`, or NULL. */
-EDDY_EXTERN const eddy_http_header_t *
-eddy_client_find_header(const eddy_client_head_t *head, const char *name);
+EDDY_EXTERN const eddy_http_header_t *eddy_client_find_header(
+    const eddy_client_head_t *head, const char *name);
 
 /* ---------------------------------------------------------- the agent */
 
@@ -163,15 +162,15 @@ typedef struct {
 
 /* Counts of the agent now. */
 typedef struct {
-  unsigned hosts;         /* host:port pools */
-  unsigned connections;   /* open or opening */
-  unsigned idle;          /* kept alive, unused */
-  unsigned waiting;       /* requests waiting for a connection */
-  uint64_t connects;      /* connections made so far */
-  uint64_t reused;        /* requests sent on a kept-alive connection */
-  uint64_t retried;       /* requests sent again after a stale connection */
-  uint64_t pipelined;     /* requests sent behind another on a connection */
-  uint64_t dns_lookups;   /* resolutions on the thread pool */
+  unsigned hosts;       /* host:port pools */
+  unsigned connections; /* open or opening */
+  unsigned idle;        /* kept alive, unused */
+  unsigned waiting;     /* requests waiting for a connection */
+  uint64_t connects;    /* connections made so far */
+  uint64_t reused;      /* requests sent on a kept-alive connection */
+  uint64_t retried;     /* requests sent again after a stale connection */
+  uint64_t pipelined;   /* requests sent behind another on a connection */
+  uint64_t dns_lookups; /* resolutions on the thread pool */
 } eddy_client_stats_t;
 
 /* The end of eddy_client_close(). */
@@ -221,7 +220,7 @@ typedef struct {
   int64_t content_length; /* -1 if not sent */
   const char *body;       /* buffered mode, in on_end: the whole body */
   size_t body_len;
-  unsigned redirects;     /* redirects followed to get here */
+  unsigned redirects; /* redirects followed to get here */
 } eddy_client_res_t;
 
 /* The response head has arrived (final status; 1xx are skipped). */
@@ -240,26 +239,26 @@ typedef void (*eddy_client_ready_cb)(eddy_client_req_t *req);
 
 /* What eddy_client_request() sends and how it delivers the answer. */
 typedef struct {
-  const char *method;  /* "GET" when NULL */
-  const char *url;     /* http://host[:port]/path?query */
+  const char *method;                  /* "GET" when NULL */
+  const char *url;                     /* http://host[:port]/path?query */
   const eddy_client_header_t *headers; /* Host is added when absent;
                           Content-Length and Transfer-Encoding are eddy's */
   size_t nheaders;
-  const void *body;    /* buffered request body (may be NULL) */
-  size_t body_len;     /* copied: the caller's memory is free on return */
+  const void *body; /* buffered request body (may be NULL) */
+  size_t body_len;  /* copied: the caller's memory is free on return */
   /* Streamed request body: eddy calls on_ready when it may be written with
    * eddy_client_write(); eddy_client_end() finishes it. body_length is its
    * length (Content-Length) or -1 (chunked). */
   int stream_body;
   int64_t body_length;
-  int expect_continue; /* send "Expect: 100-continue", wait for 100 up to
-                          continue_timeout_ms */
-  int buffer_body;     /* deliver the whole body in on_end (max_body) */
-  size_t max_body;     /* buffered mode: larger is -EMSGSIZE; 1 MiB */
-  unsigned max_redirects; /* GET/HEAD follow up to this many; 0 (Node) */
-  eddy_client_head_cb on_head;   /* may be NULL */
-  eddy_client_data_cb on_data;   /* may be NULL (body discarded) */
-  eddy_client_end_cb on_end;     /* required */
+  int expect_continue;         /* send "Expect: 100-continue", wait for 100
+                                  up to continue_timeout_ms */
+  int buffer_body;             /* deliver the whole body in on_end (max_body) */
+  size_t max_body;             /* buffered mode: larger is -EMSGSIZE; 1 MiB */
+  unsigned max_redirects;      /* GET/HEAD follow up to this many; 0 (Node) */
+  eddy_client_head_cb on_head; /* may be NULL */
+  eddy_client_data_cb on_data; /* may be NULL (body discarded) */
+  eddy_client_end_cb on_end;   /* required */
   eddy_client_error_cb on_error; /* required */
   eddy_client_ready_cb on_ready; /* required with stream_body */
   void *data;                    /* becomes req->data */

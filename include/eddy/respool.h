@@ -108,10 +108,10 @@ struct eddy_respool_res_s {
   void *data;
   /* private */
   eddy_respool_t *_pool;
-  eddy_queue_t _node;      /* in the idle list or the ready list */
-  uint64_t _idle_since;    /* loop ms */
+  eddy_queue_t _node;   /* in the idle list or the ready list */
+  uint64_t _idle_since; /* loop ms */
   unsigned _state;
-  eddy_respool_op_t _op;   /* its validate or destroy: never allocated */
+  eddy_respool_op_t _op; /* its validate or destroy: never allocated */
 };
 
 /*
@@ -152,8 +152,8 @@ typedef struct {
  * A borrower's callback: status 0 and the resource, or an error (see the
  * top of this file) and NULL. The request is the caller's again from here.
  */
-typedef void (*eddy_respool_acquire_cb)(eddy_respool_acquire_t *req,
-                                        int status, eddy_respool_res_t *res);
+typedef void (*eddy_respool_acquire_cb)(eddy_respool_acquire_t *req, int status,
+                                        eddy_respool_res_t *res);
 
 /* The end of a drain or of a close. */
 typedef void (*eddy_respool_cb)(eddy_respool_t *pool);

@@ -35,7 +35,8 @@ int eddy_client_create(eddy_loop_t *loop, const eddy_client_opts_t *opts,
   if (!c) return -ENOMEM;
   if (opts) c->opts = *opts;
   defaults(&c->opts);
-  if (c->opts.max_head > CONN_BUF_SIZE / 2) c->opts.max_head = CONN_BUF_SIZE / 2;
+  if (c->opts.max_head > CONN_BUF_SIZE / 2)
+    c->opts.max_head = CONN_BUF_SIZE / 2;
   c->pub.loop = loop;
   eddy_queue_init(&c->hosts);
   eddy_queue_init(&c->conns);

@@ -64,8 +64,7 @@ int eddy__body_feed(creq_t *r, char *data, size_t len, size_t *used) {
   int rc;
   *used = 0;
   switch (r->mode) {
-  case BODY_NONE:
-    return 1;
+  case BODY_NONE: return 1;
   case BODY_LENGTH:
     *used = len < r->body_left ? len : (size_t)r->body_left;
     r->body_left -= *used;

@@ -1,7 +1,7 @@
 /*
- * Private to the HTTP client (src/client, all but the resource pool): the agent, its
- * per-origin hosts, connections and requests, and the functions the files
- * share. See include/eddy/client.h for the contract.
+ * Private to the HTTP client (src/client, all but the resource pool): the
+ * agent, its per-origin hosts, connections and requests, and the functions the
+ * files share. See include/eddy/client.h for the contract.
  */
 #ifndef EDDY_CLIENT_INT_H
 #define EDDY_CLIENT_INT_H
@@ -41,11 +41,11 @@ struct client_s {
 struct host_s {
   client_t *client;
   eddy_queue_t node;
-  char *name;      /* NUL-terminated host, IPv6 without brackets */
+  char *name; /* NUL-terminated host, IPv6 without brackets */
   int port;
   char *authority; /* the Host header value */
   eddy_respool_t pool;
-  int numeric;     /* an IP literal: no DNS */
+  int numeric; /* an IP literal: no DNS */
   struct sockaddr_storage addrs[CLIENT_MAX_ADDRS];
   unsigned naddrs;
   uint64_t dns_expiry; /* loop ms */
@@ -62,7 +62,7 @@ enum conn_state {
   CONN_STALLED = 1, /* waiting under max_total */
   CONN_RESOLVING,
   CONN_CONNECTING,
-  CONN_READY,       /* connected: idle in the pool or lent to a request */
+  CONN_READY, /* connected: idle in the pool or lent to a request */
   CONN_CLOSING
 };
 
@@ -76,23 +76,23 @@ struct conn_s {
   eddy_queue_t node;  /* in host dns_waiters or client stalled */
   eddy_queue_t cnode; /* in client conns */
   int state;
-  int counted;        /* holds a place under max_total */
-  int tcp_open;       /* tcp initialised, not yet closed */
+  int counted;  /* holds a place under max_total */
+  int tcp_open; /* tcp initialised, not yet closed */
   int closes_left;
   unsigned addr_i;
-  int error;          /* why a create failed */
-  int dead;           /* the server closed it before it was lent */
+  int error;                /* why a create failed */
+  int dead;                 /* the server closed it before it was lent */
   eddy_http_header_t *hdrs; /* the response head's lines (max_headers) */
-  char *buf;          /* read buffer: response head, then body pieces */
+  char *buf;                /* read buffer: response head, then body pieces */
   size_t len;
-  creq_t *req;        /* the exchange reading its response, or NULL */
-  eddy_queue_t pipe;  /* requests written behind it (creq_t.pnode) */
+  creq_t *req;       /* the exchange reading its response, or NULL */
+  eddy_queue_t pipe; /* requests written behind it (creq_t.pnode) */
   unsigned npipe;
   eddy_queue_t bnode; /* in host busy while lent (pipelining) */
   int listed;
-  int dropping;       /* a failed exchange is taking it down */
+  int dropping;              /* a failed exchange is taking it down */
   size_t rest_off, rest_len; /* bytes of the next response, after one ends */
-  unsigned exchanges; /* completed on it */
+  unsigned exchanges;        /* completed on it */
 };
 
 enum req_state {
@@ -100,7 +100,7 @@ enum req_state {
   REQ_SENDING,    /* head (and body) being written, or waiting 100 */
   REQ_HEAD,       /* waiting for / reading the response head */
   REQ_BODY,
-  REQ_DONE        /* ended; error or end delivery pending */
+  REQ_DONE /* ended; error or end delivery pending */
 };
 
 /* How a response body ends. */
@@ -109,43 +109,43 @@ enum body_mode { BODY_NONE = 0, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
 struct creq_s {
   eddy_client_req_t pub;
   client_t *client;
-  eddy_queue_t node; /* client reqs */
+  eddy_queue_t node;        /* client reqs */
   eddy_client_req_opts_t o; /* copy; pointers cleared after the call */
-  char *url;         /* copy of the URL */
+  char *url;                /* copy of the URL */
   eddy_client_url_t u;
   host_t *host;
   eddy_http_method_t method;
   int idempotent;
   char *method_name;
-  char *extra;       /* header lines after Host, framing, no final CRLF */
-  int user_host;     /* the caller sent Host */
-  char *head;        /* the request head as sent */
+  char *extra;   /* header lines after Host, framing, no final CRLF */
+  int user_host; /* the caller sent Host */
+  char *head;    /* the request head as sent */
   size_t head_len;
-  char *location;    /* redirect target being followed */
-  char *body;        /* buffered request body (copy) */
+  char *location; /* redirect target being followed */
+  char *body;     /* buffered request body (copy) */
   size_t body_len;
   eddy_respool_acquire_t acq;
   conn_t *conn;
   int state;
-  int error;         /* delivered by the immediate */
+  int error; /* delivered by the immediate */
   eddy_immediate_t later;
   /* response */
   eddy_client_head_t rhead;
   eddy_client_res_t res;
-  size_t head_end;   /* response head bytes at conn->buf */
+  size_t head_end; /* response head bytes at conn->buf */
   int mode;
   uint64_t body_left;
   eddy_http_chunked_t chunked;
   char *rbody;
   size_t rbody_len, rbody_cap;
   int got_bytes, keep_alive, paused, retried, aborted, redirecting;
-  int stale;         /* its connection failed under it: may be sent again */
+  int stale;          /* its connection failed under it: may be sent again */
   eddy_queue_t pnode; /* in its connection's pipe while waiting its turn */
   eddy_queue_t wnode; /* in host waiting while queued in the pool */
   int in_waiting;
   unsigned redirects;
   /* request body */
-  int conn_close;    /* the caller sent Connection: close */
+  int conn_close; /* the caller sent Connection: close */
   int wants_continue, body_sent, ready, ended;
   uint64_t sent;
 };

@@ -107,8 +107,8 @@ void eddy__conn_resolved(conn_t *conn, int status) {
     return;
   }
   client_t *c = conn->host->client;
-  eddy_timer_start(&conn->timer, on_connect_timeout,
-                   c->opts.connect_timeout_ms, 0);
+  eddy_timer_start(&conn->timer, on_connect_timeout, c->opts.connect_timeout_ms,
+                   0);
   connect_next(conn);
 }
 

@@ -45,7 +45,8 @@ static void on_resolved(eddy_getaddrinfo_t *gai, int status) {
 
 static int lookup(host_t *h) {
   client_t *c = h->client;
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+  struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                           .ai_socktype = SOCK_STREAM,
                            .ai_flags = AI_ADDRCONFIG};
   char port[8];
   snprintf(port, sizeof port, "%d", h->port);

@@ -93,8 +93,10 @@ void eddy__exchange_feed(conn_t *conn) {
     }
     if (conn->req != r) return;
     if (rc == 0) {
-      if (conn->len == CONN_BUF_SIZE) eddy__req_fail(r, -EPROTO);
-      else eddy__exchange_arm(r);
+      if (conn->len == CONN_BUF_SIZE)
+        eddy__req_fail(r, -EPROTO);
+      else
+        eddy__exchange_arm(r);
       return;
     }
     if (!head_done(r, conn)) return;

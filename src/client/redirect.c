@@ -22,7 +22,8 @@ static char *target_of(creq_t *r, const eddy_http_slice_t *loc) {
   if (!url) return NULL;
   if (loc->len > 7 && strncasecmp(loc->base, "http://", 7) == 0)
     snprintf(url, n, "%.*s", (int)loc->len, loc->base);
-  else if (loc->len && loc->base[0] == '/' && (loc->len == 1 || loc->base[1] != '/'))
+  else if (loc->len && loc->base[0] == '/' &&
+           (loc->len == 1 || loc->base[1] != '/'))
     snprintf(url, n, "http://%s%.*s", r->host->authority, (int)loc->len,
              loc->base);
   else

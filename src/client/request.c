@@ -11,8 +11,8 @@
 #include "client/client_int.h"
 
 static int is_idempotent(const char *m) {
-  static const char *const list[] = {"GET", "HEAD", "PUT", "DELETE",
-                                     "OPTIONS", "TRACE"};
+  static const char *const list[] = {"GET",    "HEAD",    "PUT",
+                                     "DELETE", "OPTIONS", "TRACE"};
   for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
     if (!strcmp(m, list[i])) return 1;
   return 0;
@@ -172,7 +172,8 @@ static int req_setup(creq_t *r, const eddy_client_req_opts_t *o) {
   if ((rc = eddy__req_prepare_head(r, o)) < 0) return rc;
   r->idempotent = is_idempotent(r->method_name);
   if (o->body_len) {
-    if (!o->body || !(r->body = malloc(o->body_len))) return o->body ? -ENOMEM : -EINVAL;
+    if (!o->body || !(r->body = malloc(o->body_len)))
+      return o->body ? -ENOMEM : -EINVAL;
     memcpy(r->body, o->body, o->body_len);
     r->body_len = o->body_len;
   }

@@ -41,7 +41,8 @@ static int is_token(const char *s) {
   if (!*s) return 0;
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
-    int alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    int alnum = (c >= '0' && c <= '9') ||
+                ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
     if (!alnum && !strchr("!#$%&'*+-.^_`|~", c)) return 0;
   }
   return 1;
@@ -62,11 +63,12 @@ static int add_fields(creq_t *r, const eddy_client_req_opts_t *o, sb_t *b) {
   for (size_t i = 0; i < o->nheaders; i++) {
     const char *n = o->headers[i].name, *v = o->headers[i].value;
     if (!n || !v || !is_token(n) || !is_value(v)) return -EINVAL;
-    if (!strcasecmp(n, "content-length") || !strcasecmp(n, "transfer-encoding") ||
-        !strcasecmp(n, "expect"))
+    if (!strcasecmp(n, "content-length") ||
+        !strcasecmp(n, "transfer-encoding") || !strcasecmp(n, "expect"))
       return -EINVAL;
     if (!strcasecmp(n, "host")) r->user_host = 1;
-    if (!strcasecmp(n, "connection") && strcasestr(v, "close")) r->conn_close = 1;
+    if (!strcasecmp(n, "connection") && strcasestr(v, "close"))
+      r->conn_close = 1;
     sb_str(b, n);
     sb_add(b, ": ", 2);
     sb_str(b, v);

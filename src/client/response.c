@@ -40,7 +40,8 @@ typedef struct {
 /* "HTTP/1.x SSS reason CRLF"; returns the index after it, NEED or BAD. */
 static long status_line(const char *b, size_t len, eddy_client_head_t *h) {
   /* A status line is short: 512 bytes at most, whatever the split. */
-  const char *eol = memchr(b, '\n', len < MAX_STATUS_LINE ? len : MAX_STATUS_LINE);
+  const char *eol = memchr(b, '\n',
+                           len < MAX_STATUS_LINE ? len : MAX_STATUS_LINE);
   if (!eol) return len >= MAX_STATUS_LINE ? BAD : NEED;
   size_t n = (size_t)(eol - b);
   if (n < 13 || b[n - 1] != '\r' || memcmp(b, "HTTP/1.", 7) != 0) return BAD;
@@ -115,8 +116,10 @@ static void connection(frame_t *f, const char *v, size_t n) {
   const char *t;
   size_t tl, i = 0;
   while (list_next(v, n, &i, &t, &tl)) {
-    if (ieq(t, tl, "close")) f->conn_close = 1;
-    else if (ieq(t, tl, "keep-alive")) f->conn_keep_alive = 1;
+    if (ieq(t, tl, "close"))
+      f->conn_close = 1;
+    else if (ieq(t, tl, "keep-alive"))
+      f->conn_keep_alive = 1;
   }
 }
 
@@ -184,8 +187,8 @@ static int framing(eddy_client_head_t *h, const frame_t *f) {
 
 int eddy_client_parse_response(const char *buf, size_t len,
                                eddy_client_head_t *head,
-                               eddy_http_header_t *headers,
-                               size_t max_headers, size_t max_head) {
+                               eddy_http_header_t *headers, size_t max_headers,
+                               size_t max_head) {
   frame_t f = {0};
   size_t end = len < max_head ? len : max_head;
   head->headers = headers;

@@ -57,7 +57,8 @@ int eddy_respool_acquire(eddy_respool_t *pool, eddy_respool_acquire_t *req,
   req->_cb = cb;
   req->_state = REQ_WAITING;
   req->_deadline = pool->_opts.acquire_timeout_ms
-                       ? eddy_loop_now(pool->loop) + pool->_opts.acquire_timeout_ms
+                       ? eddy_loop_now(pool->loop) +
+                             pool->_opts.acquire_timeout_ms
                        : 0;
   eddy_queue_push(&pool->_waiters, &req->_node);
   pool->_st.pending++;

@@ -106,8 +106,8 @@ static int is_empty(const eddy_respool_t *pool) {
 }
 
 void eddy__respool_check_end(eddy_respool_t *pool) {
-  if (pool->_phase == POOL_DRAINING && pool->_drain_cb &&
-      !pool->_st.pending && !pool->_st.borrowed && !pool->_st.validating &&
+  if (pool->_phase == POOL_DRAINING && pool->_drain_cb && !pool->_st.pending &&
+      !pool->_st.borrowed && !pool->_st.validating &&
       eddy_queue_empty(&pool->_gone)) {
     eddy_respool_cb cb = pool->_drain_cb;
     pool->_drain_cb = NULL;

@@ -73,7 +73,8 @@ int eddy__send(conn_t *conn, creq_t *r, const eddy_buf_t *parts, unsigned n) {
 static void on_drain(eddy_stream_t *s) {
   conn_t *conn = s->data;
   creq_t *r = conn->req;
-  if (r && r->ready && !r->ended && r->state != REQ_DONE) r->o.on_ready(&r->pub);
+  if (r && r->ready && !r->ended && r->state != REQ_DONE)
+    r->o.on_ready(&r->pub);
 }
 
 void eddy__send_request(creq_t *r) {

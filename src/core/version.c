@@ -1,0 +1,4 @@
+/* eddy_version: the library's own version (eddy/version.h). */
+#include "eddy/version.h"
+
+const char *eddy_version(void) { return EDDY_VERSION; }
