@@ -142,7 +142,10 @@ EDDY_EXTERN const eddy_http_header_t *eddy_client_find_header(
 typedef struct {
   unsigned max_per_host;        /* connections per host:port; 16 */
   unsigned max_total;           /* connections in all; 256 */
-  unsigned max_queue;           /* requests waiting per host; 1024 */
+  unsigned max_queue;           /* requests waiting for a connection per
+                                   host (also those whose connection is
+                                   being made); past it EDDY_EQUEUEFULL at
+                                   once; 1024 */
   uint64_t keep_alive_ms;       /* an idle connection is closed after;
                                    4000 (below Node servers' 5 s) */
   uint64_t connect_timeout_ms;  /* 10000 */
@@ -151,6 +154,8 @@ typedef struct {
   uint64_t dns_ttl_ms;          /* how long a resolved name is kept; 30000 */
   size_t max_head;              /* response head bytes; 16384 */
   unsigned max_headers;         /* response header lines; 100 */
+  uint64_t continue_timeout_ms; /* wait for 100 Continue, then send the
+                                   body anyway; 1000 (curl's) */
   unsigned pipelining;          /* requests in flight on one connection;
                                    1 (none, as Node and undici's default) */
 } eddy_client_opts_t;
@@ -246,7 +251,8 @@ typedef struct {
    * length (Content-Length) or -1 (chunked). */
   int stream_body;
   int64_t body_length;
-  int expect_continue;         /* send "Expect: 100-continue", wait up to 1 s */
+  int expect_continue;         /* send "Expect: 100-continue", wait for 100
+                                  up to continue_timeout_ms */
   int buffer_body;             /* deliver the whole body in on_end (max_body) */
   size_t max_body;             /* buffered mode: larger is -EMSGSIZE; 1 MiB */
   unsigned max_redirects;      /* GET/HEAD follow up to this many; 0 (Node) */

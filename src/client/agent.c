@@ -25,6 +25,7 @@ static void defaults(eddy_client_opts_t *o) {
   if (!o->max_head) o->max_head = 16384;
   if (!o->max_headers) o->max_headers = 100;
   if (!o->pipelining) o->pipelining = 1;
+  if (!o->continue_timeout_ms) o->continue_timeout_ms = 1000;
 }
 
 int eddy_client_create(eddy_loop_t *loop, const eddy_client_opts_t *opts,

@@ -15,7 +15,6 @@
 
 #define CLIENT_MAX_ADDRS 8
 #define CONN_BUF_SIZE (32u * 1024u)
-#define CONTINUE_WAIT_MS 1000
 
 typedef struct client_s client_t;
 typedef struct host_s host_t;

@@ -31,7 +31,7 @@ void eddy__exchange_arm(creq_t *r) {
     return;
   }
   if (r->state == REQ_SENDING && r->wants_continue && !r->body_sent)
-    ms = CONTINUE_WAIT_MS;
+    ms = o->continue_timeout_ms;
   else
     ms = r->got_bytes ? o->idle_timeout_ms : o->response_timeout_ms;
   eddy_timer_start(&conn->timer, on_timer, ms, 0);

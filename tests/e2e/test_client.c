@@ -286,7 +286,8 @@ Test(client, streamed_upload_chunked_and_with_length) {
 }
 
 Test(client, buffered_body_with_100_continue) {
-  start(NULL);
+  eddy_client_opts_t co = {.continue_timeout_ms = 20000};
+  start(&co);
   static char body[200000];
   memset(body, 'x', sizeof body);
   eddy_client_req_opts_t o;
@@ -301,7 +302,7 @@ Test(client, buffered_body_with_100_continue) {
   cr_assert_eq(eddy_client_request(client, &o, NULL), 0);
   run_recs(&loop, &r, 1, 5000);
   cr_assert_str_eq(r.body, "200000");
-  cr_assert_lt(now_ms() - t0, 900, "the body went on 100, not after the 1 s wait");
+  cr_assert_lt(now_ms() - t0, 10000, "the body went on 100, not after the wait");
   rec_free(&r);
   finish();
 }

@@ -258,7 +258,7 @@ Test(client_errors, idle_connection_closed_by_the_server_is_dropped) {
   rec_t r = fetch(at(s.port, "/"), NULL, 1, 0);
   rec_free(&r);
   cr_assert_eq(stats().idle, 1);
-  pause_ms(200);
+  for (int i = 0; i < 30 && stats().idle; i++) pause_ms(100);
   cr_assert_eq(stats().idle, 0, "the server's close was seen while idle");
   r = fetch(at(s.port, "/"), NULL, 1, 0);
   cr_assert_eq(r.status, 200);
@@ -292,7 +292,7 @@ Test(client_errors, total_cap_closes_an_idle_connection_or_waits) {
   const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
   rawsrv_start(&a, ok, RAW_KEEP);
   rawsrv_start(&b, ok, RAW_KEEP);
-  eddy_client_opts_t o = {.max_total = 1};
+  eddy_client_opts_t o = {.max_total = 1, .keep_alive_ms = 30000};
   start(&o);
   rec_t r = fetch(at(a.port, "/"), NULL, 1, 0);
   rec_free(&r);
@@ -311,9 +311,9 @@ Test(client_errors, total_cap_closes_an_idle_connection_or_waits) {
   rec_opts(&ob, &rb, at(b.port, "/"));
   cr_assert_eq(eddy_client_request(client, &ob, NULL), 0);
   rec_t both[2];
-  uint64_t t0 = now_ms(), end = t0 + 5000;
+  uint64_t t0 = now_ms(), end = t0 + 10000;
   while ((!ra.done || !rb.done) && now_ms() < end) eddy_run(&loop, EDDY_RUN_ONCE);
-  cr_assert_lt(now_ms() - t0, 2000, "b did not wait for a's keep-alive to end");
+  cr_assert_lt(now_ms() - t0, 10000, "b did not wait for a's keep-alive to end");
   both[0] = ra;
   both[1] = rb;
   for (int i = 0; i < 2; i++) {
@@ -345,7 +345,7 @@ Test(client_errors, abort_while_connecting_and_close_does_not_wait_for_connects)
   cr_assert_eq(a.error, -ECANCELED);
   uint64_t t0 = now_ms();
   finish();
-  cr_assert_lt(now_ms() - t0, 1000, "the close cancelled the connects");
+  cr_assert_lt(now_ms() - t0, 5000, "the close cancelled the connects (10 s)");
   cr_assert_eq(b.errors, 1);
   cr_assert_eq(b.error, -ECANCELED);
   for (int i = 0; i < 3; i++) close(fds[i]);
