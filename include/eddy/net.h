@@ -312,8 +312,9 @@ EDDY_EXTERN int eddy_unix_recv_fds(eddy_unix_t *u, eddy_fd_cb cb);
 /* -------------------------------------------------------------- streams */
 
 /*
- * Wraps an existing socket `fd` (connected, listening, or a socketpair end)
- * in an initialised stream without one. The stream owns `fd` from now on
+ * Wraps an existing socket `fd` (connected, listening, a socketpair end,
+ * or bound and not yet listening: then call eddy_listen) in an initialised
+ * stream without one. The stream owns `fd` from now on
  * (even on error, the caller keeps it) and closes it on eddy_close; it is
  * switched to non-blocking and close-on-exec. -EINVAL (bad fd, closing
  * handle), -EISCONN (the stream already has a socket), -ENOMEM.
@@ -347,6 +348,16 @@ EDDY_EXTERN int eddy_stream_peername(const eddy_stream_t *s,
  */
 EDDY_EXTERN int eddy_listen(eddy_stream_t *server, int backlog,
                             eddy_connection_cb cb);
+
+/*
+ * Makes the listener wait with EPOLLEXCLUSIVE, for a listening socket that
+ * several processes (or loops) share: a new connection then wakes one of
+ * the loops waiting in epoll, not all of them (no thundering herd), and a
+ * loop that is busy or stuck is not waiting, so the connection goes to
+ * another. Call before or after eddy_listen(). Cannot be undone. Returns
+ * 0, or -EINVAL for a closing handle. Loop thread.
+ */
+EDDY_EXTERN int eddy_listen_exclusive(eddy_stream_t *server);
 
 /*
  * Takes the connection offered to the connection callback into `client`,

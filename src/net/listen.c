@@ -151,6 +151,13 @@ int eddy_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb) {
   return 0;
 }
 
+int eddy_listen_exclusive(eddy_stream_t *s) {
+  if (!net_usable(s)) return -EINVAL;
+  s->_flags |= S_EXCLUSIVE;
+  eddy__stream_update(s);
+  return 0;
+}
+
 int eddy_accept(eddy_stream_t *server, eddy_stream_t *client) {
   struct eddy__listener_s *l = server->_listener;
   if (!l || l->accepted < 0) return -EAGAIN;
