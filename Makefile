@@ -82,6 +82,10 @@ $(B)/tests/all: $(TEST_OBJ) $(B)/libeddy.a
 $(B)/tests/threaded: $(TSAN_SRC:%.c=$(B)/%.o) $(B)/tests/tsan/runner.o $(B)/libeddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LDLIBS)
 
+# The program the cluster e2e tests drive (tests/cluster/app.c).
+$(B)/tests/cluster-app: $(B)/tests/cluster/app.o $(B)/libeddy.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 run: all
 	./bin/eddy serve --port $(PORT)
 
@@ -95,7 +99,8 @@ TEST_ENV = EDDY_BIN=$(CURDIR)/build/asan/bin/eddy \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 test: deps
-	$(MAKE) MODE=asan build/asan/tests/all build/asan/bin/eddy examples
+	$(MAKE) MODE=asan build/asan/tests/all build/asan/bin/eddy examples \
+	  build/asan/tests/cluster-app
 	@$(MAKE) --no-print-directory MODE=asan fuzz-smoke
 	$(TEST_ENV) build/asan/tests/all --jobs 2 $(TESTFLAGS)
 

@@ -1,0 +1,168 @@
+/*
+ * The worker process: its loop, its channel to the primary, and the way it
+ * stops. A stop (SHUTDOWN from the primary, SIGTERM, or the primary gone)
+ * calls the program's shutdown callback, which closes its servers with the
+ * grace time, and unreferences the channel: the loop then ends when the
+ * program's last handle closes, and the process exits 0. SIGINT and SIGHUP
+ * are the primary's business (a terminal sends them to the whole group).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/worker.h"
+#include "eddy/log.h"
+
+static int started_as_worker;
+
+int eddy_cluster_is_worker(void) {
+  return started_as_worker || getenv(CLUSTER_ENV) != NULL;
+}
+
+static void begin_stop(wpriv_t *p, uint64_t grace_ms) {
+  if (p->stopping) return;
+  p->stopping = 1;
+  eddy__channel_unref(&p->ch);
+  if (p->on_shutdown) p->on_shutdown(&p->pub, grace_ms);
+  else eddy_loop_stop(&p->loop);
+}
+
+static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *d,
+                    size_t n) {
+  wpriv_t *p = ch->data;
+  if (type == FRAME_SHUTDOWN) {
+    begin_stop(p, eddy__get_u64(d));
+  } else if (type == FRAME_MESSAGE) {
+    if (p->on_message) p->on_message(&p->pub, d, n);
+  } else {
+    eddy_log(EDDY_LOG_ERROR, "cluster: worker %u: primary sent frame type "
+             "%u; closing the channel", p->pub.id, type);
+    eddy__channel_close(ch);
+    begin_stop(p, p->opts.grace_ms);
+    return 1;
+  }
+  return 0;
+}
+
+static void on_end(eddy__channel_t *ch, int err) {
+  wpriv_t *p = ch->data;
+  if (err != EDDY_EOF)
+    eddy_log(EDDY_LOG_ERROR, "cluster: worker %u: channel: %s", p->pub.id,
+             eddy_strerror(err));
+  eddy__channel_close(ch);
+  begin_stop(p, p->opts.grace_ms); /* the primary is gone */
+}
+
+static void on_term(eddy_signal_t *s, int signum) {
+  wpriv_t *p = s->data;
+  begin_stop(p, p->opts.grace_ms);
+}
+
+static void on_ignored(eddy_signal_t *s, int signum) {}
+
+static void watch(wpriv_t *p, eddy_signal_t *s, eddy_signal_cb cb, int sig) {
+  eddy_signal_init(&p->loop, s);
+  s->data = p;
+  eddy_signal_start(s, cb, sig);
+  eddy_unref(EDDY_HANDLE(s));
+}
+
+static void close_own(wpriv_t *p) {
+  eddy_handle_t *hs[] = {EDDY_HANDLE(&p->sig_term), EDDY_HANDLE(&p->sig_int),
+                         EDDY_HANDLE(&p->sig_hup)};
+  eddy__report_stop(p);
+  eddy__channel_close(&p->ch);
+  for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+    if (!eddy_is_closing(hs[i])) eddy_close(hs[i], NULL);
+}
+
+static int setup(wpriv_t *p, const eddy__handoff_t *h) {
+  eddy_cluster_worker_t *w = &p->pub;
+  int r = eddy_loop_init(&p->loop);
+  if (r < 0) return r;
+  w->loop = &p->loop;
+  w->id = h->id;
+  w->slot = h->slot;
+  w->listen_fd = h->listen_fd;
+  w->listen_flags =
+      h->opts.share == EDDY_CLUSTER_SHARED ? EDDY_HTTP_LISTEN_EXCLUSIVE : 0;
+  w->opts = &p->opts;
+  w->data = p->opts.data;
+  w->_p = p;
+  p->note = eddy__note_map(h->note_fd);
+  p->ch.data = p;
+  p->ch.on_frame = on_frame;
+  p->ch.on_end = on_end;
+  watch(p, &p->sig_term, on_term, SIGTERM);
+  watch(p, &p->sig_int, on_ignored, SIGINT);
+  watch(p, &p->sig_hup, on_ignored, SIGHUP);
+  r = eddy__channel_open(&p->loop, &p->ch, h->ipc_fd);
+  if (r == 0) r = eddy__channel_send(&p->ch, FRAME_ONLINE, NULL, 0);
+  return r;
+}
+
+static int serve(wpriv_t *p, eddy_cluster_worker_main_cb main_cb) {
+  int r = eddy__report_start(p);
+  if (r == 0) r = main_cb(&p->pub);
+  if (r != 0) {
+    eddy_log(EDDY_LOG_ERROR, "cluster: worker %u: worker_main returned %d",
+             p->pub.id, r);
+    return r < 0 ? 1 : r;
+  }
+  eddy__channel_send(&p->ch, FRAME_LISTENING, NULL, 0);
+  eddy__report_send(p);
+  eddy_run(&p->loop, EDDY_RUN_DEFAULT);
+  return 0;
+}
+
+int eddy__worker_main(const char *env, eddy_cluster_worker_main_cb main_cb,
+                      const eddy_cluster_opts_t *o) {
+  eddy__handoff_t h;
+  if (eddy__handoff_parse(env, &h) < 0) return 2;
+  started_as_worker = 1;
+  unsetenv(CLUSTER_ENV); /* its own children are not workers */
+  wpriv_t *p = calloc(1, sizeof(*p));
+  if (!p) return 1;
+  p->statm_fd = -1;
+  p->opts = *o;
+  eddy__opts_defaults(&p->opts);
+  p->opts.share = h.opts.share;
+  p->opts.heartbeat_ms = h.opts.heartbeat_ms;
+  p->opts.stall_timeout_ms = h.opts.stall_timeout_ms;
+  p->opts.grace_ms = h.opts.grace_ms;
+  int r = setup(p, &h);
+  r = r == 0 ? serve(p, main_cb) : 1;
+  close_own(p);
+  eddy_run(&p->loop, EDDY_RUN_DEFAULT);
+  eddy_loop_close(&p->loop); /* -EBUSY if the program left handles open */
+  eddy__note_unmap(p->note);
+  free(p);
+  eddy_log_flush(1000);
+  return r;
+}
+
+int eddy_cluster_worker_send(eddy_cluster_worker_t *w, const void *data,
+                             size_t len) {
+  return eddy__channel_send(&w->_p->ch, FRAME_MESSAGE, data, len);
+}
+
+void eddy_cluster_worker_on_shutdown(eddy_cluster_worker_t *w,
+                                     eddy_cluster_shutdown_cb cb) {
+  w->_p->on_shutdown = cb;
+}
+
+void eddy_cluster_worker_on_message(eddy_cluster_worker_t *w,
+                                    eddy_cluster_message_cb cb) {
+  w->_p->on_message = cb;
+}
+
+void eddy_cluster_worker_on_stats(eddy_cluster_worker_t *w,
+                                  eddy_cluster_stats_cb cb) {
+  w->_p->on_stats = cb;
+}
+
+int eddy_cluster_worker_stopping(const eddy_cluster_worker_t *w) {
+  return w->_p->stopping;
+}

@@ -1,0 +1,32 @@
+/*
+ * eddy cluster — the worker process's private state (worker.c, report.c).
+ */
+#ifndef EDDY_CLUSTER_WORKER_H
+#define EDDY_CLUSTER_WORKER_H
+
+#include "cluster/internal.h"
+
+struct eddy__cluster_worker_private_s {
+  eddy_cluster_worker_t pub;
+  eddy_loop_t loop;
+  eddy_cluster_opts_t opts;
+  eddy__channel_t ch;
+  eddy_timer_t beat;
+  eddy_signal_t sig_term, sig_int, sig_hup;
+  eddy__stall_note_t *note;
+  eddy_cluster_shutdown_cb on_shutdown;
+  eddy_cluster_message_cb on_message;
+  eddy_cluster_stats_cb on_stats;
+  int stopping;
+  eddy_elu_t elu_prev;
+  int statm_fd;
+};
+
+typedef struct eddy__cluster_worker_private_s wpriv_t;
+
+/* report.c: starts the heartbeat timer and the loop's self-measurement. */
+int eddy__report_start(wpriv_t *p);
+void eddy__report_send(wpriv_t *p);
+void eddy__report_stop(wpriv_t *p);
+
+#endif
