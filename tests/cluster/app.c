@@ -24,6 +24,7 @@
 static eddy_http_server_t server;
 static uint64_t served;
 static int ipc_fd = -1;
+static char *volatile hoard;
 
 static long query_num(eddy_http_request_t *req, const char *key) {
   size_t k = strlen(key);
@@ -61,7 +62,8 @@ static void handle(eddy_http_server_t *s, eddy_http_request_t *req,
   } else if (is(req, "/alloc")) {
     size_t n = (size_t)query_num(req, "mb") << 20;
     char *p = malloc(n);
-    if (p) memset(p, 1, n); /* kept on purpose: RSS grows */
+    if (p) memset(p, 1, n);
+    hoard = p; /* kept on purpose (a global, so it is not optimised out) */
   } else if (is(req, "/garbage")) {
     static const char junk[] = "\xff\xff\xff\xffthis is no frame";
     if (write(ipc_fd, junk, sizeof(junk) - 1) < 0) perror("garbage");

@@ -1,0 +1,200 @@
+/*
+ * Cluster mode end to end: the test app (tests/cluster/app.c) as a real
+ * primary with real worker processes, real signals and load from a
+ * client thread on fresh connections. Timeouts are short so each test
+ * takes a few seconds.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support/cluster_helpers.h"
+#include "support/e2e_helpers.h"
+
+#define FAST "--heartbeat-ms", "100", "--stall-timeout-ms", "1000", \
+             "--grace-ms", "2000"
+
+static void fini(void) { cl_kill_leftover(); }
+
+static void started(cl_t *c, int workers) {
+  cr_assert(cl_wait(c, "event listening", workers, 10000) >= 0,
+            "%d workers did not listen", workers);
+}
+
+static void stopped_cleanly(cl_t *c) {
+  int st = cl_stop(c, SIGTERM);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "primary status %d", st);
+}
+
+TestSuite(cluster, .fini = fini, .timeout = 40);
+
+Test(cluster, kill_9_is_replaced_within_1s_and_the_other_answers) {
+  cl_t c;
+  cl_load_t l;
+  cl_start_app(&c, (const char *const[]){"--workers", "2", FAST, NULL});
+  started(&c, 2);
+  cl_load_start(&l, c.port, 10000);
+  usleep(300000);
+  kill(cl_event_pid(&c, "event listening", 0), SIGKILL);
+  long ms = cl_wait(&c, "event listening", 3, 5000);
+  usleep(300000);
+  cl_load_stop(&l);
+  cr_assert(ms >= 0 && ms <= 1000, "replaced after %ld ms", ms);
+  /* Only a request the killed worker had in hand may fail. */
+  cr_assert(l.failed <= 1, "%d of %d failed", l.failed, l.ok + l.failed);
+  cr_assert(l.ok > 20);
+  stopped_cleanly(&c);
+}
+
+Test(cluster, a_stuck_worker_is_killed_replaced_and_named) {
+  cl_t c;
+  cl_load_t l;
+  cl_start_app(&c, (const char *const[]){"--workers", "2", FAST, NULL});
+  started(&c, 2);
+  e2e_server_t s = {.port = c.port};
+  int fd = e2e_connect(&s);
+  const char *req = "GET /blocking?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n";
+  e2e_send(fd, req, strlen(req));
+  usleep(200000); /* one worker is stuck now */
+  cl_load_start(&l, c.port, 10000);
+  cr_assert(cl_wait(&c, "event exit", 1, 5000) >= 0, "not killed");
+  cr_assert(cl_wait(&c, "event listening", 3, 5000) >= 0, "not replaced");
+  usleep(200000);
+  cl_load_stop(&l);
+  close(fd);
+  cr_assert_eq(l.failed, 0, "%d of %d failed", l.failed, l.ok + l.failed);
+  cr_assert(l.ok > 20);
+  cr_assert(cl_log_has(&c, "silent for"));
+  cr_assert(cl_log_has(&c, "running handler: 'GET /blocking'"));
+  cr_assert(cl_log_has(&c, "killed by signal 9 (stall)"));
+  stopped_cleanly(&c);
+}
+
+Test(cluster, sighup_replaces_every_worker_without_a_failed_request) {
+  cl_t c;
+  cl_load_t l;
+  cl_start_app(&c, (const char *const[]){"--workers", "2", FAST, NULL});
+  started(&c, 2);
+  int old[2] = {cl_event_pid(&c, "event listening", 0),
+                cl_event_pid(&c, "event listening", 1)};
+  cl_load_start(&l, c.port, 15000);
+  usleep(300000);
+  kill(c.pid, SIGHUP);
+  cr_assert(cl_wait(&c, "event listening", 4, 8000) >= 0);
+  cr_assert(cl_wait(&c, "event exit", 2, 8000) >= 0);
+  usleep(200000);
+  cl_load_stop(&l);
+  cr_assert_eq(l.failed, 0, "%d of %d failed", l.failed, l.ok + l.failed);
+  for (int i = 0; i < 20; i++) {
+    int pid = 0;
+    cr_assert_eq(cl_get(c.port, "/", &pid), 200);
+    cr_assert(pid != old[0] && pid != old[1], "old worker %d answered", pid);
+  }
+  cr_assert(cl_log_has(&c, "reload done"));
+  stopped_cleanly(&c);
+}
+
+typedef struct {
+  int port;
+  int status;
+} slow_t;
+
+static void *slow_request(void *arg) {
+  slow_t *s = arg;
+  s->status = cl_get(s->port, "/sleep?ms=700", NULL);
+  return NULL;
+}
+
+Test(cluster, sigterm_finishes_accepted_requests_and_exits_0) {
+  cl_t c;
+  cl_load_t l;
+  slow_t slow[4];
+  pthread_t th[4];
+  cl_start_app(&c, (const char *const[]){"--workers", "2", FAST, NULL});
+  started(&c, 2);
+  cl_load_start(&l, c.port, 10000);
+  for (int i = 0; i < 4; i++) {
+    slow[i].port = c.port;
+    pthread_create(&th[i], NULL, slow_request, &slow[i]);
+  }
+  usleep(300000); /* the slow ones are in flight */
+  kill(c.pid, SIGTERM);
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    cr_assert_eq(slow[i].status, 200, "slow request %d: %d", i,
+                 slow[i].status);
+  }
+  int st;
+  cr_assert_eq(waitpid(c.pid, &st, 0), c.pid);
+  cl_load_stop(&l);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "primary status %d", st);
+  /* After the shutdown, connections are refused: never cut short. */
+  cr_assert_eq(l.partial, 0);
+  cr_assert(l.ok > 0);
+  cl_forget(&c);
+}
+
+/* "restarting in N ms" delays from the log, in order. */
+static int backoff_delays(const cl_t *c, long *out, int max) {
+  FILE *f = fopen(c->log_path, "r");
+  char line[1024];
+  int n = 0;
+  while (f && fgets(line, sizeof(line), f) && n < max) {
+    char *p = strstr(line, "restarting in ");
+    if (p) out[n++] = strtol(p + 14, NULL, 10);
+  }
+  if (f) fclose(f);
+  return n;
+}
+
+Test(cluster, a_worker_crashing_at_start_backs_off) {
+  cl_t c;
+  long d[32];
+  cl_start_app(&c, (const char *const[]){"--workers", "1", FAST,
+                                         "--crash-at-start", NULL});
+  usleep(3000000);
+  int forks = cl_count(&c, "event fork");
+  int n = backoff_delays(&c, d, 32);
+  cr_assert(n >= 3, "only %d restarts logged", n);
+  for (int i = 1; i < n; i++) cr_assert(d[i] >= d[i - 1], "not growing");
+  cr_assert(d[n - 1] > d[0]);
+  /* 100, 150, 225, ... ms (capped at 1000 by the app): no fork storm. */
+  cr_assert(forks <= 12, "%d forks in 3 s", forks);
+  stopped_cleanly(&c);
+}
+
+Test(cluster, memory_above_the_limit_restarts_gracefully) {
+  cl_t c;
+  int pid = 0;
+  cl_start_app(&c, (const char *const[]){"--workers", "2", FAST,
+                                         "--max-rss-mb", "150", NULL});
+  started(&c, 2);
+  cr_assert_eq(cl_get(c.port, "/alloc?mb=200", &pid), 200);
+  cr_assert(cl_wait(&c, "event listening", 3, 5000) >= 0, "not replaced");
+  cr_assert(cl_wait(&c, "event exit", 1, 5000) >= 0, "old not stopped");
+  cr_assert(cl_log_has(&c, "above the limit of 150 MiB"));
+  /* Graceful: it exited by itself (status 0), not killed. */
+  cr_assert(cl_log_has(&c, "exited with status 0"));
+  cr_assert_eq(cl_get(c.port, "/", NULL), 200);
+  stopped_cleanly(&c);
+}
+
+Test(cluster, garbage_on_ipc_is_logged_and_the_worker_replaced) {
+  cl_t c;
+  cl_load_t l;
+  cl_start_app(&c, (const char *const[]){"--workers", "2", FAST, NULL});
+  started(&c, 2);
+  cl_load_start(&l, c.port, 10000);
+  cr_assert_eq(cl_get(c.port, "/garbage", NULL), 200);
+  cr_assert(cl_wait(&c, "event listening", 3, 5000) >= 0, "not replaced");
+  usleep(300000);
+  cl_load_stop(&l);
+  cr_assert(cl_log_has(&c, "bad IPC channel"));
+  cr_assert_eq(l.failed, 0, "%d of %d failed", l.failed, l.ok + l.failed);
+  stopped_cleanly(&c);
+}
