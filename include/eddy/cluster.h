@@ -35,7 +35,9 @@
  *     stuck loop is silence;
  *   - stall watchdog: a worker silent for stall_timeout_ms is logged (its
  *     last report and the label of the callback that is running, from its
- *     stall detector), killed with SIGKILL and replaced;
+ *     stall detector), killed with SIGKILL and replaced; before it first
+ *     listens a worker may be silent for twice that, and at least 10 s
+ *     (exec and set-up on a busy machine);
  *   - memory: a worker whose RSS is above max_rss_mb in two reports in a
  *     row is replaced gracefully (the new one first, then the old drains);
  *   - crashes: a worker that exits unexpectedly is replaced; one that dies

@@ -360,6 +360,16 @@ EDDY_EXTERN int eddy_listen(eddy_stream_t *server, int backlog,
 EDDY_EXTERN int eddy_listen_exclusive(eddy_stream_t *server);
 
 /*
+ * Stops (paused 1) or resumes (0) accepting on a listener without closing
+ * it: the socket keeps listening and new connections wait in its queue,
+ * where another process sharing the socket may take them. A cluster
+ * worker pauses before it closes its server, so no connection is
+ * accepted in the moment before the close. Works before eddy_listen too.
+ * Returns 0, or -EINVAL for a closing handle. Loop thread.
+ */
+EDDY_EXTERN int eddy_listen_pause(eddy_stream_t *server, int paused);
+
+/*
  * Takes the connection offered to the connection callback into `client`,
  * an initialised stream of the same kind (TCP or Unix) on the same loop
  * with no socket. Only valid inside that callback. -EAGAIN (nothing

@@ -12,6 +12,9 @@
 #include "cluster/internal.h"
 #include "eddy/log.h"
 
+/* Least silence allowed to a worker that has not listened yet. */
+#define START_TIMEOUT_MS 10000
+
 static uint64_t now_ms(eddy_cluster_t *c) {
   return eddy_loop_now(&c->loop);
 }
@@ -203,6 +206,14 @@ static void stalled(worker_t *w, uint64_t silent) {
   eddy__kill_worker(w, EDDY_CLUSTER_CAUSE_STALL);
 }
 
+/* A worker that does not listen yet is still loading (exec, a sanitizer's
+ * start-up, the program's set-up on a busy machine): it gets longer. */
+static uint64_t silence_allowed(eddy_cluster_t *c, worker_t *w) {
+  uint64_t t = c->opts.stall_timeout_ms;
+  if (w->state >= W_LISTENING) return t;
+  return t * 2 > START_TIMEOUT_MS ? t * 2 : START_TIMEOUT_MS;
+}
+
 void eddy__tick(eddy_timer_t *t) {
   eddy_cluster_t *c = t->data;
   uint64_t now = now_ms(c);
@@ -215,7 +226,7 @@ void eddy__tick(eddy_timer_t *t) {
       eddy_log(EDDY_LOG_WARN, "cluster: worker %u (pid %d) still running "
                "after the grace time; SIGKILL", w->id, (int)w->pid);
       eddy__kill_worker(w, w->kill_cause);
-    } else if (now - w->last_beat_ms > c->opts.stall_timeout_ms) {
+    } else if (now - w->last_beat_ms > silence_allowed(c, w)) {
       stalled(w, now - w->last_beat_ms);
     }
   }

@@ -21,12 +21,40 @@ int eddy_cluster_is_worker(void) {
   return started_as_worker || getenv(CLUSTER_ENV) != NULL;
 }
 
+/* Pauses every listener of the loop on the inherited socket. */
+static void pause_listener(eddy_handle_t *h, void *arg) {
+  wpriv_t *p = arg;
+  if ((h->type == EDDY_HANDLE_TCP || h->type == EDDY_HANDLE_UNIX) &&
+      !eddy_is_closing(h) && p->pub.listen_fd >= 0 &&
+      eddy_stream_fd((eddy_stream_t *)h) == p->pub.listen_fd)
+    eddy_listen_pause((eddy_stream_t *)h, 1);
+}
+
+static void on_drained(eddy_timer_t *t) {
+  wpriv_t *p = t->data;
+  uint64_t grace = p->stop_grace_ms;
+  eddy_close(EDDY_HANDLE(t), NULL);
+  if (p->on_shutdown)
+    p->on_shutdown(&p->pub, grace > DRAIN_MS ? grace - DRAIN_MS : 1);
+  else eddy_loop_stop(&p->loop);
+}
+
+/*
+ * Stops accepting first, and closes the servers DRAIN_MS later: a server
+ * closes the connections that have no request yet, and one accepted just
+ * before the close may have its request in the socket, unread. Once the
+ * listener is paused, new connections wait in the shared queue for the
+ * other workers, and those already accepted are read meanwhile.
+ */
 static void begin_stop(wpriv_t *p, uint64_t grace_ms) {
   if (p->stopping) return;
   p->stopping = 1;
+  p->stop_grace_ms = grace_ms;
   eddy__channel_unref(&p->ch);
-  if (p->on_shutdown) p->on_shutdown(&p->pub, grace_ms);
-  else eddy_loop_stop(&p->loop);
+  eddy_loop_walk(&p->loop, pause_listener, p);
+  eddy_timer_init(&p->loop, &p->drain);
+  p->drain.data = p;
+  eddy_timer_start(&p->drain, on_drained, DRAIN_MS, 0);
 }
 
 static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *d,

@@ -12,6 +12,8 @@ struct eddy__cluster_worker_private_s {
   eddy_cluster_opts_t opts;
   eddy__channel_t ch;
   eddy_timer_t beat;
+  eddy_timer_t drain; /* between pausing the listener and the close */
+  uint64_t stop_grace_ms;
   eddy_signal_t sig_term, sig_int, sig_hup;
   eddy__stall_note_t *note;
   eddy_cluster_shutdown_cb on_shutdown;
@@ -23,6 +25,9 @@ struct eddy__cluster_worker_private_s {
 };
 
 typedef struct eddy__cluster_worker_private_s wpriv_t;
+
+/* From pausing the listener to closing the servers, on a stop. */
+#define DRAIN_MS 20
 
 /* report.c: starts the heartbeat timer and the loop's self-measurement. */
 int eddy__report_start(wpriv_t *p);

@@ -158,6 +158,14 @@ int eddy_listen_exclusive(eddy_stream_t *s) {
   return 0;
 }
 
+int eddy_listen_pause(eddy_stream_t *s, int paused) {
+  if (!net_usable(s)) return -EINVAL;
+  if (paused) s->_flags |= S_HELD;
+  else s->_flags &= ~(unsigned)S_HELD;
+  eddy__stream_update(s);
+  return 0;
+}
+
 int eddy_accept(eddy_stream_t *server, eddy_stream_t *client) {
   struct eddy__listener_s *l = server->_listener;
   if (!l || l->accepted < 0) return -EAGAIN;

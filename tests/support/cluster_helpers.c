@@ -126,10 +126,14 @@ long cl_wait(const cl_t *c, const char *prefix, int n, long timeout_ms) {
 }
 
 int cl_log_has(const cl_t *c, const char *needle) {
-  char *all = slurp(c->log_path);
-  int found = strstr(all, needle) != NULL;
-  free(all);
-  return found;
+  long t0 = e2e_now_ms();
+  for (;;) { /* the log is written by a thread: give it 3 s */
+    char *all = slurp(c->log_path);
+    int found = strstr(all, needle) != NULL;
+    free(all);
+    if (found || e2e_now_ms() - t0 > 3000) return found;
+    usleep(10000);
+  }
 }
 
 int cl_get(int port, const char *path, int *pid) {
