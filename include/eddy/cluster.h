@@ -21,7 +21,9 @@
  * runs a handler. A worker is started by fork and exec of the program's own
  * path (read from /proc/self/exe when the primary starts, so after a new
  * binary is installed at that path, a rolling reload runs the new code),
- * with the same arguments; eddy_cluster_main() sees from its environment
+ * with the arguments the process was started with (/proc/self/cmdline,
+ * whatever the program took out of argv since); eddy_cluster_main() sees
+ * from its environment
  * that it is a worker and calls worker_main with its loop and socket.
  *
  * Sharing the port (eddy_cluster_share_t): the default is one socket

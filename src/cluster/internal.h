@@ -81,7 +81,8 @@ struct eddy_cluster_s {
   eddy_loop_t loop;
   eddy_cluster_opts_t opts;
   char exe[4096];
-  char **argv;
+  char **argv;     /* the workers' arguments */
+  char **own_argv; /* argv when read from /proc (freed at the end) */
   eddy_cluster_worker_main_cb worker_main;
   slot_t *slots;
   eddy_queue_t workers;
@@ -102,6 +103,7 @@ void eddy__cluster_sockets_close(struct eddy_cluster_s *c);
 int eddy__cluster_socket_for(struct eddy_cluster_s *c, unsigned slot);
 /* spawn.c */
 int eddy__cluster_exe_path(char *out, size_t max);
+char **eddy__cluster_cmdline(void);
 worker_t *eddy__cluster_spawn(struct eddy_cluster_s *c, unsigned slot);
 /* peer.c: the primary's side of a worker's channel */
 void eddy__peer_start(worker_t *w, int fd);

@@ -149,6 +149,7 @@ static void teardown(eddy_cluster_t *c) {
   eddy_loop_close(&c->loop);
   if (c->slots) eddy__cluster_sockets_close(c);
   free(c->slots);
+  free(c->own_argv);
   free(c);
 }
 
@@ -158,7 +159,8 @@ int eddy__primary_main(int argc, char **argv, const eddy_cluster_opts_t *o,
   if (!c) return -ENOMEM;
   c->opts = *o;
   eddy__opts_defaults(&c->opts);
-  c->argv = argv;
+  c->own_argv = eddy__cluster_cmdline();
+  c->argv = c->own_argv ? c->own_argv : argv;
   c->worker_main = worker_main;
   c->listen_fd = -1;
   eddy_queue_init(&c->workers);

@@ -5,6 +5,7 @@
  * across exec, signals unblocked (the primary blocks the ones its
  * signalfd reads), and CLUSTER_ENV telling it who it is.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -26,6 +27,33 @@ int eddy__cluster_exe_path(char *out, size_t max) {
   if ((size_t)n >= max - 1) return -ENAMETOOLONG;
   out[n] = '\0';
   return 0;
+}
+
+/*
+ * The arguments the program was started with, from /proc/self/cmdline:
+ * the program may have taken its own flags out of argv before calling
+ * eddy_cluster_main, but its workers must see what it saw (as Node's
+ * workers get process.argv). NULL if it cannot be read; free the result.
+ */
+char **eddy__cluster_cmdline(void) {
+  char buf[65536];
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  ssize_t n = read(fd, buf, sizeof(buf));
+  close(fd);
+  if (n <= 0 || n == (ssize_t)sizeof(buf)) return NULL;
+  size_t count = 0;
+  for (ssize_t i = 0; i < n; i++) count += buf[i] == '\0';
+  char **argv = malloc((count + 1) * sizeof(char *) + (size_t)n);
+  if (!argv) return NULL;
+  char *strings = (char *)(argv + count + 1);
+  memcpy(strings, buf, (size_t)n);
+  for (size_t i = 0, off = 0; i < count; i++) {
+    argv[i] = strings + off;
+    off += strlen(strings + off) + 1;
+  }
+  argv[count] = NULL;
+  return argv;
 }
 
 /* environ without CLUSTER_ENV, plus `var`; free the array (not strings). */

@@ -204,3 +204,45 @@ Test(cluster, garbage_on_ipc_is_logged_and_the_worker_replaced) {
   cr_assert_eq(l.failed, 0, "%d of %d failed", l.failed, l.ok + l.failed);
   stopped_cleanly(&c);
 }
+
+/* ---- the examples */
+
+static void wait_serving(int port) {
+  for (int i = 0; i < 500; i++) {
+    if (cl_get(port, "/", NULL) == 200) return;
+    usleep(20000);
+  }
+  cr_assert_fail("the example does not answer");
+}
+
+Test(cluster, example_hello_answers_on_every_worker) {
+  cl_t c;
+  cl_start_example(&c, "cluster-hello", (const char *const[]){
+                       "--workers", "2", "--heartbeat-ms", "100", NULL});
+  wait_serving(c.port);
+  e2e_server_t s = {.port = c.port};
+  char out[512];
+  const char *req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  cr_assert_eq(e2e_fresh_request(&s, req, out, sizeof(out)), 200);
+  cr_assert(strstr(out, "Hello, World!"));
+  stopped_cleanly(&c);
+}
+
+Test(cluster, example_watchdog_replaces_the_stuck_worker) {
+  cl_t c;
+  cl_start_example(&c, "cluster-watchdog", (const char *const[]){
+                       "--workers", "2", "--every", "10",
+                       "--heartbeat-ms", "100", "--stall-timeout-ms", "1500",
+                       "--log-rss-mb", "1", NULL});
+  wait_serving(c.port);
+  int ok = 0;
+  for (int i = 0; i < 30 && !cl_log_has_now(&c, "never ends"); i++)
+    ok += cl_get(c.port, "/", NULL) == 200;
+  cr_assert(cl_log_has(&c, "running handler: 'GET / (the request that "
+                           "never ends)'"));
+  cr_assert(cl_log_has(&c, "killed by signal 9 (stall)"));
+  cr_assert(cl_log_has(&c, "watchdog: worker"), "no memory line");
+  wait_serving(c.port);
+  cr_assert(ok >= 9);
+  stopped_cleanly(&c);
+}

@@ -30,6 +30,7 @@ long cl_wait(const cl_t *c, const char *prefix, int n, long timeout_ms);
 /* The pid in the k-th (0-based) line starting with prefix, or -1. */
 int cl_event_pid(const cl_t *c, const char *prefix, int k);
 /* 1 if the log contains `needle` (waits up to 3 s for it). */
+int cl_log_has_now(const cl_t *c, const char *needle); /* no wait */
 int cl_log_has(const cl_t *c, const char *needle);
 /* One GET on a fresh connection (2 s timeout): the status, -1 (no
  * answer at all) or -2 (an answer cut short); the
