@@ -88,7 +88,15 @@ typedef enum {
    * of the addresses, and connections queued on a worker that dies wait
    * for its replacement instead of being reset; those queued on a stuck
    * worker wait until the watchdog replaces it. */
-  EDDY_CLUSTER_REUSEPORT
+  EDDY_CLUSTER_REUSEPORT,
+  /* The primary accepts and hands each connection to the next worker in
+   * turn over its channel (SCM_RIGHTS), as Node does by default on
+   * Linux, but skipping a worker whose heartbeat is late or whose channel
+   * is backed up. The worker's server listens on a private socket that
+   * the handed connections are offered to (eddy_listen_offer): close
+   * that server only from the shutdown callback. Costs the primary an
+   * accept and a sendmsg per connection. */
+  EDDY_CLUSTER_ROUND_ROBIN
 } eddy_cluster_share_t;
 
 /* A worker's heartbeat report. */
@@ -208,7 +216,7 @@ EDDY_EXTERN int eddy_cluster_is_worker(void);
  * Takes the cluster flags out of argv (shifting the rest down and
  * updating *argc) into `opts`: --workers N|auto, --heartbeat-ms MS,
  * --stall-timeout-ms MS, --max-rss-mb MB, --grace-ms MS,
- * --share shared|reuseport. Returns 0, or -EINVAL for a bad value
+ * --share shared|reuseport|roundrobin. Returns 0, or -EINVAL for a bad value
  * (argv then unchanged from that flag on). Any thread.
  */
 EDDY_EXTERN int eddy_cluster_opts_parse(eddy_cluster_opts_t *opts, int *argc,

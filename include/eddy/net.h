@@ -370,6 +370,18 @@ EDDY_EXTERN int eddy_listen_exclusive(eddy_stream_t *server);
 EDDY_EXTERN int eddy_listen_pause(eddy_stream_t *server, int paused);
 
 /*
+ * Offers `fd`, a connection accepted elsewhere (for example received from
+ * a cluster primary over a Unix socket), to a listening stream's
+ * connection callback as if accept had returned it: the callback runs
+ * INSIDE this call and takes it with eddy_accept(), or it is closed when
+ * the callback returns. The stream takes `fd` when this returns 0. The
+ * listener may be paused. -EINVAL (fd < 0, not listening, closing, or
+ * called from a connection callback); the caller then keeps fd. Loop
+ * thread.
+ */
+EDDY_EXTERN int eddy_listen_offer(eddy_stream_t *server, int fd);
+
+/*
  * Takes the connection offered to the connection callback into `client`,
  * an initialised stream of the same kind (TCP or Unix) on the same loop
  * with no socket. Only valid inside that callback. -EAGAIN (nothing

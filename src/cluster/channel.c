@@ -86,6 +86,44 @@ int eddy__channel_send(eddy__channel_t *ch, unsigned type, const void *p,
   return 0;
 }
 
+typedef struct {
+  eddy_write_t req;
+  int fd;
+  uint8_t head[5];
+} send_fd_t;
+
+static void on_fd_sent(eddy_write_t *req, int status) {
+  send_fd_t *s = req->data;
+  close(s->fd); /* the peer has its own copy, or it failed */
+  free(s);
+}
+
+int eddy__channel_send_fd(eddy__channel_t *ch, unsigned type, int fd) {
+  int r = -EPIPE;
+  send_fd_t *s = NULL;
+  if (ch->open && !ch->ended) {
+    s = malloc(sizeof(*s));
+    r = s ? 0 : -ENOMEM;
+  }
+  if (r == 0) {
+    s->fd = fd;
+    s->req.data = s;
+    eddy__frame_head(s->head, type, 0);
+    eddy_buf_t b = eddy_buf(s->head, sizeof(s->head));
+    r = eddy_write_fd(&s->req, EDDY_STREAM(&ch->sock), &b, 1, fd, on_fd_sent);
+  }
+  if (r < 0) free(s); /* the caller keeps fd */
+  return r < 0 ? r : 0;
+}
+
+int eddy__channel_recv_fds(eddy__channel_t *ch, eddy_fd_cb cb) {
+  return eddy_unix_recv_fds(&ch->sock, cb);
+}
+
+size_t eddy__channel_queued(eddy__channel_t *ch) {
+  return ch->open ? eddy_stream_queued(EDDY_STREAM(&ch->sock)) : 0;
+}
+
 static void on_sock_closed(eddy_handle_t *h) {
   eddy__channel_t *ch = h->data;
   eddy__frame_decoder_free(&ch->dec);

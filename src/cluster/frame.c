@@ -46,7 +46,8 @@ void eddy__frame_decoder_free(eddy__frame_decoder_t *d) {
 static long fixed_size(unsigned type) {
   switch (type) {
   case FRAME_ONLINE:
-  case FRAME_LISTENING: return 0;
+  case FRAME_LISTENING:
+  case FRAME_CONN: return 0;
   case FRAME_HEARTBEAT: return FRAME_REPORT_SIZE;
   case FRAME_SHUTDOWN: return 8;
   default: return -1;

@@ -20,6 +20,7 @@ enum {
   FRAME_HEARTBEAT = 3, /* worker -> primary, FRAME_REPORT_SIZE bytes */
   FRAME_MESSAGE = 4,   /* either way, the program's bytes */
   FRAME_SHUTDOWN = 5,  /* primary -> worker, 8 bytes: grace ms */
+  FRAME_CONN = 6,      /* primary -> worker, empty, carries a connection */
   FRAME_TYPES
 };
 

@@ -93,6 +93,9 @@ struct eddy_cluster_s {
   eddy_timer_t tick;
   int stopping;  /* 1 graceful shutdown, 2 forced */
   int reloading; /* next slot to reload + 1, 0 when not reloading */
+  eddy_io_t rr_io;  /* ROUND_ROBIN: our listening socket */
+  int rr_paused;    /* no worker could take one: wait in the backlog */
+  unsigned rr_next; /* the slot to try first */
   uint64_t restarts[EDDY_CLUSTER_CAUSES];
   uint64_t forks;
 };
@@ -118,6 +121,10 @@ void eddy__on_report(worker_t *w);
 void eddy__on_exit(worker_t *w, int status);
 void eddy__tick(eddy_timer_t *t);
 void eddy__worker_free_maybe(worker_t *w);
+/* roundrobin.c */
+int eddy__rr_start(struct eddy_cluster_s *c);
+void eddy__rr_kick(struct eddy_cluster_s *c);
+void eddy__rr_stop(struct eddy_cluster_s *c);
 /* reload.c */
 void eddy__reload_start(struct eddy_cluster_s *c);
 void eddy__reload_next(struct eddy_cluster_s *c);

@@ -42,6 +42,8 @@ static int parse_one(eddy_cluster_opts_t *o, const char *flag,
     if (val && strcmp(val, "shared") == 0) o->share = EDDY_CLUSTER_SHARED;
     else if (val && strcmp(val, "reuseport") == 0)
       o->share = EDDY_CLUSTER_REUSEPORT;
+    else if (val && strcmp(val, "roundrobin") == 0)
+      o->share = EDDY_CLUSTER_ROUND_ROBIN;
     else return -EINVAL;
     return 0;
   }
@@ -97,7 +99,8 @@ const char *eddy_cluster_flags_help(void) {
          "  --stall-timeout-ms MS    kill a worker silent this long (5000)\n"
          "  --max-rss-mb MB          restart a worker above this RSS (off)\n"
          "  --grace-ms MS            time to finish requests on stop (10000)\n"
-         "  --share shared|reuseport how workers share the port (shared)\n";
+         "  --share shared|reuseport|roundrobin\n"
+         "                           how workers share the port (shared)\n";
 }
 
 int eddy__handoff_format(const eddy__handoff_t *h, char *out, size_t max) {

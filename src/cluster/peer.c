@@ -31,6 +31,7 @@ static void heartbeat(worker_t *w, const uint8_t *p, size_t n) {
   w->last_beat_ms = eddy_loop_now(&w->c->loop);
   eddy__peer_event(w, EDDY_CLUSTER_HEARTBEAT);
   eddy__on_report(w);
+  eddy__rr_kick(w->c);
 }
 
 static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
@@ -46,6 +47,7 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
     if (w->state < W_LISTENING) w->state = W_LISTENING;
     eddy__peer_event(w, EDDY_CLUSTER_LISTENING);
     eddy__on_listening(w);
+    eddy__rr_kick(w->c);
     break;
   case FRAME_HEARTBEAT: heartbeat(w, p, n); break;
   case FRAME_MESSAGE: message_event(w, p, n); break;
@@ -64,7 +66,10 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
 static void on_end(eddy__channel_t *ch, int err) {
   worker_t *w = ch->data;
   eddy__channel_close(ch);
-  if (err == EDDY_EOF) return; /* it is exiting; the reaper hears of it */
+  /* EOF, or a reset when it died with bytes unread (a SIGKILL while
+   * connections were on their way): it is gone; the reaper hears of it.
+   * Only what it sent can make the channel bad. */
+  if (err != -EPROTO && err != -EMSGSIZE) return;
   eddy_log(EDDY_LOG_ERROR,
            "cluster: worker %u (pid %d): bad IPC channel: %s (%s); closed "
            "it, replacing the worker", w->id, (int)w->pid,

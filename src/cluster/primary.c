@@ -58,6 +58,7 @@ static void on_stop_signal(eddy_signal_t *s, int signum) {
     eddy_timer_stop(&c->slots[i].restart);
   /* The workers hold their own copies; ours would keep connections
    * queued that no one will accept. */
+  eddy__rr_stop(c);
   eddy__cluster_sockets_close(c);
   each_live(c, eddy__stop_worker);
   eddy__primary_maybe_done(c);
@@ -101,6 +102,7 @@ static int setup(eddy_cluster_t *c) {
     c->slots[i].restart.data = c;
   }
   r = eddy__cluster_sockets_open(c);
+  if (r == 0 && c->opts.share == EDDY_CLUSTER_ROUND_ROBIN) r = eddy__rr_start(c);
   if (r < 0) return r;
   if ((r = watch(c, &c->sig_chld, on_chld, SIGCHLD)) < 0 ||
       (r = watch(c, &c->sig_term, on_stop_signal, SIGTERM)) < 0 ||
@@ -125,8 +127,9 @@ static int run(eddy_cluster_t *c) {
   eddy_log(EDDY_LOG_INFO, "cluster: primary pid %d: %u workers on "
            "http://%s:%d/ (%s socket)", (int)getpid(), c->opts.workers,
            c->opts.host, c->port,
-           c->opts.share == EDDY_CLUSTER_REUSEPORT ? "SO_REUSEPORT"
-                                                   : "shared");
+           c->opts.share == EDDY_CLUSTER_REUSEPORT     ? "SO_REUSEPORT"
+           : c->opts.share == EDDY_CLUSTER_ROUND_ROBIN ? "round-robin"
+                                                       : "shared");
   for (unsigned i = 0; i < c->opts.workers; i++) eddy__start_slot(c, i);
   eddy_run(&c->loop, EDDY_RUN_DEFAULT);
   return c->stopping == 2 ? 1 : 0;
@@ -139,6 +142,7 @@ static void close_handle(eddy_handle_t *h) {
 static void teardown(eddy_cluster_t *c) {
   /* After a start-up error, close what setup made and let it finish. */
   close_handle(EDDY_HANDLE(&c->tick));
+  close_handle(EDDY_HANDLE(&c->rr_io));
   close_handle(EDDY_HANDLE(&c->sig_term));
   close_handle(EDDY_HANDLE(&c->sig_int));
   close_handle(EDDY_HANDLE(&c->sig_hup));

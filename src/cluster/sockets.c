@@ -16,7 +16,7 @@ static int open_one(eddy_cluster_t *c, int port, int reuseport) {
   struct sockaddr_storage a;
   int r = eddy_net_addr(c->opts.host, port, &a);
   if (r < 0) return r;
-  int fd = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -errno;
   int on = 1;
   socklen_t len = a.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -71,5 +71,6 @@ void eddy__cluster_sockets_close(eddy_cluster_t *c) {
 }
 
 int eddy__cluster_socket_for(eddy_cluster_t *c, unsigned slot) {
+  if (c->opts.share == EDDY_CLUSTER_ROUND_ROBIN) return -1; /* ours only */
   return c->listen_fd >= 0 ? c->listen_fd : c->slots[slot].listen_fd;
 }

@@ -217,6 +217,7 @@ static uint64_t silence_allowed(eddy_cluster_t *c, worker_t *w) {
 void eddy__tick(eddy_timer_t *t) {
   eddy_cluster_t *c = t->data;
   uint64_t now = now_ms(c);
+  eddy__rr_kick(c);
   eddy_queue_t *q;
   EDDY_QUEUE_FOREACH(q, &c->workers) {
     worker_t *w = EDDY_CONTAINER_OF(q, worker_t, node);

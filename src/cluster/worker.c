@@ -33,6 +33,7 @@ static void pause_listener(eddy_handle_t *h, void *arg) {
 static void on_drained(eddy_timer_t *t) {
   wpriv_t *p = t->data;
   uint64_t grace = p->stop_grace_ms;
+  p->rr_listener = NULL; /* the program closes its server now */
   eddy_close(EDDY_HANDLE(t), NULL);
   if (p->on_shutdown)
     p->on_shutdown(&p->pub, grace > DRAIN_MS ? grace - DRAIN_MS : 1);
@@ -62,6 +63,8 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *d,
   wpriv_t *p = ch->data;
   if (type == FRAME_SHUTDOWN) {
     begin_stop(p, eddy__get_u64(d));
+  } else if (type == FRAME_CONN) {
+    /* Its descriptor went to eddy__rr_worker_on_fd already. */
   } else if (type == FRAME_MESSAGE) {
     if (p->on_message) p->on_message(&p->pub, d, n);
   } else {
@@ -114,6 +117,9 @@ static int setup(wpriv_t *p, const eddy__handoff_t *h) {
   w->id = h->id;
   w->slot = h->slot;
   w->listen_fd = h->listen_fd;
+  if (h->opts.share == EDDY_CLUSTER_ROUND_ROBIN &&
+      (w->listen_fd = eddy__rr_worker_socket()) < 0)
+    return w->listen_fd;
   w->listen_flags =
       h->opts.share == EDDY_CLUSTER_SHARED ? EDDY_HTTP_LISTEN_EXCLUSIVE : 0;
   w->opts = &p->opts;
@@ -127,6 +133,8 @@ static int setup(wpriv_t *p, const eddy__handoff_t *h) {
   watch(p, &p->sig_int, on_ignored, SIGINT);
   watch(p, &p->sig_hup, on_ignored, SIGHUP);
   r = eddy__channel_open(&p->loop, &p->ch, h->ipc_fd);
+  if (r == 0 && h->opts.share == EDDY_CLUSTER_ROUND_ROBIN)
+    r = eddy__channel_recv_fds(&p->ch, eddy__rr_worker_on_fd);
   if (r == 0) r = eddy__channel_send(&p->ch, FRAME_ONLINE, NULL, 0);
   return r;
 }
@@ -139,6 +147,7 @@ static int serve(wpriv_t *p, eddy_cluster_worker_main_cb main_cb) {
              p->pub.id, r);
     return r < 0 ? 1 : r;
   }
+  eddy__rr_worker_ready(p);
   eddy__channel_send(&p->ch, FRAME_LISTENING, NULL, 0);
   eddy__report_send(p);
   eddy_run(&p->loop, EDDY_RUN_DEFAULT);

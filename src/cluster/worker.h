@@ -22,12 +22,18 @@ struct eddy__cluster_worker_private_s {
   int stopping;
   eddy_elu_t elu_prev;
   int statm_fd;
+  eddy_stream_t *rr_listener; /* ROUND_ROBIN: takes handed connections */
 };
 
 typedef struct eddy__cluster_worker_private_s wpriv_t;
 
 /* From pausing the listener to closing the servers, on a stop. */
 #define DRAIN_MS 20
+
+/* handoff.c: round-robin hand-off, the worker's side */
+int eddy__rr_worker_socket(void);
+void eddy__rr_worker_ready(wpriv_t *p);
+void eddy__rr_worker_on_fd(eddy_unix_t *u, int fd);
 
 /* report.c: starts the heartbeat timer and the loop's self-measurement. */
 int eddy__report_start(wpriv_t *p);
