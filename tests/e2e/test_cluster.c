@@ -289,3 +289,19 @@ Test(cluster, example_watchdog_replaces_the_stuck_worker) {
   cr_assert(ok >= 8); /* a worker's 10th request (wait_serving had 1) */
   stopped_cleanly(&c);
 }
+
+Test(cluster, eddy_serve_workers_2) {
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--workers", "2", "--heartbeat-ms",
+                                      "100", NULL});
+  char out[512];
+  const char *req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  int status = -1;
+  for (int i = 0; i < 250 && status != 200; i++) { /* workers loading */
+    status = e2e_fresh_request(&s, req, out, sizeof(out));
+    if (status != 200) usleep(20000);
+  }
+  cr_assert_eq(status, 200);
+  cr_assert(strstr(out, "Hello, World!"));
+  e2e_stop(&s);
+}
