@@ -40,12 +40,12 @@ static void on_read(eddy_stream_t *s, ssize_t nread, const eddy_buf_t *buf) {
     return;
   }
   if (nread == 0 || !ch->open) return;
-  int r = eddy__frame_feed(&ch->dec, buf->base, (size_t)nread, deliver, ch);
+  int r = eddy__cluster_frame_feed(&ch->dec, buf->base, (size_t)nread, deliver, ch);
   if (r < 0) end(ch, r);
 }
 
-int eddy__channel_open(eddy_loop_t *loop, eddy__channel_t *ch, int fd) {
-  eddy__frame_decoder_init(&ch->dec);
+int eddy__cluster_channel_open(eddy_loop_t *loop, eddy__channel_t *ch, int fd) {
+  eddy__cluster_frame_decoder_init(&ch->dec);
   ch->open = 0;
   ch->ended = 0;
   eddy_unix_init(loop, &ch->sock);
@@ -57,7 +57,7 @@ int eddy__channel_open(eddy_loop_t *loop, eddy__channel_t *ch, int fd) {
     /* The handle may hold no fd: close fd and handle both. on_closed
      * still runs, so the owner frees the memory at one place. */
     if (eddy_stream_fd(EDDY_STREAM(&ch->sock)) < 0) close(fd);
-    eddy__channel_close(ch);
+    eddy__cluster_channel_close(ch);
   }
   return r;
 }
@@ -66,7 +66,7 @@ static void on_sent(eddy_write_t *req, int status) {
   free(req->data);
 }
 
-int eddy__channel_send(eddy__channel_t *ch, unsigned type, const void *p,
+int eddy__cluster_channel_send(eddy__channel_t *ch, unsigned type, const void *p,
                        size_t n) {
   if (!ch->open || ch->ended) return -EPIPE;
   if (n > EDDY_CLUSTER_MAX_MESSAGE) return -EMSGSIZE;
@@ -74,7 +74,7 @@ int eddy__channel_send(eddy__channel_t *ch, unsigned type, const void *p,
     return EDDY_EQUEUEFULL;
   send_t *s = malloc(sizeof(*s) + 5 + n);
   if (!s) return -ENOMEM;
-  eddy__frame_head(s->bytes, type, n);
+  eddy__cluster_frame_head(s->bytes, type, n);
   if (n) memcpy(s->bytes + 5, p, n);
   s->req.data = s;
   eddy_buf_t b = eddy_buf(s->bytes, 5 + n);
@@ -98,7 +98,7 @@ static void on_fd_sent(eddy_write_t *req, int status) {
   free(s);
 }
 
-int eddy__channel_send_fd(eddy__channel_t *ch, unsigned type, int fd) {
+int eddy__cluster_channel_send_fd(eddy__channel_t *ch, unsigned type, int fd) {
   int r = -EPIPE;
   send_fd_t *s = NULL;
   if (ch->open && !ch->ended) {
@@ -108,7 +108,7 @@ int eddy__channel_send_fd(eddy__channel_t *ch, unsigned type, int fd) {
   if (r == 0) {
     s->fd = fd;
     s->req.data = s;
-    eddy__frame_head(s->head, type, 0);
+    eddy__cluster_frame_head(s->head, type, 0);
     eddy_buf_t b = eddy_buf(s->head, sizeof(s->head));
     r = eddy_write_fd(&s->req, EDDY_STREAM(&ch->sock), &b, 1, fd, on_fd_sent);
   }
@@ -116,27 +116,27 @@ int eddy__channel_send_fd(eddy__channel_t *ch, unsigned type, int fd) {
   return r < 0 ? r : 0;
 }
 
-int eddy__channel_recv_fds(eddy__channel_t *ch, eddy_fd_cb cb) {
+int eddy__cluster_channel_recv_fds(eddy__channel_t *ch, eddy_fd_cb cb) {
   return eddy_unix_recv_fds(&ch->sock, cb);
 }
 
-size_t eddy__channel_queued(eddy__channel_t *ch) {
+size_t eddy__cluster_channel_queued(eddy__channel_t *ch) {
   return ch->open ? eddy_stream_queued(EDDY_STREAM(&ch->sock)) : 0;
 }
 
 static void on_sock_closed(eddy_handle_t *h) {
   eddy__channel_t *ch = h->data;
-  eddy__frame_decoder_free(&ch->dec);
+  eddy__cluster_frame_decoder_free(&ch->dec);
   if (ch->on_closed) ch->on_closed(ch);
 }
 
-void eddy__channel_close(eddy__channel_t *ch) {
+void eddy__cluster_channel_close(eddy__channel_t *ch) {
   if (!ch->open) return;
   ch->open = 0;
   ch->ended = 1;
   eddy_close(EDDY_HANDLE(&ch->sock), on_sock_closed);
 }
 
-void eddy__channel_unref(eddy__channel_t *ch) {
+void eddy__cluster_channel_unref(eddy__channel_t *ch) {
   eddy_unref(EDDY_HANDLE(&ch->sock));
 }

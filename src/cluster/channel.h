@@ -36,28 +36,28 @@ struct eddy__channel_s {
 
 /* Wraps `fd` (taken, even on error: it is closed) and starts reading.
  * On an error the channel is closing already: on_closed will run. */
-int eddy__channel_open(eddy_loop_t *loop, eddy__channel_t *ch, int fd);
+int eddy__cluster_channel_open(eddy_loop_t *loop, eddy__channel_t *ch, int fd);
 
 /* Queues one frame (head + copy of `n` bytes). 0, -EPIPE (closed),
  * -EMSGSIZE, -ENOMEM, EDDY_EQUEUEFULL. */
-int eddy__channel_send(eddy__channel_t *ch, unsigned type, const void *p,
+int eddy__cluster_channel_send(eddy__channel_t *ch, unsigned type, const void *p,
                        size_t n);
 
 /* Queues an empty frame of `type` carrying the descriptor `fd`, which the
  * channel takes on success (closed once sent); on an error (as for
  * eddy__channel_send) the caller keeps it. */
-int eddy__channel_send_fd(eddy__channel_t *ch, unsigned type, int fd);
+int eddy__cluster_channel_send_fd(eddy__channel_t *ch, unsigned type, int fd);
 
 /* Receives descriptors from the peer: `cb` owns each one. */
-int eddy__channel_recv_fds(eddy__channel_t *ch, eddy_fd_cb cb);
+int eddy__cluster_channel_recv_fds(eddy__channel_t *ch, eddy_fd_cb cb);
 
 /* Bytes waiting for the peer to read. */
-size_t eddy__channel_queued(eddy__channel_t *ch);
+size_t eddy__cluster_channel_queued(eddy__channel_t *ch);
 
 /* Closes the socket; on_closed runs later. Idempotent. */
-void eddy__channel_close(eddy__channel_t *ch);
+void eddy__cluster_channel_close(eddy__channel_t *ch);
 
 /* unref: an open channel does not keep the loop alive. */
-void eddy__channel_unref(eddy__channel_t *ch);
+void eddy__cluster_channel_unref(eddy__channel_t *ch);
 
 #endif

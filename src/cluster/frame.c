@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-void eddy__put_u64(uint8_t *p, uint64_t v) {
+void eddy__cluster_put_u64(uint8_t *p, uint64_t v) {
   for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
 }
 
-uint64_t eddy__get_u64(const uint8_t *p) {
+uint64_t eddy__cluster_get_u64(const uint8_t *p) {
   uint64_t v = 0;
   for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
   return v;
@@ -24,7 +24,7 @@ static uint32_t get_u32(const uint8_t *p) {
          p[3];
 }
 
-void eddy__frame_head(uint8_t out[5], unsigned type, size_t n) {
+void eddy__cluster_frame_head(uint8_t out[5], unsigned type, size_t n) {
   uint32_t len = (uint32_t)n + 1;
   out[0] = (uint8_t)(len >> 24);
   out[1] = (uint8_t)(len >> 16);
@@ -33,11 +33,11 @@ void eddy__frame_head(uint8_t out[5], unsigned type, size_t n) {
   out[4] = (uint8_t)type;
 }
 
-void eddy__frame_decoder_init(eddy__frame_decoder_t *d) {
+void eddy__cluster_frame_decoder_init(eddy__frame_decoder_t *d) {
   memset(d, 0, sizeof(*d));
 }
 
-void eddy__frame_decoder_free(eddy__frame_decoder_t *d) {
+void eddy__cluster_frame_decoder_free(eddy__frame_decoder_t *d) {
   free(d->buf);
   memset(d, 0, sizeof(*d));
 }
@@ -101,7 +101,7 @@ static int append(eddy__frame_decoder_t *d, const void *data, size_t n) {
   return 0;
 }
 
-int eddy__frame_feed(eddy__frame_decoder_t *d, const void *data, size_t n,
+int eddy__cluster_frame_feed(eddy__frame_decoder_t *d, const void *data, size_t n,
                      eddy__frame_cb cb, void *arg) {
   size_t used;
   int r;
@@ -125,26 +125,26 @@ int eddy__frame_feed(eddy__frame_decoder_t *d, const void *data, size_t n,
   return 0;
 }
 
-void eddy__report_encode(const eddy_cluster_report_t *r,
+void eddy__cluster_report_encode(const eddy_cluster_report_t *r,
                          uint8_t out[FRAME_REPORT_SIZE]) {
   double u = r->utilization < 0 ? 0 : r->utilization > 1 ? 1 : r->utilization;
-  eddy__put_u64(out, r->pid);
-  eddy__put_u64(out + 8, r->rss_bytes);
-  eddy__put_u64(out + 16, r->delay_p99_ns);
-  eddy__put_u64(out + 24, (uint64_t)(u * 1e6 + 0.5));
-  eddy__put_u64(out + 32, r->connections);
-  eddy__put_u64(out + 40, r->requests);
+  eddy__cluster_put_u64(out, r->pid);
+  eddy__cluster_put_u64(out + 8, r->rss_bytes);
+  eddy__cluster_put_u64(out + 16, r->delay_p99_ns);
+  eddy__cluster_put_u64(out + 24, (uint64_t)(u * 1e6 + 0.5));
+  eddy__cluster_put_u64(out + 32, r->connections);
+  eddy__cluster_put_u64(out + 40, r->requests);
 }
 
-int eddy__report_decode(const uint8_t *p, size_t n, eddy_cluster_report_t *r) {
+int eddy__cluster_report_decode(const uint8_t *p, size_t n, eddy_cluster_report_t *r) {
   if (n != FRAME_REPORT_SIZE) return -EPROTO;
-  uint64_t u = eddy__get_u64(p + 24);
+  uint64_t u = eddy__cluster_get_u64(p + 24);
   if (u > 1000000) return -EPROTO;
-  r->pid = eddy__get_u64(p);
-  r->rss_bytes = eddy__get_u64(p + 8);
-  r->delay_p99_ns = eddy__get_u64(p + 16);
+  r->pid = eddy__cluster_get_u64(p);
+  r->rss_bytes = eddy__cluster_get_u64(p + 8);
+  r->delay_p99_ns = eddy__cluster_get_u64(p + 16);
   r->utilization = (double)u / 1e6;
-  r->connections = eddy__get_u64(p + 32);
-  r->requests = eddy__get_u64(p + 40);
+  r->connections = eddy__cluster_get_u64(p + 32);
+  r->requests = eddy__cluster_get_u64(p + 40);
   return 0;
 }

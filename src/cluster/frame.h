@@ -40,8 +40,8 @@ typedef struct {
 typedef int (*eddy__frame_cb)(void *arg, unsigned type, const uint8_t *p,
                               size_t n);
 
-void eddy__frame_decoder_init(eddy__frame_decoder_t *d);
-void eddy__frame_decoder_free(eddy__frame_decoder_t *d);
+void eddy__cluster_frame_decoder_init(eddy__frame_decoder_t *d);
+void eddy__cluster_frame_decoder_free(eddy__frame_decoder_t *d);
 
 /*
  * Adds `n` bytes and calls `cb` for each complete frame, in order.
@@ -49,20 +49,20 @@ void eddy__frame_decoder_free(eddy__frame_decoder_t *d);
  * maximum), -EPROTO (length 0, unknown type, wrong size) or -ENOMEM. After
  * an error the decoder must not be fed again.
  */
-int eddy__frame_feed(eddy__frame_decoder_t *d, const void *data, size_t n,
+int eddy__cluster_frame_feed(eddy__frame_decoder_t *d, const void *data, size_t n,
                      eddy__frame_cb cb, void *arg);
 
 /* Writes the 5-byte head (length, type) of a frame with `n` payload
  * bytes into out. */
-void eddy__frame_head(uint8_t out[5], unsigned type, size_t n);
+void eddy__cluster_frame_head(uint8_t out[5], unsigned type, size_t n);
 
 /* A report as payload bytes, and back (0 or -EPROTO). */
-void eddy__report_encode(const eddy_cluster_report_t *r,
+void eddy__cluster_report_encode(const eddy_cluster_report_t *r,
                          uint8_t out[FRAME_REPORT_SIZE]);
-int eddy__report_decode(const uint8_t *p, size_t n, eddy_cluster_report_t *r);
+int eddy__cluster_report_decode(const uint8_t *p, size_t n, eddy_cluster_report_t *r);
 
 /* Big-endian 64-bit helpers. */
-void eddy__put_u64(uint8_t *p, uint64_t v);
-uint64_t eddy__get_u64(const uint8_t *p);
+void eddy__cluster_put_u64(uint8_t *p, uint64_t v);
+uint64_t eddy__cluster_get_u64(const uint8_t *p);
 
 #endif

@@ -13,7 +13,7 @@
 
 #include "cluster/worker.h"
 
-int eddy__rr_worker_socket(void) {
+int eddy__cluster_rr_worker_socket(void) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -35,7 +35,7 @@ static void find_listener(eddy_handle_t *h, void *arg) {
     p->rr_listener = (eddy_stream_t *)h;
 }
 
-void eddy__rr_worker_ready(wpriv_t *p) {
+void eddy__cluster_rr_worker_ready(wpriv_t *p) {
   if (p->opts.share != EDDY_CLUSTER_ROUND_ROBIN) return;
   /* Found once: walking every handle per connection would cost O(n).
    * The pointer stays valid until the shutdown callback, the only place
@@ -43,7 +43,7 @@ void eddy__rr_worker_ready(wpriv_t *p) {
   eddy_loop_walk(&p->loop, find_listener, p);
 }
 
-void eddy__rr_worker_on_fd(eddy_unix_t *u, int fd) {
+void eddy__cluster_rr_worker_on_fd(eddy_unix_t *u, int fd) {
   eddy__channel_t *ch = u->data;
   wpriv_t *p = ch->data;
   if (!p->rr_listener || eddy_listen_offer(p->rr_listener, fd) < 0)

@@ -21,9 +21,9 @@ typedef struct {
   eddy_cluster_opts_t opts; /* share and durations only */
 } eddy__handoff_t;
 
-int eddy__handoff_format(const eddy__handoff_t *h, char *out, size_t max);
-int eddy__handoff_parse(const char *s, eddy__handoff_t *h);
-void eddy__opts_defaults(eddy_cluster_opts_t *o);
+int eddy__cluster_handoff_format(const eddy__handoff_t *h, char *out, size_t max);
+int eddy__cluster_handoff_parse(const char *s, eddy__handoff_t *h);
+void eddy__cluster_opts_defaults(eddy_cluster_opts_t *o);
 
 /* ---- the stall note: a page the worker's stall detector writes (on its
  * own thread, while the loop is stuck) and the primary reads. */
@@ -34,14 +34,14 @@ typedef struct {
 } eddy__stall_note_t;
 
 /* Primary: a fresh shared page; its fd (close-on-exec) in *fd. */
-eddy__stall_note_t *eddy__note_create(int *fd);
+eddy__stall_note_t *eddy__cluster_note_create(int *fd);
 /* Worker: maps the page from `fd` (closed). NULL on failure. */
-eddy__stall_note_t *eddy__note_map(int fd);
-void eddy__note_unmap(eddy__stall_note_t *n);
-void eddy__note_write(eddy__stall_note_t *n, const char *label,
+eddy__stall_note_t *eddy__cluster_note_map(int fd);
+void eddy__cluster_note_unmap(eddy__stall_note_t *n);
+void eddy__cluster_note_write(eddy__stall_note_t *n, const char *label,
                       uint64_t running_ms);
 /* Copies the label (or "" if none) and returns how long it had run. */
-uint64_t eddy__note_read(eddy__stall_note_t *n, char *out, size_t max);
+uint64_t eddy__cluster_note_read(eddy__stall_note_t *n, char *out, size_t max);
 
 /* ---- the primary */
 
@@ -109,31 +109,31 @@ int eddy__cluster_exe_path(char *out, size_t max);
 char **eddy__cluster_cmdline(void);
 worker_t *eddy__cluster_spawn(struct eddy_cluster_s *c, unsigned slot);
 /* peer.c: the primary's side of a worker's channel */
-void eddy__peer_start(worker_t *w, int fd);
-void eddy__peer_event(worker_t *w, eddy_cluster_event_type_t type);
+void eddy__cluster_peer_start(worker_t *w, int fd);
+void eddy__cluster_peer_event(worker_t *w, eddy_cluster_event_type_t type);
 /* supervise.c */
-void eddy__start_slot(struct eddy_cluster_s *c, unsigned slot);
-void eddy__replace(worker_t *old, eddy_cluster_cause_t cause);
-void eddy__stop_worker(worker_t *w, int cause);
-void eddy__kill_worker(worker_t *w, int cause);
-void eddy__on_listening(worker_t *w);
-void eddy__on_report(worker_t *w);
-void eddy__on_exit(worker_t *w, int status);
-void eddy__tick(eddy_timer_t *t);
-void eddy__worker_free_maybe(worker_t *w);
+void eddy__cluster_start_slot(struct eddy_cluster_s *c, unsigned slot);
+void eddy__cluster_replace(worker_t *old, eddy_cluster_cause_t cause);
+void eddy__cluster_stop_worker(worker_t *w, int cause);
+void eddy__cluster_kill_worker(worker_t *w, int cause);
+void eddy__cluster_on_listening(worker_t *w);
+void eddy__cluster_on_report(worker_t *w);
+void eddy__cluster_on_exit(worker_t *w, int status);
+void eddy__cluster_tick(eddy_timer_t *t);
+void eddy__cluster_worker_free_maybe(worker_t *w);
 /* roundrobin.c */
-int eddy__rr_start(struct eddy_cluster_s *c);
-void eddy__rr_kick(struct eddy_cluster_s *c);
-void eddy__rr_stop(struct eddy_cluster_s *c);
+int eddy__cluster_rr_start(struct eddy_cluster_s *c);
+void eddy__cluster_rr_kick(struct eddy_cluster_s *c);
+void eddy__cluster_rr_stop(struct eddy_cluster_s *c);
 /* reload.c */
-void eddy__reload_start(struct eddy_cluster_s *c);
-void eddy__reload_next(struct eddy_cluster_s *c);
+void eddy__cluster_reload_start(struct eddy_cluster_s *c);
+void eddy__cluster_reload_next(struct eddy_cluster_s *c);
 /* primary.c */
-int eddy__primary_main(int argc, char **argv, const eddy_cluster_opts_t *o,
+int eddy__cluster_primary_main(int argc, char **argv, const eddy_cluster_opts_t *o,
                        eddy_cluster_worker_main_cb worker_main);
-void eddy__primary_maybe_done(struct eddy_cluster_s *c);
+void eddy__cluster_primary_maybe_done(struct eddy_cluster_s *c);
 /* worker.c */
-int eddy__worker_main(const char *env, eddy_cluster_worker_main_cb main_cb,
+int eddy__cluster_worker_run(const char *env, eddy_cluster_worker_main_cb main_cb,
                       const eddy_cluster_opts_t *o);
 
 #endif

@@ -18,7 +18,7 @@ int eddy_cluster_main(int argc, char **argv, const eddy_cluster_opts_t *opts,
     size_t n = strlen(env);
     if (n >= sizeof(copy)) return 2;
     memcpy(copy, env, n + 1);
-    return eddy__worker_main(copy, worker_main, opts);
+    return eddy__cluster_worker_run(copy, worker_main, opts);
   }
-  return eddy__primary_main(argc, argv, opts, worker_main);
+  return eddy__cluster_primary_main(argc, argv, opts, worker_main);
 }

@@ -12,7 +12,7 @@
 
 #include "cluster/internal.h"
 
-eddy__stall_note_t *eddy__note_create(int *fd) {
+eddy__stall_note_t *eddy__cluster_note_create(int *fd) {
   int f = memfd_create("eddy-stall-note", MFD_CLOEXEC);
   if (f < 0) return NULL;
   if (ftruncate(f, sizeof(eddy__stall_note_t)) < 0) {
@@ -29,18 +29,18 @@ eddy__stall_note_t *eddy__note_create(int *fd) {
   return p;
 }
 
-eddy__stall_note_t *eddy__note_map(int fd) {
+eddy__stall_note_t *eddy__cluster_note_map(int fd) {
   void *p = mmap(NULL, sizeof(eddy__stall_note_t), PROT_READ | PROT_WRITE,
                  MAP_SHARED, fd, 0);
   close(fd);
   return p == MAP_FAILED ? NULL : p;
 }
 
-void eddy__note_unmap(eddy__stall_note_t *n) {
+void eddy__cluster_note_unmap(eddy__stall_note_t *n) {
   if (n) munmap(n, sizeof(*n));
 }
 
-void eddy__note_write(eddy__stall_note_t *n, const char *label,
+void eddy__cluster_note_write(eddy__stall_note_t *n, const char *label,
                       uint64_t running_ms) {
   atomic_fetch_add(&n->seq, 1);
   char tmp[sizeof(n->label)];
@@ -50,7 +50,7 @@ void eddy__note_write(eddy__stall_note_t *n, const char *label,
   atomic_fetch_add(&n->seq, 1);
 }
 
-uint64_t eddy__note_read(eddy__stall_note_t *n, char *out, size_t max) {
+uint64_t eddy__cluster_note_read(eddy__stall_note_t *n, char *out, size_t max) {
   out[0] = '\0';
   if (!n || max == 0) return 0;
   for (int tries = 0; tries < 100; tries++) {

@@ -10,7 +10,7 @@
 
 #include "cluster/internal.h"
 
-void eddy__opts_defaults(eddy_cluster_opts_t *o) {
+void eddy__cluster_opts_defaults(eddy_cluster_opts_t *o) {
   if (!o->workers) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     o->workers = n > 0 ? (unsigned)n : 1;
@@ -103,7 +103,7 @@ const char *eddy_cluster_flags_help(void) {
          "                           how workers share the port (shared)\n";
 }
 
-int eddy__handoff_format(const eddy__handoff_t *h, char *out, size_t max) {
+int eddy__cluster_handoff_format(const eddy__handoff_t *h, char *out, size_t max) {
   const eddy_cluster_opts_t *o = &h->opts;
   int n = snprintf(out, max, "%u %u %d %d %d %d %llu %llu %llu", h->id,
                    h->slot, h->ipc_fd, h->listen_fd, h->note_fd,
@@ -113,7 +113,7 @@ int eddy__handoff_format(const eddy__handoff_t *h, char *out, size_t max) {
   return n > 0 && (size_t)n < max ? 0 : -ENAMETOOLONG;
 }
 
-int eddy__handoff_parse(const char *s, eddy__handoff_t *h) {
+int eddy__cluster_handoff_parse(const char *s, eddy__handoff_t *h) {
   unsigned long long hb, st, gr;
   int share;
   memset(h, 0, sizeof(*h));

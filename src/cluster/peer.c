@@ -8,7 +8,7 @@
 #include "cluster/internal.h"
 #include "eddy/log.h"
 
-void eddy__peer_event(worker_t *w, eddy_cluster_event_type_t type) {
+void eddy__cluster_peer_event(worker_t *w, eddy_cluster_event_type_t type) {
   eddy_cluster_event_t ev = {.type = type, .worker = w->id, .slot = w->slot,
                              .pid = (int)w->pid};
   if (type == EDDY_CLUSTER_HEARTBEAT) ev.report = &w->last;
@@ -25,13 +25,13 @@ static void message_event(worker_t *w, const uint8_t *p, size_t n) {
 static void heartbeat(worker_t *w, const uint8_t *p, size_t n) {
   /* The size was checked by the decoder; decode checks the values. */
   eddy_cluster_report_t r;
-  if (eddy__report_decode(p, n, &r) < 0) return;
+  if (eddy__cluster_report_decode(p, n, &r) < 0) return;
   w->last = r;
   w->have_report = 1;
   w->last_beat_ms = eddy_loop_now(&w->c->loop);
-  eddy__peer_event(w, EDDY_CLUSTER_HEARTBEAT);
-  eddy__on_report(w);
-  eddy__rr_kick(w->c);
+  eddy__cluster_peer_event(w, EDDY_CLUSTER_HEARTBEAT);
+  eddy__cluster_on_report(w);
+  eddy__cluster_rr_kick(w->c);
 }
 
 static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
@@ -41,13 +41,13 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
   switch (type) {
   case FRAME_ONLINE:
     if (w->state == W_STARTING) w->state = W_ONLINE;
-    eddy__peer_event(w, EDDY_CLUSTER_ONLINE);
+    eddy__cluster_peer_event(w, EDDY_CLUSTER_ONLINE);
     break;
   case FRAME_LISTENING:
     if (w->state < W_LISTENING) w->state = W_LISTENING;
-    eddy__peer_event(w, EDDY_CLUSTER_LISTENING);
-    eddy__on_listening(w);
-    eddy__rr_kick(w->c);
+    eddy__cluster_peer_event(w, EDDY_CLUSTER_LISTENING);
+    eddy__cluster_on_listening(w);
+    eddy__cluster_rr_kick(w->c);
     break;
   case FRAME_HEARTBEAT: heartbeat(w, p, n); break;
   case FRAME_MESSAGE: message_event(w, p, n); break;
@@ -56,8 +56,8 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
              "cluster: worker %u (pid %d) sent frame type %u, which only "
              "the primary sends; closing its channel", w->id, (int)w->pid,
              type);
-    eddy__channel_close(ch);
-    eddy__replace(w, EDDY_CLUSTER_CAUSE_IPC);
+    eddy__cluster_channel_close(ch);
+    eddy__cluster_replace(w, EDDY_CLUSTER_CAUSE_IPC);
     return 1;
   }
   return 0;
@@ -65,7 +65,7 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
 
 static void on_end(eddy__channel_t *ch, int err) {
   worker_t *w = ch->data;
-  eddy__channel_close(ch);
+  eddy__cluster_channel_close(ch);
   /* EOF, or a reset when it died with bytes unread (a SIGKILL while
    * connections were on their way): it is gone; the reaper hears of it.
    * Only what it sent can make the channel bad. */
@@ -74,20 +74,20 @@ static void on_end(eddy__channel_t *ch, int err) {
            "cluster: worker %u (pid %d): bad IPC channel: %s (%s); closed "
            "it, replacing the worker", w->id, (int)w->pid,
            eddy_strerror(err), eddy_err_name(err));
-  eddy__replace(w, EDDY_CLUSTER_CAUSE_IPC);
+  eddy__cluster_replace(w, EDDY_CLUSTER_CAUSE_IPC);
 }
 
 static void on_closed(eddy__channel_t *ch) {
   worker_t *w = ch->data;
   w->ch_closed = 1;
-  eddy__worker_free_maybe(w);
+  eddy__cluster_worker_free_maybe(w);
 }
 
-void eddy__peer_start(worker_t *w, int fd) {
+void eddy__cluster_peer_start(worker_t *w, int fd) {
   w->ch.data = w;
   w->ch.on_frame = on_frame;
   w->ch.on_end = on_end;
   w->ch.on_closed = on_closed;
-  if (eddy__channel_open(&w->c->loop, &w->ch, fd) == 0)
-    eddy__channel_unref(&w->ch);
+  if (eddy__cluster_channel_open(&w->c->loop, &w->ch, fd) == 0)
+    eddy__cluster_channel_unref(&w->ch);
 }

@@ -28,7 +28,7 @@ static void on_chld(eddy_signal_t *s, int signum) {
   /* signalfd coalesces: one SIGCHLD may stand for several exits. */
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
     worker_t *w = find_pid(c, pid);
-    if (w) eddy__on_exit(w, status);
+    if (w) eddy__cluster_on_exit(w, status);
   }
 }
 
@@ -47,7 +47,7 @@ static void on_stop_signal(eddy_signal_t *s, int signum) {
     eddy_log(EDDY_LOG_WARN, "cluster: %s again: killing the workers",
              strsignal(signum));
     c->stopping = 2;
-    each_live(c, eddy__kill_worker);
+    each_live(c, eddy__cluster_kill_worker);
     return;
   }
   eddy_log(EDDY_LOG_INFO, "cluster: %s: graceful shutdown (grace %llu ms)",
@@ -58,17 +58,17 @@ static void on_stop_signal(eddy_signal_t *s, int signum) {
     eddy_timer_stop(&c->slots[i].restart);
   /* The workers hold their own copies; ours would keep connections
    * queued that no one will accept. */
-  eddy__rr_stop(c);
+  eddy__cluster_rr_stop(c);
   eddy__cluster_sockets_close(c);
-  each_live(c, eddy__stop_worker);
-  eddy__primary_maybe_done(c);
+  each_live(c, eddy__cluster_stop_worker);
+  eddy__cluster_primary_maybe_done(c);
 }
 
 static void on_hup(eddy_signal_t *s, int signum) {
-  eddy__reload_start(s->data);
+  eddy__cluster_reload_start(s->data);
 }
 
-void eddy__primary_maybe_done(eddy_cluster_t *c) {
+void eddy__cluster_primary_maybe_done(eddy_cluster_t *c) {
   if (!c->stopping || eddy_is_closing(EDDY_HANDLE(&c->tick))) return;
   eddy_queue_t *q;
   EDDY_QUEUE_FOREACH(q, &c->workers) {
@@ -102,7 +102,7 @@ static int setup(eddy_cluster_t *c) {
     c->slots[i].restart.data = c;
   }
   r = eddy__cluster_sockets_open(c);
-  if (r == 0 && c->opts.share == EDDY_CLUSTER_ROUND_ROBIN) r = eddy__rr_start(c);
+  if (r == 0 && c->opts.share == EDDY_CLUSTER_ROUND_ROBIN) r = eddy__cluster_rr_start(c);
   if (r < 0) return r;
   if ((r = watch(c, &c->sig_chld, on_chld, SIGCHLD)) < 0 ||
       (r = watch(c, &c->sig_term, on_stop_signal, SIGTERM)) < 0 ||
@@ -114,7 +114,7 @@ static int setup(eddy_cluster_t *c) {
   c->tick.data = c;
   if (every < 10) every = 10;
   if (every > 250) every = 250;
-  return eddy_timer_start(&c->tick, eddy__tick, every, every);
+  return eddy_timer_start(&c->tick, eddy__cluster_tick, every, every);
 }
 
 static int run(eddy_cluster_t *c) {
@@ -130,7 +130,7 @@ static int run(eddy_cluster_t *c) {
            c->opts.share == EDDY_CLUSTER_REUSEPORT     ? "SO_REUSEPORT"
            : c->opts.share == EDDY_CLUSTER_ROUND_ROBIN ? "round-robin"
                                                        : "shared");
-  for (unsigned i = 0; i < c->opts.workers; i++) eddy__start_slot(c, i);
+  for (unsigned i = 0; i < c->opts.workers; i++) eddy__cluster_start_slot(c, i);
   eddy_run(&c->loop, EDDY_RUN_DEFAULT);
   return c->stopping == 2 ? 1 : 0;
 }
@@ -157,12 +157,12 @@ static void teardown(eddy_cluster_t *c) {
   free(c);
 }
 
-int eddy__primary_main(int argc, char **argv, const eddy_cluster_opts_t *o,
+int eddy__cluster_primary_main(int argc, char **argv, const eddy_cluster_opts_t *o,
                        eddy_cluster_worker_main_cb worker_main) {
   eddy_cluster_t *c = calloc(1, sizeof(*c));
   if (!c) return -ENOMEM;
   c->opts = *o;
-  eddy__opts_defaults(&c->opts);
+  eddy__cluster_opts_defaults(&c->opts);
   c->own_argv = eddy__cluster_cmdline();
   c->argv = c->own_argv ? c->own_argv : argv;
   c->worker_main = worker_main;
@@ -194,7 +194,7 @@ int eddy_cluster_send(eddy_cluster_t *c, unsigned worker, const void *data,
   EDDY_QUEUE_FOREACH(q, &c->workers) {
     worker_t *w = EDDY_CONTAINER_OF(q, worker_t, node);
     if (w->id != worker || w->state == W_DEAD) continue;
-    int r = eddy__channel_send(&w->ch, FRAME_MESSAGE, data, len);
+    int r = eddy__cluster_channel_send(&w->ch, FRAME_MESSAGE, data, len);
     return r == -EPIPE ? -ENOENT : r;
   }
   return -ENOENT;

@@ -26,7 +26,7 @@ static uint64_t rss_bytes(int fd) {
   return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-void eddy__report_send(wpriv_t *p) {
+void eddy__cluster_report_send(wpriv_t *p) {
   eddy_cluster_report_t r = {.pid = (uint64_t)getpid()};
   eddy_hist_stats_t d;
   r.rss_bytes = rss_bytes(p->statm_fd);
@@ -38,12 +38,12 @@ void eddy__report_send(wpriv_t *p) {
   r.utilization = since.utilization;
   if (p->on_stats) p->on_stats(&p->pub, &r);
   uint8_t bytes[FRAME_REPORT_SIZE];
-  eddy__report_encode(&r, bytes);
-  eddy__channel_send(&p->ch, FRAME_HEARTBEAT, bytes, sizeof(bytes));
+  eddy__cluster_report_encode(&r, bytes);
+  eddy__cluster_channel_send(&p->ch, FRAME_HEARTBEAT, bytes, sizeof(bytes));
 }
 
 static void on_beat(eddy_timer_t *t) {
-  eddy__report_send(t->data);
+  eddy__cluster_report_send(t->data);
 }
 
 /* On the stall detector's thread, while the loop is stuck. */
@@ -51,12 +51,12 @@ static void on_stall(eddy_loop_t *loop, const char *label,
                      uint64_t running_ns, void *arg) {
   wpriv_t *p = arg;
   uint64_t ms = running_ns / 1000000;
-  if (p->note) eddy__note_write(p->note, label, ms);
+  if (p->note) eddy__cluster_note_write(p->note, label, ms);
   eddy_log(EDDY_LOG_WARN, "cluster: worker %u: loop stalled: '%s' has run "
            "for %" PRIu64 " ms", p->pub.id, label ? label : "?", ms);
 }
 
-int eddy__report_start(wpriv_t *p) {
+int eddy__cluster_report_start(wpriv_t *p) {
   p->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
   eddy_loop_delay_start(&p->loop, 10);
   p->elu_prev = eddy_loop_utilization(&p->loop, NULL);
@@ -73,7 +73,7 @@ int eddy__report_start(wpriv_t *p) {
   return r;
 }
 
-void eddy__report_stop(wpriv_t *p) {
+void eddy__cluster_report_stop(wpriv_t *p) {
   eddy_loop_stall_stop(&p->loop);
   eddy_loop_delay_stop(&p->loop);
   if (!eddy_is_closing(EDDY_HANDLE(&p->beat)))

@@ -21,7 +21,7 @@
 static int eligible(eddy_cluster_t *c, worker_t *w, uint64_t now) {
   return w && w->state == W_LISTENING && w->ch.open && !w->ch.ended &&
          now - w->last_beat_ms <= 2 * c->opts.heartbeat_ms + 50 &&
-         eddy__channel_queued(&w->ch) < RR_MAX_QUEUED;
+         eddy__cluster_channel_queued(&w->ch) < RR_MAX_QUEUED;
 }
 
 /* The next worker that can take a connection; *slot_out is its slot. The
@@ -53,7 +53,7 @@ static int hand_over(eddy_cluster_t *c, int fd) {
     if (!w) return -1;
     c->rr_next = slot + 1;
     /* A worker that just died fails here (EPIPE): try the next one. */
-    if (eddy__channel_send_fd(&w->ch, FRAME_CONN, fd) == 0) return 0;
+    if (eddy__cluster_channel_send_fd(&w->ch, FRAME_CONN, fd) == 0) return 0;
   }
   return -1;
 }
@@ -76,7 +76,7 @@ static void on_readable(eddy_io_t *io, unsigned events) {
   }
 }
 
-int eddy__rr_start(eddy_cluster_t *c) {
+int eddy__cluster_rr_start(eddy_cluster_t *c) {
   int r = eddy_io_init(&c->loop, &c->rr_io, c->listen_fd, on_readable);
   if (r < 0) return r;
   c->rr_io.data = c;
@@ -84,7 +84,7 @@ int eddy__rr_start(eddy_cluster_t *c) {
   return 0;
 }
 
-void eddy__rr_kick(eddy_cluster_t *c) {
+void eddy__cluster_rr_kick(eddy_cluster_t *c) {
   if (!c->rr_paused || c->stopping ||
       c->opts.share != EDDY_CLUSTER_ROUND_ROBIN || c->listen_fd < 0)
     return;
@@ -97,7 +97,7 @@ void eddy__rr_kick(eddy_cluster_t *c) {
   }
 }
 
-void eddy__rr_stop(eddy_cluster_t *c) {
+void eddy__cluster_rr_stop(eddy_cluster_t *c) {
   if (c->opts.share != EDDY_CLUSTER_ROUND_ROBIN || !c->rr_io.loop) return;
   if (!eddy_is_closing(EDDY_HANDLE(&c->rr_io)))
     eddy_close(EDDY_HANDLE(&c->rr_io), NULL);

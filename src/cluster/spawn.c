@@ -73,7 +73,7 @@ static char **worker_env(char *var) {
 static int run(eddy_cluster_t *c, const eddy__handoff_t *h, pid_t *pid) {
   char var[256] = CLUSTER_ENV "=";
   size_t pre = strlen(var);
-  int r = eddy__handoff_format(h, var + pre, sizeof(var) - pre);
+  int r = eddy__cluster_handoff_format(h, var + pre, sizeof(var) - pre);
   if (r < 0) return r;
   char **env = worker_env(var);
   if (!env) return -ENOMEM;
@@ -102,7 +102,7 @@ static int start(eddy_cluster_t *c, worker_t *w) {
   int sv[2], note_fd = -1;
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     return -errno;
-  w->note = eddy__note_create(&note_fd);
+  w->note = eddy__cluster_note_create(&note_fd);
   if (!w->note) {
     close(sv[0]);
     close(sv[1]);
@@ -118,7 +118,7 @@ static int start(eddy_cluster_t *c, worker_t *w) {
     close(sv[0]);
     return r;
   }
-  eddy__peer_start(w, sv[0]);
+  eddy__cluster_peer_start(w, sv[0]);
   return 0;
 }
 
@@ -134,12 +134,12 @@ worker_t *eddy__cluster_spawn(eddy_cluster_t *c, unsigned slot) {
   if (r < 0) {
     eddy_log(EDDY_LOG_ERROR, "cluster: cannot start worker %u: %s", w->id,
              eddy_strerror(r));
-    eddy__note_unmap(w->note);
+    eddy__cluster_note_unmap(w->note);
     free(w);
     return NULL;
   }
   c->forks++;
   eddy_queue_push(&c->workers, &w->node);
-  eddy__peer_event(w, EDDY_CLUSTER_FORK);
+  eddy__cluster_peer_event(w, EDDY_CLUSTER_FORK);
   return w;
 }

@@ -22,7 +22,7 @@ static uint64_t now_ms(eddy_cluster_t *c) {
 static void on_restart_timer(eddy_timer_t *t) {
   eddy_cluster_t *c = t->data;
   slot_t *s = EDDY_CONTAINER_OF(t, slot_t, restart);
-  eddy__start_slot(c, (unsigned)(s - c->slots));
+  eddy__cluster_start_slot(c, (unsigned)(s - c->slots));
 }
 
 static void schedule_restart(eddy_cluster_t *c, unsigned slot,
@@ -34,7 +34,7 @@ static void schedule_restart(eddy_cluster_t *c, unsigned slot,
   else s->delay_ms = s->delay_ms * 3 / 2;
   if (s->delay_ms > o->backoff_max_ms) s->delay_ms = o->backoff_max_ms;
   if (s->delay_ms == 0) {
-    eddy__start_slot(c, slot);
+    eddy__cluster_start_slot(c, slot);
     return;
   }
   eddy_log(EDDY_LOG_WARN,
@@ -45,26 +45,26 @@ static void schedule_restart(eddy_cluster_t *c, unsigned slot,
   eddy_timer_start(&s->restart, on_restart_timer, s->delay_ms, 0);
 }
 
-void eddy__start_slot(eddy_cluster_t *c, unsigned slot) {
+void eddy__cluster_start_slot(eddy_cluster_t *c, unsigned slot) {
   if (c->stopping) return;
   worker_t *w = eddy__cluster_spawn(c, slot);
   c->slots[slot].current = w;
   if (!w) schedule_restart(c, slot, 0);
 }
 
-void eddy__stop_worker(worker_t *w, int cause) {
+void eddy__cluster_stop_worker(worker_t *w, int cause) {
   eddy_cluster_t *c = w->c;
   if (w->state >= W_STOPPING) return;
   w->state = W_STOPPING;
   if (cause >= 0) w->kill_cause = cause;
   w->stop_deadline_ms = now_ms(c) + c->opts.grace_ms + 1000;
   uint8_t grace[8];
-  eddy__put_u64(grace, c->opts.grace_ms);
-  if (eddy__channel_send(&w->ch, FRAME_SHUTDOWN, grace, 8) < 0)
+  eddy__cluster_put_u64(grace, c->opts.grace_ms);
+  if (eddy__cluster_channel_send(&w->ch, FRAME_SHUTDOWN, grace, 8) < 0)
     kill(w->pid, SIGTERM); /* no channel: the worker drains on SIGTERM */
 }
 
-void eddy__kill_worker(worker_t *w, int cause) {
+void eddy__cluster_kill_worker(worker_t *w, int cause) {
   if (w->state == W_DEAD) return;
   if (w->kill_cause < 0) w->kill_cause = cause;
   w->state = W_STOPPING;
@@ -72,15 +72,15 @@ void eddy__kill_worker(worker_t *w, int cause) {
   kill(w->pid, SIGKILL);
 }
 
-void eddy__replace(worker_t *old, eddy_cluster_cause_t cause) {
+void eddy__cluster_replace(worker_t *old, eddy_cluster_cause_t cause) {
   eddy_cluster_t *c = old->c;
   slot_t *s = &c->slots[old->slot];
   if (c->stopping || old->state >= W_STOPPING || s->current != old) return;
   c->restarts[cause]++;
   if (cause == EDDY_CLUSTER_CAUSE_IPC) { /* it cannot be talked to */
-    eddy__stop_worker(old, cause);
+    eddy__cluster_stop_worker(old, cause);
     s->current = NULL;
-    eddy__start_slot(c, old->slot);
+    eddy__cluster_start_slot(c, old->slot);
     return;
   }
   old->kill_cause = cause;
@@ -90,17 +90,17 @@ void eddy__replace(worker_t *old, eddy_cluster_cause_t cause) {
   s->current = w;
 }
 
-void eddy__on_listening(worker_t *w) {
+void eddy__cluster_on_listening(worker_t *w) {
   worker_t *old = w->replaces;
   if (!old) return;
   w->replaces = NULL;
   int cause = old->kill_cause;
-  eddy__stop_worker(old, cause);
+  eddy__cluster_stop_worker(old, cause);
   if (cause == EDDY_CLUSTER_CAUSE_RELOAD && w->c->reloading)
-    eddy__reload_next(w->c);
+    eddy__cluster_reload_next(w->c);
 }
 
-void eddy__on_report(worker_t *w) {
+void eddy__cluster_on_report(worker_t *w) {
   uint64_t limit = w->c->opts.max_rss_mb << 20;
   if (!limit || w->last.rss_bytes <= limit) {
     w->rss_over = 0;
@@ -113,7 +113,7 @@ void eddy__on_report(worker_t *w) {
            "%llu MiB; restarting it gracefully", w->id, (int)w->pid,
            (unsigned long long)(w->last.rss_bytes >> 20),
            (unsigned long long)w->c->opts.max_rss_mb);
-  eddy__replace(w, EDDY_CLUSTER_CAUSE_MEMORY);
+  eddy__cluster_replace(w, EDDY_CLUSTER_CAUSE_MEMORY);
 }
 
 static void log_exit(worker_t *w, int status) {
@@ -155,12 +155,12 @@ static void keep_old(worker_t *w) {
   c->reloading = 0;
 }
 
-void eddy__on_exit(worker_t *w, int status) {
+void eddy__cluster_on_exit(worker_t *w, int status) {
   eddy_cluster_t *c = w->c;
   uint64_t uptime = now_ms(c) - w->started_ms;
   log_exit(w, status);
   w->state = W_DEAD;
-  eddy__channel_close(&w->ch);
+  eddy__cluster_channel_close(&w->ch);
   exit_event(w, status);
   eddy_queue_t *q;
   EDDY_QUEUE_FOREACH(q, &c->workers) {
@@ -176,20 +176,20 @@ void eddy__on_exit(worker_t *w, int status) {
       schedule_restart(c, w->slot, uptime);
     }
   }
-  eddy__worker_free_maybe(w);
-  eddy__primary_maybe_done(c);
+  eddy__cluster_worker_free_maybe(w);
+  eddy__cluster_primary_maybe_done(c);
 }
 
-void eddy__worker_free_maybe(worker_t *w) {
+void eddy__cluster_worker_free_maybe(worker_t *w) {
   if (w->state != W_DEAD || !w->ch_closed) return;
   eddy_queue_remove(&w->node);
-  eddy__note_unmap(w->note);
+  eddy__cluster_note_unmap(w->note);
   free(w);
 }
 
 static void stalled(worker_t *w, uint64_t silent) {
   char label[128];
-  uint64_t ran = eddy__note_read(w->note, label, sizeof(label));
+  uint64_t ran = eddy__cluster_note_read(w->note, label, sizeof(label));
   const eddy_cluster_report_t *r = &w->last;
   eddy_log(EDDY_LOG_ERROR,
            "cluster: worker %u (pid %d) silent for %llu ms (stall timeout "
@@ -203,7 +203,7 @@ static void stalled(worker_t *w, uint64_t silent) {
            (double)r->delay_p99_ns / 1e6, r->utilization * 100,
            (unsigned long long)r->connections,
            (unsigned long long)r->requests);
-  eddy__kill_worker(w, EDDY_CLUSTER_CAUSE_STALL);
+  eddy__cluster_kill_worker(w, EDDY_CLUSTER_CAUSE_STALL);
 }
 
 /* A worker that does not listen yet is still loading (exec, a sanitizer's
@@ -214,10 +214,10 @@ static uint64_t silence_allowed(eddy_cluster_t *c, worker_t *w) {
   return t * 2 > START_TIMEOUT_MS ? t * 2 : START_TIMEOUT_MS;
 }
 
-void eddy__tick(eddy_timer_t *t) {
+void eddy__cluster_tick(eddy_timer_t *t) {
   eddy_cluster_t *c = t->data;
   uint64_t now = now_ms(c);
-  eddy__rr_kick(c);
+  eddy__cluster_rr_kick(c);
   eddy_queue_t *q;
   EDDY_QUEUE_FOREACH(q, &c->workers) {
     worker_t *w = EDDY_CONTAINER_OF(q, worker_t, node);
@@ -226,7 +226,7 @@ void eddy__tick(eddy_timer_t *t) {
       if (now < w->stop_deadline_ms) continue;
       eddy_log(EDDY_LOG_WARN, "cluster: worker %u (pid %d) still running "
                "after the grace time; SIGKILL", w->id, (int)w->pid);
-      eddy__kill_worker(w, w->kill_cause);
+      eddy__cluster_kill_worker(w, w->kill_cause);
     } else if (now - w->last_beat_ms > silence_allowed(c, w)) {
       stalled(w, now - w->last_beat_ms);
     }

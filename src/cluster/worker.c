@@ -51,7 +51,7 @@ static void begin_stop(wpriv_t *p, uint64_t grace_ms) {
   if (p->stopping) return;
   p->stopping = 1;
   p->stop_grace_ms = grace_ms;
-  eddy__channel_unref(&p->ch);
+  eddy__cluster_channel_unref(&p->ch);
   eddy_loop_walk(&p->loop, pause_listener, p);
   eddy_timer_init(&p->loop, &p->drain);
   p->drain.data = p;
@@ -62,15 +62,15 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *d,
                     size_t n) {
   wpriv_t *p = ch->data;
   if (type == FRAME_SHUTDOWN) {
-    begin_stop(p, eddy__get_u64(d));
+    begin_stop(p, eddy__cluster_get_u64(d));
   } else if (type == FRAME_CONN) {
-    /* Its descriptor went to eddy__rr_worker_on_fd already. */
+    /* Its descriptor went to eddy__cluster_rr_worker_on_fd already. */
   } else if (type == FRAME_MESSAGE) {
     if (p->on_message) p->on_message(&p->pub, d, n);
   } else {
     eddy_log(EDDY_LOG_ERROR, "cluster: worker %u: primary sent frame type "
              "%u; closing the channel", p->pub.id, type);
-    eddy__channel_close(ch);
+    eddy__cluster_channel_close(ch);
     begin_stop(p, p->opts.grace_ms);
     return 1;
   }
@@ -82,7 +82,7 @@ static void on_end(eddy__channel_t *ch, int err) {
   if (err != EDDY_EOF)
     eddy_log(EDDY_LOG_ERROR, "cluster: worker %u: channel: %s", p->pub.id,
              eddy_strerror(err));
-  eddy__channel_close(ch);
+  eddy__cluster_channel_close(ch);
   begin_stop(p, p->opts.grace_ms); /* the primary is gone */
 }
 
@@ -103,8 +103,8 @@ static void watch(wpriv_t *p, eddy_signal_t *s, eddy_signal_cb cb, int sig) {
 static void close_own(wpriv_t *p) {
   eddy_handle_t *hs[] = {EDDY_HANDLE(&p->sig_term), EDDY_HANDLE(&p->sig_int),
                          EDDY_HANDLE(&p->sig_hup)};
-  eddy__report_stop(p);
-  eddy__channel_close(&p->ch);
+  eddy__cluster_report_stop(p);
+  eddy__cluster_channel_close(&p->ch);
   for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
     if (!eddy_is_closing(hs[i])) eddy_close(hs[i], NULL);
 }
@@ -118,53 +118,53 @@ static int setup(wpriv_t *p, const eddy__handoff_t *h) {
   w->slot = h->slot;
   w->listen_fd = h->listen_fd;
   if (h->opts.share == EDDY_CLUSTER_ROUND_ROBIN &&
-      (w->listen_fd = eddy__rr_worker_socket()) < 0)
+      (w->listen_fd = eddy__cluster_rr_worker_socket()) < 0)
     return w->listen_fd;
   w->listen_flags =
       h->opts.share == EDDY_CLUSTER_SHARED ? EDDY_HTTP_LISTEN_EXCLUSIVE : 0;
   w->opts = &p->opts;
   w->data = p->opts.data;
   w->_p = p;
-  p->note = eddy__note_map(h->note_fd);
+  p->note = eddy__cluster_note_map(h->note_fd);
   p->ch.data = p;
   p->ch.on_frame = on_frame;
   p->ch.on_end = on_end;
   watch(p, &p->sig_term, on_term, SIGTERM);
   watch(p, &p->sig_int, on_ignored, SIGINT);
   watch(p, &p->sig_hup, on_ignored, SIGHUP);
-  r = eddy__channel_open(&p->loop, &p->ch, h->ipc_fd);
+  r = eddy__cluster_channel_open(&p->loop, &p->ch, h->ipc_fd);
   if (r == 0 && h->opts.share == EDDY_CLUSTER_ROUND_ROBIN)
-    r = eddy__channel_recv_fds(&p->ch, eddy__rr_worker_on_fd);
-  if (r == 0) r = eddy__channel_send(&p->ch, FRAME_ONLINE, NULL, 0);
+    r = eddy__cluster_channel_recv_fds(&p->ch, eddy__cluster_rr_worker_on_fd);
+  if (r == 0) r = eddy__cluster_channel_send(&p->ch, FRAME_ONLINE, NULL, 0);
   return r;
 }
 
 static int serve(wpriv_t *p, eddy_cluster_worker_main_cb main_cb) {
-  int r = eddy__report_start(p);
+  int r = eddy__cluster_report_start(p);
   if (r == 0) r = main_cb(&p->pub);
   if (r != 0) {
     eddy_log(EDDY_LOG_ERROR, "cluster: worker %u: worker_main returned %d",
              p->pub.id, r);
     return r < 0 ? 1 : r;
   }
-  eddy__rr_worker_ready(p);
-  eddy__channel_send(&p->ch, FRAME_LISTENING, NULL, 0);
-  eddy__report_send(p);
+  eddy__cluster_rr_worker_ready(p);
+  eddy__cluster_channel_send(&p->ch, FRAME_LISTENING, NULL, 0);
+  eddy__cluster_report_send(p);
   eddy_run(&p->loop, EDDY_RUN_DEFAULT);
   return 0;
 }
 
-int eddy__worker_main(const char *env, eddy_cluster_worker_main_cb main_cb,
+int eddy__cluster_worker_run(const char *env, eddy_cluster_worker_main_cb main_cb,
                       const eddy_cluster_opts_t *o) {
   eddy__handoff_t h;
-  if (eddy__handoff_parse(env, &h) < 0) return 2;
+  if (eddy__cluster_handoff_parse(env, &h) < 0) return 2;
   started_as_worker = 1;
   unsetenv(CLUSTER_ENV); /* its own children are not workers */
   wpriv_t *p = calloc(1, sizeof(*p));
   if (!p) return 1;
   p->statm_fd = -1;
   p->opts = *o;
-  eddy__opts_defaults(&p->opts);
+  eddy__cluster_opts_defaults(&p->opts);
   p->opts.share = h.opts.share;
   p->opts.heartbeat_ms = h.opts.heartbeat_ms;
   p->opts.stall_timeout_ms = h.opts.stall_timeout_ms;
@@ -174,7 +174,7 @@ int eddy__worker_main(const char *env, eddy_cluster_worker_main_cb main_cb,
   close_own(p);
   eddy_run(&p->loop, EDDY_RUN_DEFAULT);
   eddy_loop_close(&p->loop); /* -EBUSY if the program left handles open */
-  eddy__note_unmap(p->note);
+  eddy__cluster_note_unmap(p->note);
   free(p);
   eddy_log_flush(1000);
   return r;
@@ -182,7 +182,7 @@ int eddy__worker_main(const char *env, eddy_cluster_worker_main_cb main_cb,
 
 int eddy_cluster_worker_send(eddy_cluster_worker_t *w, const void *data,
                              size_t len) {
-  return eddy__channel_send(&w->_p->ch, FRAME_MESSAGE, data, len);
+  return eddy__cluster_channel_send(&w->_p->ch, FRAME_MESSAGE, data, len);
 }
 
 void eddy_cluster_worker_on_shutdown(eddy_cluster_worker_t *w,

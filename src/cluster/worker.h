@@ -31,13 +31,13 @@ typedef struct eddy__cluster_worker_private_s wpriv_t;
 #define DRAIN_MS 20
 
 /* handoff.c: round-robin hand-off, the worker's side */
-int eddy__rr_worker_socket(void);
-void eddy__rr_worker_ready(wpriv_t *p);
-void eddy__rr_worker_on_fd(eddy_unix_t *u, int fd);
+int eddy__cluster_rr_worker_socket(void);
+void eddy__cluster_rr_worker_ready(wpriv_t *p);
+void eddy__cluster_rr_worker_on_fd(eddy_unix_t *u, int fd);
 
 /* report.c: starts the heartbeat timer and the loop's self-measurement. */
-int eddy__report_start(wpriv_t *p);
-void eddy__report_send(wpriv_t *p);
-void eddy__report_stop(wpriv_t *p);
+int eddy__cluster_report_start(wpriv_t *p);
+void eddy__cluster_report_send(wpriv_t *p);
+void eddy__cluster_report_stop(wpriv_t *p);
 
 #endif

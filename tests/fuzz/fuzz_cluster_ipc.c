@@ -20,7 +20,7 @@ static int on_frame(void *arg, unsigned type, const uint8_t *p, size_t n) {
   if (type == FRAME_HEARTBEAT) {
     eddy_cluster_report_t r;
     if (n != FRAME_REPORT_SIZE) abort();
-    eddy__report_decode(p, n, &r);
+    eddy__cluster_report_decode(p, n, &r);
   }
   s->frames++;
   s->sum = s->sum * 31 + type + n;
@@ -31,13 +31,13 @@ static int on_frame(void *arg, unsigned type, const uint8_t *p, size_t n) {
 static int run(const uint8_t *data, size_t size, size_t piece, seen_t *s) {
   eddy__frame_decoder_t d;
   int r = 0;
-  eddy__frame_decoder_init(&d);
+  eddy__cluster_frame_decoder_init(&d);
   for (size_t off = 0; off < size && r == 0; off += piece) {
     size_t n = size - off < piece ? size - off : piece;
-    r = eddy__frame_feed(&d, data + off, n, on_frame, s);
+    r = eddy__cluster_frame_feed(&d, data + off, n, on_frame, s);
   }
   if (d.len > FRAME_HEADER + FRAME_MAX_BODY + piece) abort();
-  eddy__frame_decoder_free(&d);
+  eddy__cluster_frame_decoder_free(&d);
   return r;
 }
 
