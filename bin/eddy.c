@@ -153,10 +153,30 @@ static eddy_http_server_opts_t cl_opts;
 static eddy_http_server_t cl_server;
 static uint64_t cl_served;
 
+static eddy_cluster_worker_t *cl_w;
+
+static int cl_path(const eddy_http_request_t *req, const char *p) {
+  return req->path.len == strlen(p) && !memcmp(req->path.base, p, strlen(p));
+}
+
+/* hello, plus /metrics of every worker and /readyz (503 while stopping). */
 static void cl_hello(eddy_http_server_t *s, eddy_http_request_t *req,
                      eddy_http_res_t *res) {
+  static char text[65536];
   cl_served++;
-  hello(s, req, res);
+  if (cl_path(req, "/readyz")) {
+    int stopping = eddy_cluster_worker_stopping(cl_w);
+    eddy_http_res_status(res, stopping ? 503 : 200);
+    eddy_http_res_end(res, stopping ? "stopping\n" : "ready\n",
+                      stopping ? 9 : 6);
+  } else if (cl_path(req, "/metrics")) {
+    int n = eddy_cluster_worker_metrics(cl_w, text, sizeof(text));
+    if (n < 0 || (size_t)n >= sizeof(text)) eddy_http_res_status(res, 503);
+    eddy_http_res_set_header(res, "Content-Type", "text/plain");
+    eddy_http_res_end(res, text, n < 0 ? 0 : strlen(text));
+  } else {
+    hello(s, req, res);
+  }
 }
 
 static void cl_shutdown(eddy_cluster_worker_t *w, uint64_t grace_ms) {
@@ -169,6 +189,7 @@ static void cl_stats(eddy_cluster_worker_t *w, eddy_cluster_report_t *r) {
 }
 
 static int cl_worker(eddy_cluster_worker_t *w) {
+  cl_w = w;
   eddy_http_server_init(w->loop, &cl_server, &cl_opts, cl_hello);
   eddy_cluster_worker_on_shutdown(w, cl_shutdown);
   eddy_cluster_worker_on_stats(w, cl_stats);

@@ -257,6 +257,20 @@ EDDY_EXTERN void eddy_cluster_worker_on_message(eddy_cluster_worker_t *w,
 EDDY_EXTERN void eddy_cluster_worker_on_stats(eddy_cluster_worker_t *w,
                                               eddy_cluster_stats_cb cb);
 
+/*
+ * Worker: writes the whole cluster's metrics in the Prometheus text
+ * format into buf (at most max bytes with the NUL, like snprintf): per
+ * worker (labels worker, slot, pid) requests, connections, RSS, loop
+ * delay p99 and utilization, then the totals and restarts by cause
+ * (crash, stall, memory, reload, ipc). The primary sends every worker
+ * these figures each heartbeat interval, so any worker can answer GET
+ * /metrics for all; they are at most two intervals old. Returns the
+ * length the full text needs (call again with a bigger buffer if it is
+ * >= max), or -EAGAIN before the first figures arrived. Loop thread.
+ */
+EDDY_EXTERN int eddy_cluster_worker_metrics(eddy_cluster_worker_t *w,
+                                            char *buf, size_t max);
+
 /* Worker: 1 once the primary asked it to stop (or the primary is gone). */
 EDDY_EXTERN int eddy_cluster_worker_stopping(const eddy_cluster_worker_t *w);
 

@@ -64,6 +64,9 @@ static int check_head(const uint8_t *p, size_t have) {
   if (type == 0 || type >= FRAME_TYPES) return -EPROTO;
   long size = fixed_size(type);
   if (size >= 0 && (long)len - 1 != size) return -EPROTO;
+  if (type == FRAME_STATS && (len - 1 < FRAME_STATS_HEAD ||
+                              (len - 1 - FRAME_STATS_HEAD) % FRAME_STATS_ENTRY))
+    return -EPROTO;
   return 0;
 }
 

@@ -21,6 +21,7 @@ enum {
   FRAME_MESSAGE = 4,   /* either way, the program's bytes */
   FRAME_SHUTDOWN = 5,  /* primary -> worker, 8 bytes: grace ms */
   FRAME_CONN = 6,      /* primary -> worker, empty, carries a connection */
+  FRAME_STATS = 7,     /* primary -> worker: every worker's last report */
   FRAME_TYPES
 };
 
@@ -60,6 +61,10 @@ void eddy__cluster_frame_head(uint8_t out[5], unsigned type, size_t n);
 void eddy__cluster_report_encode(const eddy_cluster_report_t *r,
                          uint8_t out[FRAME_REPORT_SIZE]);
 int eddy__cluster_report_decode(const uint8_t *p, size_t n, eddy_cluster_report_t *r);
+
+/* STATS: restart counts by cause, then per worker id, slot, report. */
+#define FRAME_STATS_HEAD (8u * EDDY_CLUSTER_CAUSES)
+#define FRAME_STATS_ENTRY (16u + FRAME_REPORT_SIZE)
 
 /* Big-endian 64-bit helpers. */
 void eddy__cluster_put_u64(uint8_t *p, uint64_t v);

@@ -91,6 +91,7 @@ struct eddy_cluster_s {
   int port;
   eddy_signal_t sig_term, sig_int, sig_hup, sig_chld;
   eddy_timer_t tick;
+  eddy_timer_t stats; /* sends every worker the cluster's reports */
   int stopping;  /* 1 graceful shutdown, 2 forced */
   int reloading; /* next slot to reload + 1, 0 when not reloading */
   eddy_io_t rr_io;  /* ROUND_ROBIN: our listening socket */
@@ -125,6 +126,8 @@ void eddy__cluster_worker_free_maybe(worker_t *w);
 int eddy__cluster_rr_start(struct eddy_cluster_s *c);
 void eddy__cluster_rr_kick(struct eddy_cluster_s *c);
 void eddy__cluster_rr_stop(struct eddy_cluster_s *c);
+/* metrics.c */
+void eddy__cluster_stats_broadcast(struct eddy_cluster_s *c);
 /* reload.c */
 void eddy__cluster_reload_start(struct eddy_cluster_s *c);
 void eddy__cluster_reload_next(struct eddy_cluster_s *c);

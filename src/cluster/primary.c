@@ -76,12 +76,17 @@ void eddy__cluster_primary_maybe_done(eddy_cluster_t *c) {
   }
   eddy_log(EDDY_LOG_INFO, "cluster: every worker has exited");
   eddy_close(EDDY_HANDLE(&c->tick), NULL);
+  eddy_close(EDDY_HANDLE(&c->stats), NULL);
   eddy_close(EDDY_HANDLE(&c->sig_term), NULL);
   eddy_close(EDDY_HANDLE(&c->sig_int), NULL);
   eddy_close(EDDY_HANDLE(&c->sig_hup), NULL);
   eddy_close(EDDY_HANDLE(&c->sig_chld), NULL);
   for (unsigned i = 0; i < c->opts.workers; i++)
     eddy_close(EDDY_HANDLE(&c->slots[i].restart), NULL);
+}
+
+static void on_stats_timer(eddy_timer_t *t) {
+  eddy__cluster_stats_broadcast(t->data);
 }
 
 static int watch(eddy_cluster_t *c, eddy_signal_t *s, eddy_signal_cb cb,
@@ -114,6 +119,11 @@ static int setup(eddy_cluster_t *c) {
   c->tick.data = c;
   if (every < 10) every = 10;
   if (every > 250) every = 250;
+  eddy_timer_init(&c->loop, &c->stats);
+  c->stats.data = c;
+  r = eddy_timer_start(&c->stats, on_stats_timer, c->opts.heartbeat_ms,
+                       c->opts.heartbeat_ms);
+  if (r < 0) return r;
   return eddy_timer_start(&c->tick, eddy__cluster_tick, every, every);
 }
 
@@ -142,6 +152,7 @@ static void close_handle(eddy_handle_t *h) {
 static void teardown(eddy_cluster_t *c) {
   /* After a start-up error, close what setup made and let it finish. */
   close_handle(EDDY_HANDLE(&c->tick));
+  close_handle(EDDY_HANDLE(&c->stats));
   close_handle(EDDY_HANDLE(&c->rr_io));
   close_handle(EDDY_HANDLE(&c->sig_term));
   close_handle(EDDY_HANDLE(&c->sig_int));

@@ -63,6 +63,8 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *d,
   wpriv_t *p = ch->data;
   if (type == FRAME_SHUTDOWN) {
     begin_stop(p, eddy__cluster_get_u64(d));
+  } else if (type == FRAME_STATS) {
+    eddy__cluster_stats_keep(p, d, n);
   } else if (type == FRAME_CONN) {
     /* Its descriptor went to eddy__cluster_rr_worker_on_fd already. */
   } else if (type == FRAME_MESSAGE) {
@@ -175,6 +177,7 @@ int eddy__cluster_worker_run(const char *env, eddy_cluster_worker_main_cb main_c
   eddy_run(&p->loop, EDDY_RUN_DEFAULT);
   eddy_loop_close(&p->loop); /* -EBUSY if the program left handles open */
   eddy__cluster_note_unmap(p->note);
+  free(p->stats);
   free(p);
   eddy_log_flush(1000);
   return r;

@@ -23,6 +23,8 @@ struct eddy__cluster_worker_private_s {
   eddy_elu_t elu_prev;
   int statm_fd;
   eddy_stream_t *rr_listener; /* ROUND_ROBIN: takes handed connections */
+  uint8_t *stats;             /* the last STATS payload, or NULL */
+  size_t stats_len;
 };
 
 typedef struct eddy__cluster_worker_private_s wpriv_t;
@@ -34,6 +36,9 @@ typedef struct eddy__cluster_worker_private_s wpriv_t;
 int eddy__cluster_rr_worker_socket(void);
 void eddy__cluster_rr_worker_ready(wpriv_t *p);
 void eddy__cluster_rr_worker_on_fd(eddy_unix_t *u, int fd);
+
+/* metrics.c */
+void eddy__cluster_stats_keep(wpriv_t *p, const uint8_t *d, size_t n);
 
 /* report.c: starts the heartbeat timer and the loop's self-measurement. */
 int eddy__cluster_report_start(wpriv_t *p);

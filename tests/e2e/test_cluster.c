@@ -305,3 +305,29 @@ Test(cluster, eddy_serve_workers_2) {
   cr_assert(strstr(out, "Hello, World!"));
   e2e_stop(&s);
 }
+
+/* Whichever worker answers, /metrics shows every worker and the restarts
+ * by cause; /readyz is 200. */
+Test(cluster, metrics_of_every_worker_from_any_worker) {
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--workers", "2", "--heartbeat-ms",
+                                      "100", NULL});
+  static char out[65536];
+  const char *req = "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                    "Connection: close\r\n\r\n";
+  int seen = 0;
+  for (int i = 0; i < 250 && !seen; i++) { /* workers loading, reporting */
+    if (e2e_fresh_request(&s, req, out, sizeof(out)) == 200 &&
+        strstr(out, "eddy_cluster_workers 2"))
+      seen = 1;
+    else
+      usleep(20000);
+  }
+  cr_assert(seen, "%s", out);
+  cr_assert(strstr(out, "eddy_worker_requests_total{worker=\"1\""));
+  cr_assert(strstr(out, "eddy_worker_requests_total{worker=\"2\""));
+  cr_assert(strstr(out, "eddy_cluster_restarts_total{cause=\"crash\"} 0"));
+  const char *rz = "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  cr_assert_eq(e2e_fresh_request(&s, rz, out, sizeof(out)), 200);
+  e2e_stop(&s);
+}
