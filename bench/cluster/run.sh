@@ -40,16 +40,19 @@ workers_of() { pgrep -P "$1" | head -2; }
 
 ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-run_one() { # NAME -> "rps p99_us rps_per_cpu_s rss_kib spread"
-  local name=$1 port pid w1 w2 a1 a2 b1 b2 t0 t1 res rss
+run_one() { # NAME MODE -> "rps p99_us rps_per_cpu_s rss_kib spread"
+  local name=$1 mode=$2 port pid w1 w2 a1 a2 b1 b2 t0 t1 res rss hdr=()
+  # close: a new connection per request, where the sharing mode decides
+  # every request's worker (keep-alive decides it once per connection).
+  [ "$mode" = close ] && hdr=(-H "Connection: close")
   port=$(free_port)
   pid=$(start "$name" "$port")
   wait_http "$port" || { echo "0 0 0 0 0"; stop_tree "$pid"; return; }
   sleep 0.5
   read -r w1 w2 <<<"$(workers_of "$pid" | tr '\n' ' ')"
-  wrk -t2 -c64 -d2s "http://127.0.0.1:$port/" >/dev/null
+  wrk -t2 -c64 -d2s "${hdr[@]}" "http://127.0.0.1:$port/" >/dev/null
   a1=$(ticks_of "$w1"); a2=$(ticks_of "$w2"); t0=$(tree_ticks "$pid")
-  res=$(wrk -t2 -c64 -d"${secs}"s --latency "http://127.0.0.1:$port/")
+  res=$(wrk -t2 -c64 -d"${secs}"s --latency "${hdr[@]}" "http://127.0.0.1:$port/")
   b1=$(ticks_of "$w1"); b2=$(ticks_of "$w2"); t1=$(tree_ticks "$pid")
   rss=$(tree_rss_kib "$pid")
   stop_tree "$pid"
@@ -63,38 +66,42 @@ run_one() { # NAME -> "rps p99_us rps_per_cpu_s rss_kib spread"
 
 echo "bench/cluster: $rounds rounds of ${secs}s, wrk -t2 -c64 on the same 2 cores; $out"
 for r in $(seq 1 "$rounds"); do
-  for s in $servers; do
-    line=$(run_one "$s")
-    echo "$r $s $line" | tee -a "$out/results"
+  for m in keepalive close; do
+    for s in $servers; do
+      line=$(run_one "$s" "$m")
+      echo "$r $m $s $line" | tee -a "$out/results"
+    done
   done
 done
 
-echo
-echo "medians over $rounds rounds (rps, p99 us, req per server CPU-s, RSS KiB, spread max/min):"
-for s in $servers; do
-  printf '%-16s' "$s"
-  for col in 3 4 5 6 7; do
-    printf ' %10s' "$(awk -v s="$s" -v c="$col" '$2 == s {print $c}' "$out/results" | median_stdin)"
-  done
+for m in keepalive close; do
   echo
-done
-echo "same-round ratios of req per server CPU-s (median):"
-for peer in nginx node-cluster; do
-  for s in eddy-shared eddy-reuseport eddy-roundrobin; do
-    v=$(for r in $(seq 1 "$rounds"); do
-          a=$(awk -v r="$r" -v s="$s" '$1 == r && $2 == s {print $5}' "$out/results")
-          b=$(awk -v r="$r" -v s="$peer" '$1 == r && $2 == s {print $5}' "$out/results")
-          ratio "$a" "$b"
-        done | median_stdin)
-    echo "  $s / $peer: $v"
+  echo "$m: medians over $rounds rounds (rps, p99 us, req per server CPU-s, RSS KiB, spread max/min):"
+  for s in $servers; do
+    printf '  %-16s' "$s"
+    for col in 4 5 6 7 8; do
+      printf ' %10s' "$(awk -v m="$m" -v s="$s" -v c="$col" '$2 == m && $3 == s {print $c}' "$out/results" | median_stdin)"
+    done
+    echo
   done
+  echo "  same-round ratios of req per server CPU-s (median):"
+  for peer in nginx node-cluster; do
+    for s in eddy-shared eddy-reuseport eddy-roundrobin; do
+      v=$(for r in $(seq 1 "$rounds"); do
+            a=$(awk -v r="$r" -v m="$m" -v s="$s" '$1 == r && $2 == m && $3 == s {print $6}' "$out/results")
+            b=$(awk -v r="$r" -v m="$m" -v s="$peer" '$1 == r && $2 == m && $3 == s {print $6}' "$out/results")
+            ratio "$a" "$b"
+          done | median_stdin)
+      echo "    $s / $peer: $v"
+    done
+  done
+  v=$(for r in $(seq 1 "$rounds"); do
+        a=$(awk -v r="$r" -v m="$m" '$1 == r && $2 == m && $3 == "eddy-shared" {print $7}' "$out/results")
+        b=$(awk -v r="$r" -v m="$m" '$1 == r && $2 == m && $3 == "node-cluster" {print $7}' "$out/results")
+        ratio "$a" "$b"
+      done | median_stdin)
+  echo "    RSS eddy-shared / node-cluster: $v"
 done
-v=$(for r in $(seq 1 "$rounds"); do
-      a=$(awk -v r="$r" '$1 == r && $2 == "eddy-shared" {print $6}' "$out/results")
-      b=$(awk -v r="$r" '$1 == r && $2 == "node-cluster" {print $6}' "$out/results")
-      ratio "$a" "$b"
-    done | median_stdin)
-echo "  RSS eddy-shared / node-cluster: $v"
 
 # ---- replacement times (release build of the e2e test app)
 wait_line() { # FILE PREFIX COUNT TIMEOUT_S -> ms waited, or -1

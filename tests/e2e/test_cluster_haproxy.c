@@ -162,6 +162,8 @@ Test(cluster_haproxy, drain_one_host_kill_another_no_request_fails,
   cr_assert_eq(waitpid(started[0], &st, 0), started[0]);
   started[0] = 0;
   cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "drained host: %d", st);
+  fprintf(stderr, "cluster_haproxy: %d requests through HAProxy, %d failed\n",
+          l.ok + l.failed, l.failed);
   cr_assert_eq(l.failed, 0, "%d of %d failed", l.failed, l.ok + l.failed);
   cr_assert(l.ok > 100, "only %d requests", l.ok);
   cr_assert_eq(get_at("127.0.0.1", front, "/"), 200); /* host c serves */
