@@ -91,6 +91,7 @@ struct eddy_cluster_s {
   int port;
   eddy_signal_t sig_term, sig_int, sig_hup, sig_chld;
   eddy_timer_t tick;
+  uint64_t last_tick_ms;
   eddy_timer_t stats; /* sends every worker the cluster's reports */
   int stopping;  /* 1 graceful shutdown, 2 forced */
   int reloading; /* next slot to reload + 1, 0 when not reloading */

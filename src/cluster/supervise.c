@@ -76,16 +76,17 @@ void eddy__cluster_replace(worker_t *old, eddy_cluster_cause_t cause) {
   eddy_cluster_t *c = old->c;
   slot_t *s = &c->slots[old->slot];
   if (c->stopping || old->state >= W_STOPPING || s->current != old) return;
-  c->restarts[cause]++;
   if (cause == EDDY_CLUSTER_CAUSE_IPC) { /* it cannot be talked to */
+    c->restarts[cause]++;
     eddy__cluster_stop_worker(old, cause);
     s->current = NULL;
     eddy__cluster_start_slot(c, old->slot);
     return;
   }
-  old->kill_cause = cause;
   worker_t *w = eddy__cluster_spawn(c, old->slot);
   if (!w) return; /* the old one keeps serving */
+  c->restarts[cause]++;
+  old->kill_cause = cause;
   w->replaces = old;
   s->current = w;
 }
@@ -216,8 +217,13 @@ static uint64_t silence_allowed(eddy_cluster_t *c, worker_t *w) {
 
 void eddy__cluster_tick(eddy_timer_t *t) {
   eddy_cluster_t *c = t->data;
-  uint64_t now = now_ms(c);
+  uint64_t now = now_ms(c), last = c->last_tick_ms;
   eddy__cluster_rr_kick(c);
+  c->last_tick_ms = now;
+  /* Timers run before the poll phase: if the primary itself was not
+   * scheduled for a while, the heartbeats are still unread in the
+   * channels. Judge silence only after a tick that came on time. */
+  if (last && now - last > 2 * t->repeat + 100) return;
   eddy_queue_t *q;
   EDDY_QUEUE_FOREACH(q, &c->workers) {
     worker_t *w = EDDY_CONTAINER_OF(q, worker_t, node);

@@ -174,8 +174,12 @@ int eddy__cluster_worker_run(const char *env, eddy_cluster_worker_main_cb main_c
   int r = setup(p, &h);
   r = r == 0 ? serve(p, main_cb) : 1;
   close_own(p);
-  eddy_run(&p->loop, EDDY_RUN_DEFAULT);
-  eddy_loop_close(&p->loop); /* -EBUSY if the program left handles open */
+  /* Enough iterations for the close callbacks; a program without a
+   * shutdown callback may still have its server open (-EBUSY below):
+   * the process exits anyway. */
+  for (int i = 0; i < 16 && eddy_run(&p->loop, EDDY_RUN_NOWAIT); i++) {
+  }
+  eddy_loop_close(&p->loop);
   eddy__cluster_note_unmap(p->note);
   free(p->stats);
   free(p);

@@ -10,6 +10,9 @@
  *   GET /blocking?ms=N  blocks the loop for N ms (label "GET /blocking")
  *   GET /alloc?mb=N     allocates and touches N MiB, never freed
  *   GET /garbage        writes bytes that are no frame on the IPC channel
+ *   GET /tell           sends the primary the message "ping"; the primary
+ *                       answers "pong <worker id>" (eddy_cluster_send)
+ *   GET /last           the last message the primary sent this worker
  *
  * The primary prints one line per event to stdout ("event fork 3 1234"),
  * which the tests read.
@@ -25,6 +28,7 @@ static eddy_http_server_t server;
 static uint64_t served;
 static int ipc_fd = -1;
 static char *volatile hoard;
+static char last_message[64] = "none";
 
 static long query_num(eddy_http_request_t *req, const char *key) {
   size_t k = strlen(key);
@@ -64,6 +68,11 @@ static void handle(eddy_http_server_t *s, eddy_http_request_t *req,
     char *p = malloc(n);
     if (p) memset(p, 1, n);
     hoard = p; /* kept on purpose (a global, so it is not optimised out) */
+  } else if (is(req, "/tell")) {
+    eddy_cluster_worker_send(s->data, "ping", 4);
+  } else if (is(req, "/last")) {
+    eddy_http_res_end(res, last_message, strlen(last_message));
+    return;
   } else if (is(req, "/garbage")) {
     static const char junk[] = "\xff\xff\xff\xffthis is no frame";
     if (write(ipc_fd, junk, sizeof(junk) - 1) < 0) perror("garbage");
@@ -82,6 +91,13 @@ static void on_stats(eddy_cluster_worker_t *w, eddy_cluster_report_t *r) {
   r->requests = served;
 }
 
+static void on_message(eddy_cluster_worker_t *w, const void *data,
+                       size_t len) {
+  if (len >= sizeof(last_message)) len = sizeof(last_message) - 1;
+  memcpy(last_message, data, len);
+  last_message[len] = '\0';
+}
+
 static int crash_at_start;
 
 static int worker_main(eddy_cluster_worker_t *w) {
@@ -90,6 +106,7 @@ static int worker_main(eddy_cluster_worker_t *w) {
   server.data = w;
   eddy_cluster_worker_on_shutdown(w, on_shutdown);
   eddy_cluster_worker_on_stats(w, on_stats);
+  eddy_cluster_worker_on_message(w, on_message);
   return eddy_http_server_listen_fd(&server, w->listen_fd, w->listen_flags);
 }
 
@@ -103,6 +120,12 @@ static void on_event(eddy_cluster_t *c, const eddy_cluster_event_t *ev) {
     printf(" rss %llu requests %llu",
            (unsigned long long)ev->report->rss_bytes,
            (unsigned long long)ev->report->requests);
+  if (ev->type == EDDY_CLUSTER_MESSAGE) {
+    char pong[32];
+    int n = snprintf(pong, sizeof(pong), "pong %u", ev->worker);
+    printf(" %.*s", (int)ev->len, (const char *)ev->message);
+    eddy_cluster_send(c, ev->worker, pong, (size_t)n);
+  }
   printf("\n");
   fflush(stdout);
 }

@@ -248,6 +248,26 @@ Test(cluster, garbage_on_ipc_is_logged_and_the_worker_replaced) {
   stopped_cleanly(&c);
 }
 
+/* The program's own messages, both ways over the channel. */
+Test(cluster, messages_go_both_ways) {
+  cl_t c;
+  cl_start_app(&c, (const char *const[]){"--workers", "1", FAST, NULL});
+  started(&c, 1);
+  cr_assert_eq(cl_get(c.port, "/tell", NULL), 200);
+  cr_assert(cl_wait(&c, "event message", 1, 3000) >= 0, "no message event");
+  e2e_server_t s = {.port = c.port};
+  char out[512];
+  const char *req = "GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  int got = 0;
+  for (int i = 0; i < 100 && !got; i++) {
+    e2e_fresh_request(&s, req, out, sizeof(out));
+    got = strstr(out, "pong 1") != NULL;
+    if (!got) usleep(20000);
+  }
+  cr_assert(got, "%s", out);
+  stopped_cleanly(&c);
+}
+
 /* ---- the examples */
 
 static void wait_serving(int port) {
