@@ -4,8 +4,10 @@
 #   make run        build, then start `eddy serve` (PORT, default 8080)
 #   make test       everything with AddressSanitizer + UBSan, then all tests
 #   make tsan       the threaded tests under ThreadSanitizer
-#   make bench      the benchmarks in bench/ (installs the peers)
-#   make lint       size budgets, banned functions, header comments
+#   make bench      the benchmarks in bench/ (installs the peers); one of
+#                   them: make bench BENCH=http
+#   make lint       layering, function sizes, contracts, formatting (make
+#                   test runs it first)
 #
 # Each mode builds into its own directory, so a sanitizer build never mixes
 # with a release one: build/release, build/asan, build/tsan.
@@ -24,6 +26,8 @@ else ifeq ($(MODE),asan)
             -fno-omit-frame-pointer
 else ifeq ($(MODE),tsan)
   OPT    := -O1 -fsanitize=thread -fno-omit-frame-pointer
+else ifeq ($(MODE),valgrind)
+  OPT    := -O1 -fno-omit-frame-pointer
 endif
 CFLAGS   += $(BASE) $(OPT)
 LDFLAGS  += $(filter -fsanitize=%,$(OPT)) -pthread
@@ -42,7 +46,7 @@ TEST_CFLAGS := $(shell pkg-config --cflags criterion libcurl 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs criterion libcurl 2>/dev/null || \
                  echo -lcriterion -lcurl)
 
-.PHONY: all run test tsan bench lint clean deps examples
+.PHONY: all run test tsan bench lint clean deps examples soak valgrind fuzz
 all: deps $(B)/libeddy.a $(B)/libeddy.so bin/eddy examples
 
 deps: build/.deps-ok
@@ -79,6 +83,11 @@ $(B)/examples/%: $(B)/examples/%.o $(B)/libeddy.a
 $(B)/tests/all: $(TEST_OBJ) $(B)/libeddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
+# The unit tests alone (make valgrind).
+UNIT_OBJ := $(filter $(B)/tests/unit/% $(B)/tests/support/%,$(TEST_OBJ))
+$(B)/tests/unit-all: $(UNIT_OBJ) $(B)/libeddy.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
 $(B)/tests/threaded: $(TSAN_SRC:%.c=$(B)/%.o) $(B)/tests/tsan/runner.o $(B)/libeddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LDLIBS)
 
@@ -99,6 +108,7 @@ TEST_ENV = EDDY_BIN=$(CURDIR)/build/asan/bin/eddy \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 test: deps
+	@$(MAKE) --no-print-directory lint
 	$(MAKE) MODE=asan build/asan/tests/all build/asan/bin/eddy examples \
 	  build/asan/tests/cluster-app
 	@$(MAKE) --no-print-directory MODE=asan fuzz-smoke
@@ -122,13 +132,32 @@ $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libeddy.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz: deps
-	$(MAKE) MODE=asan build/asan/libeddy.a
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+	scripts/deps.sh fuzz
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
+# make soak SOAK_SECONDS=N: mixed load against the release eddy serve and
+# http-static; prints RSS and fds per second, fails on a failed request, an
+# fd left open or RSS growing after warm-up (tests/support/soak.c).
+SOAK_SECONDS ?= 60
+soak: deps
+	$(MAKE) MODE=release build/release/bin/eddy examples build/release/tests/soak-run
+	build/release/tests/soak-run $(SOAK_SECONDS)
+$(B)/tests/soak-run: $(B)/tests/soak/main.o $(B)/tests/support/soak.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# make valgrind: the unit tests under memcheck (no leaks, no errors).
+# Criterion forks a child per test: --trace-children follows them.
+valgrind: deps
+	$(MAKE) MODE=valgrind build/valgrind/tests/unit-all examples
+	scripts/valgrind.sh build/valgrind/tests/unit-all $(TESTFLAGS)
+
+# make bench BENCH=http runs one (BENCH="http pool": those); see bench/run.sh.
 bench: all
-	bench/run.sh
+	bench/run.sh $(BENCH)
 
-lint:
+# Lint checks the release library's exports, so it builds it first.
+lint: deps
+	@$(MAKE) --no-print-directory MODE=release build/release/libeddy.so
 	scripts/lint.sh
 
 clean:

@@ -132,7 +132,7 @@ static int serve(int argc, char **argv) {
   eddy_http_server_init(&loop, &server, &opts, hello);
   int r = eddy_http_server_listen(&server, host, port);
   if (r < 0) {
-    fprintf(stderr, "eddy serve: %s:%d: %s\n", host, port, strerror(-r));
+    fprintf(stderr, "eddy serve: %s:%d: %s\n", host, port, eddy_strerror(r));
     return 1;
   }
   eddy_signal_init(&loop, &sig_int);

@@ -26,7 +26,9 @@ static uint64_t started_ns, work_start_ns;
 static long late_ms;
 static volatile int die;
 
-static uint64_t ms_since(uint64_t t0) { return (eddy_hrtime() - t0) / 1000000u; }
+static uint64_t ms_since(uint64_t t0) {
+  return (eddy_hrtime() - t0) / 1000000u;
+}
 
 static void on_timer(eddy_timer_t *t) {
   late_ms = (long)ms_since(started_ns) - TIMER_MS;
@@ -65,8 +67,8 @@ static int run(const char *name, int variant) {
   if (variant == 1) eddy_immediate_start(&imm, sliced_work);
   if (variant == 2 && eddy_queue_work(&loop, &work, pool_work, NULL)) return -1;
   eddy_run(&loop, EDDY_RUN_DEFAULT);
-  printf("%-10s: timer due at %d ms fired %ld ms late (work %llu ms)\n",
-         name, TIMER_MS, late_ms, (unsigned long long)ms_since(work_start_ns));
+  printf("%-10s: timer due at %d ms fired %ld ms late (work %llu ms)\n", name,
+         TIMER_MS, late_ms, (unsigned long long)ms_since(work_start_ns));
   eddy_close((eddy_handle_t *)&timer, NULL);
   eddy_immediate_stop(&imm); /* an immediate is a request: no close */
   eddy_run(&loop, EDDY_RUN_DEFAULT);

@@ -57,8 +57,10 @@ static void on_event(eddy_cluster_t *c, const eddy_cluster_event_t *ev) {
   uint64_t mb = ev->report->rss_bytes >> 20;
   if (mb > log_rss_mb && logged[ev->slot] != ev->worker) {
     logged[ev->slot] = ev->worker;
-    eddy_log(EDDY_LOG_WARN, "watchdog: worker %u (pid %d) uses %llu MiB, "
-             "above %llu MiB", ev->worker, ev->pid, (unsigned long long)mb,
+    eddy_log(EDDY_LOG_WARN,
+             "watchdog: worker %u (pid %d) uses %llu MiB, "
+             "above %llu MiB",
+             ev->worker, ev->pid, (unsigned long long)mb,
              (unsigned long long)log_rss_mb);
   }
 }
@@ -80,13 +82,16 @@ static int own_flags(int *argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  eddy_cluster_opts_t opts = {.port = 8080, .heartbeat_ms = 1000,
+  eddy_cluster_opts_t opts = {.port = 8080,
+                              .heartbeat_ms = 1000,
                               .stall_timeout_ms = 5000,
                               .on_event = on_event};
   if (own_flags(&argc, argv) < 0 ||
       eddy_cluster_opts_parse(&opts, &argc, argv) < 0) {
-    fprintf(stderr, "usage: cluster-watchdog [PORT] [--every N] "
-            "[--log-rss-mb MB] [flags]\n%s", eddy_cluster_flags_help());
+    fprintf(stderr,
+            "usage: cluster-watchdog [PORT] [--every N] "
+            "[--log-rss-mb MB] [flags]\n%s",
+            eddy_cluster_flags_help());
     return 2;
   }
   if (argc > 1) opts.port = atoi(argv[1]);

@@ -80,8 +80,8 @@ static job_t *job_start(eddy_http_server_t *server, eddy_http_res_t *res,
 }
 
 /* Reads the decimal value of `key` in the query; `dflt` if absent or bad. */
-static long query_num(const eddy_http_request_t *req, const char *key,
-                      long max, long dflt) {
+static long query_num(const eddy_http_request_t *req, const char *key, long max,
+                      long dflt) {
   size_t klen = strlen(key);
   const char *p = req->query.base, *end = p + req->query.len;
   while (p && p < end) {
@@ -131,8 +131,10 @@ static void route_delay(eddy_http_server_t *server, eddy_http_request_t *req,
     return;
   }
   job_t *job = job_start(server, res, delay_done, (uint64_t)ms, 0);
-  if (!job) answer(res, 503, "out of memory\n");
-  else job->value = ms;
+  if (!job)
+    answer(res, 503, "out of memory\n");
+  else
+    job->value = ms;
 }
 
 /* --------------------------------------------------------------- /stream */
@@ -249,7 +251,7 @@ int main(int argc, char **argv) {
   eddy_http_server_init(&loop, &server, NULL, handler);
   int r = eddy_http_server_listen(&server, "127.0.0.1", port);
   if (r < 0) {
-    fprintf(stderr, "http-async: port %d: %s\n", port, strerror(-r));
+    fprintf(stderr, "http-async: port %d: %s\n", port, eddy_strerror(r));
     return 1;
   }
   eddy_signal_init(&loop, &sig_int);

@@ -11,7 +11,8 @@
 
 static int pongs;
 
-static void worker_on_message(eddy_port_t *port, int status, eddy_message_t *msg) {
+static void worker_on_message(eddy_port_t *port, int status,
+                              eddy_message_t *msg) {
   if (status == 0) {
     char reply[32];
     int n = 0;
@@ -25,7 +26,8 @@ static void worker_on_message(eddy_port_t *port, int status, eddy_message_t *msg
 
 static eddy_port_t worker_port; /* one worker: a static is enough */
 
-static int entry(eddy_loop_t *loop, void *data, size_t len, eddy_port_t *parent) {
+static int entry(eddy_loop_t *loop, void *data, size_t len,
+                 eddy_port_t *parent) {
   eddy_port_end_t *end;
   memcpy(&end, data, sizeof(end)); /* the endpoint travelled in start data */
   if (eddy_port_open(loop, &worker_port, end) != 0) return -1;
@@ -33,7 +35,8 @@ static int entry(eddy_loop_t *loop, void *data, size_t len, eddy_port_t *parent)
   return 0;
 }
 
-static void main_on_message(eddy_port_t *port, int status, eddy_message_t *msg) {
+static void main_on_message(eddy_port_t *port, int status,
+                            eddy_message_t *msg) {
   if (status == EDDY_ECLOSED) {
     printf("main: worker closed the channel after %d pongs\n", pongs);
     eddy_close((eddy_handle_t *)port, NULL);
@@ -58,7 +61,8 @@ int main(void) {
   eddy_channel_create(&mine, &theirs);
   eddy_port_open(&loop, &port, mine);
   eddy_port_start(&port, main_on_message);
-  if (eddy_worker_start(&loop, &w, entry, &theirs, sizeof(theirs), &opts) != 0) return 1;
+  if (eddy_worker_start(&loop, &w, entry, &theirs, sizeof(theirs), &opts) != 0)
+    return 1;
   for (int i = 1; i <= 3; i++) {
     char ping[32];
     int len = snprintf(ping, sizeof(ping), "ping %d", i);

@@ -21,8 +21,7 @@
 
 #define NFILES 3
 
-static const char *names[NFILES] = {"users.json", "config.json",
-                                    "routes.json"};
+static const char *names[NFILES] = {"users.json", "config.json", "routes.json"};
 static char paths[NFILES][PATH_MAX];
 static const char *path_ptrs[NFILES];
 static long iterations = 1000, done_iters;
@@ -154,8 +153,7 @@ int main(int argc, char **argv) {
   printf("files:    %s=%d keys, %s=%d keys, %s=%d keys\n", names[0], keys[0],
          names[1], keys[1], names[2], keys[2]);
   printf("serial:   %ld iterations, %.1f us/iteration\n", iterations, serial);
-  printf("parallel: %ld iterations, %.1f us/iteration\n", iterations,
-         parallel);
+  printf("parallel: %ld iterations, %.1f us/iteration\n", iterations, parallel);
   printf("speedup:  %.2fx\n", serial / parallel);
   return 0;
 }

@@ -73,9 +73,12 @@ int main(int argc, char **argv) {
   if (n <= 0) return 2;
   eddy_loop_t loop;
   eddy_loop_init(&loop);
-  eddy_pool_opts_t opts = {.max_queue = EDDY_POOL_QUEUE_AUTO, .on_drain = on_drain};
-  if (getenv("POOL_RING")) opts.concurrent_tasks = (unsigned)strtoul(getenv("POOL_RING"), NULL, 10);
-  if (getenv("POOL_THREADS")) opts.max_threads = (unsigned)strtoul(getenv("POOL_THREADS"), NULL, 10);
+  eddy_pool_opts_t opts = {.max_queue = EDDY_POOL_QUEUE_AUTO,
+                           .on_drain = on_drain};
+  if (getenv("POOL_RING"))
+    opts.concurrent_tasks = (unsigned)strtoul(getenv("POOL_RING"), NULL, 10);
+  if (getenv("POOL_THREADS"))
+    opts.max_threads = (unsigned)strtoul(getenv("POOL_THREADS"), NULL, 10);
   if (eddy_pool_init(&loop, &pool, &opts) != 0) return 1;
   for (int i = 0; i < SLOTS; i++) free_jobs[nfree++] = &jobs[i];
   uint64_t t0 = eddy_hrtime();

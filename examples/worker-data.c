@@ -8,7 +8,8 @@
 
 #include "eddy/thread.h"
 
-static int entry(eddy_loop_t *loop, void *data, size_t len, eddy_port_t *parent) {
+static int entry(eddy_loop_t *loop, void *data, size_t len,
+                 eddy_port_t *parent) {
   const int *v = data;
   long sum = 0;
   for (size_t i = 0; i < len / sizeof(int); i++) sum += v[i];
@@ -37,7 +38,8 @@ int main(void) {
   int data[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   eddy_worker_opts_t opts = {.name = "summer", .on_exit = on_exit_cb};
   eddy_loop_init(&loop);
-  if (eddy_worker_start(&loop, &w, entry, data, sizeof(data), &opts) != 0) return 1;
+  if (eddy_worker_start(&loop, &w, entry, data, sizeof(data), &opts) != 0)
+    return 1;
   eddy_port_start(&w.port, on_message);
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   return eddy_loop_close(&loop) == 0 ? 0 : 1;

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that eddy's build and tests need.
 # Called by make before building. Quiet when everything is present.
-# Usage: scripts/deps.sh [build|bench]
+# Usage: scripts/deps.sh [build|bench|fuzz]
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl haproxy)
+build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl nodejs
+            clang-format-14 universal-ctags haproxy)
 bench_pkgs=(libuv1-dev liburing-dev wrk nginx-light h2o nodejs npm)
+# make fuzz: clang's libFuzzer (make test replays the corpora without it).
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|bench]" >&2; exit 2 ;;
+  fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

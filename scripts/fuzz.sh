@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
-# Runs every libFuzzer harness in tests/fuzz/ for SECONDS (default 60) each,
-# built with clang -fsanitize=fuzzer,address,undefined from the sources.
+# Runs libFuzzer harnesses in tests/fuzz/ for SECONDS (default 60) each,
+# built with clang -fsanitize=fuzzer,address,undefined from the sources:
+# every harness, or those named (request, chunked, url, conn...).
 # The working corpus lives in build/fuzz/corpus/<name> (seeded from
 # tests/fuzz/corpus/<name>); crashes land in build/fuzz/artifacts/. Copy a
 # crasher to tests/fuzz/regression/<name>/ so that `make test` replays it.
-# Usage: scripts/fuzz.sh [SECONDS]
+# Usage: scripts/fuzz.sh [SECONDS [NAME...]]
 set -euo pipefail
 secs=${1:-60}
 [ -n "$secs" ] || secs=60
+shift || true
 cd "$(dirname "$0")/.."
-command -v clang >/dev/null || { echo "fuzz.sh: clang is needed" >&2; exit 1; }
+command -v clang >/dev/null || { echo "fuzz.sh: clang is needed (scripts/deps.sh fuzz)" >&2; exit 1; }
 out=build/fuzz
 mkdir -p "$out/artifacts"
-# The harnesses reach the parsers only (HTTP, cluster frames): no loop, no sockets.
-srcs="src/http/parser.c src/http/chunked.c src/http/url.c src/http/status.c src/core/error.c src/cluster/frame.c"
+# The parser harnesses reach the parsers only (HTTP, cluster frames): no
+# loop, no sockets.
+# fuzz_conn runs a whole server in-process: it links every source.
+parser_srcs="src/http/parser.c src/http/chunked.c src/http/url.c src/http/status.c src/core/error.c src/cluster/frame.c"
+all_srcs=$(ls src/*/*.c)
+if [ $# -gt 0 ]; then
+  harnesses=$(for n in "$@"; do echo "tests/fuzz/fuzz_$n.c"; done)
+else
+  harnesses=$(ls tests/fuzz/fuzz_*.c)
+fi
 status=0
-for h in tests/fuzz/fuzz_*.c; do
+for h in $harnesses; do
   base=$(basename "$h" .c)
   name=${base#fuzz_}
   bin=$out/$base
+  srcs=$parser_srcs
+  [ "$name" = conn ] && srcs="$all_srcs -lm -pthread"
   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -o "$bin" "$h" $srcs

@@ -134,8 +134,8 @@ typedef struct {
   unsigned worker; /* worker id: 1, 2, ... never reused */
   unsigned slot;   /* 0 .. workers-1: the place it fills */
   int pid;
-  int exit_code;   /* EXIT: exit status, or -1 if killed by a signal */
-  int signal;      /* EXIT: the signal that killed it, else 0 */
+  int exit_code; /* EXIT: exit status, or -1 if killed by a signal */
+  int signal;    /* EXIT: the signal that killed it, else 0 */
   const eddy_cluster_report_t *report; /* HEARTBEAT */
   const void *message;                 /* MESSAGE: valid during the call */
   size_t len;
@@ -150,29 +150,29 @@ typedef void (*eddy_cluster_event_cb)(eddy_cluster_t *c,
 
 /* Options; zero means the default shown. Durations in ms. */
 typedef struct {
-  unsigned workers;           /* number of CPUs online */
-  const char *host;           /* "127.0.0.1" (numeric) */
-  int port;                   /* 0: a free port, eddy_cluster_port() */
-  int backlog;                /* 511 */
-  eddy_cluster_share_t share; /* EDDY_CLUSTER_SHARED */
-  uint64_t heartbeat_ms;      /* 1000 */
-  uint64_t stall_timeout_ms;  /* 5000 */
-  uint64_t max_rss_mb;        /* 0: no limit */
-  uint64_t grace_ms;          /* 10000 */
-  uint64_t backoff_first_ms;  /* 100 */
-  uint64_t backoff_max_ms;    /* 15000 */
-  uint64_t stable_ms;         /* 30000: uptime that resets the backoff */
+  unsigned workers;               /* number of CPUs online */
+  const char *host;               /* "127.0.0.1" (numeric) */
+  int port;                       /* 0: a free port, eddy_cluster_port() */
+  int backlog;                    /* 511 */
+  eddy_cluster_share_t share;     /* EDDY_CLUSTER_SHARED */
+  uint64_t heartbeat_ms;          /* 1000 */
+  uint64_t stall_timeout_ms;      /* 5000 */
+  uint64_t max_rss_mb;            /* 0: no limit */
+  uint64_t grace_ms;              /* 10000 */
+  uint64_t backoff_first_ms;      /* 100 */
+  uint64_t backoff_max_ms;        /* 15000 */
+  uint64_t stable_ms;             /* 30000: uptime that resets the backoff */
   eddy_cluster_event_cb on_event; /* primary; may be NULL */
   void *data;                     /* the program's, both sides */
 } eddy_cluster_opts_t;
 
 /* A worker's view of itself, handed to worker_main. */
 struct eddy_cluster_worker_s {
-  void *data;         /* opts->data at first; the program's */
-  eddy_loop_t *loop;  /* read-only: the worker's loop */
-  unsigned id;        /* read-only: worker id (see the event) */
-  unsigned slot;      /* read-only */
-  int listen_fd;      /* the listening socket; worker_main takes it */
+  void *data;            /* opts->data at first; the program's */
+  eddy_loop_t *loop;     /* read-only: the worker's loop */
+  unsigned id;           /* read-only: worker id (see the event) */
+  unsigned slot;         /* read-only */
+  int listen_fd;         /* the listening socket; worker_main takes it */
   unsigned listen_flags; /* for eddy_http_server_listen_fd() */
   const eddy_cluster_opts_t *opts; /* read-only: the options in force */
   struct eddy__cluster_worker_private_s *_p; /* private */
@@ -268,8 +268,8 @@ EDDY_EXTERN void eddy_cluster_worker_on_stats(eddy_cluster_worker_t *w,
  * length the full text needs (call again with a bigger buffer if it is
  * >= max), or -EAGAIN before the first figures arrived. Loop thread.
  */
-EDDY_EXTERN int eddy_cluster_worker_metrics(eddy_cluster_worker_t *w,
-                                            char *buf, size_t max);
+EDDY_EXTERN int eddy_cluster_worker_metrics(eddy_cluster_worker_t *w, char *buf,
+                                            size_t max);
 
 /* Worker: 1 once the primary asked it to stop (or the primary is gone). */
 EDDY_EXTERN int eddy_cluster_worker_stopping(const eddy_cluster_worker_t *w);

@@ -28,8 +28,8 @@
 
 #include <netdb.h>
 
-#include "eddy/fs.h"
 #include "eddy/loop.h"
+#include "eddy/threadpool.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,12 +46,12 @@ typedef void (*eddy_getaddrinfo_cb)(eddy_getaddrinfo_t *req, int status);
  */
 struct eddy_getaddrinfo_s {
   void *data;
-  eddy_loop_t *loop;          /* read-only */
-  struct addrinfo *addrinfo;  /* result list, owned by the request */
+  eddy_loop_t *loop;         /* read-only */
+  struct addrinfo *addrinfo; /* result list, owned by the request */
   /* private */
   eddy_getaddrinfo_cb _cb;
   eddy_work_t _work;
-  char *_names;               /* host and service copies, one block */
+  char *_names; /* host and service copies, one block */
   const char *_host;
   const char *_service;
   struct addrinfo _hints;

@@ -8,7 +8,16 @@
  *
  * eddy's own codes live far below any errno (like libuv's UV__EOF = -4095) so
  * that the two ranges never collide. The table is append-only: a code is never
- * renumbered or reused, and new codes go at the end.
+ * renumbered or reused, and new codes go at the end. Where a standard errno
+ * says it (-ETIMEDOUT, -ECANCELED, -EPROTO, ...), eddy returns the errno.
+ *
+ * Deprecated: these stay in the table, so old values keep their names, but
+ * eddy no longer returns them.
+ *   EDDY_ETIMEDOUT    eddy returns -ETIMEDOUT: one code for "timed out"
+ *   EDDY_EPARSE       never returned: the HTTP parser answers -status
+ *                     (http_parser.h), other bad input is -EINVAL
+ *   EDDY_ETASKFAILED  never returned: a pool task's fn returns its own
+ *                     negative errno, which its done callback receives
  */
 #ifndef EDDY_ERROR_H
 #define EDDY_ERROR_H
@@ -22,6 +31,7 @@ extern "C" {
 #define EDDY_EXTERN __attribute__((visibility("default")))
 
 /* XX(name, value, description). Append only. */
+/* clang-format off */
 #define EDDY_ERRNO_MAP(XX)                                                   \
   XX(EOF, -30000, "end of stream")                                           \
   XX(EQUEUEFULL, -30001, "queue is full")                                    \
@@ -30,6 +40,7 @@ extern "C" {
   XX(ETERMINATED, -30004, "worker was terminated")                           \
   XX(EPARSE, -30005, "malformed input")                                      \
   XX(ETASKFAILED, -30006, "task reported failure")
+/* clang-format on */
 
 enum eddy_errno_e {
 #define EDDY_ERR_ENUM(name, value, desc) EDDY_##name = (value),

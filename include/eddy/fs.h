@@ -90,8 +90,8 @@ typedef struct {
  */
 struct eddy_fs_s {
   void *data;
-  eddy_loop_t *loop;      /* read-only */
-  eddy_fs_type_t type;    /* read-only */
+  eddy_loop_t *loop;   /* read-only */
+  eddy_fs_type_t type; /* read-only */
   /* result: count, fd or 0 on success, negative errno on failure */
   ssize_t result;
   const char *path;       /* read-only: the request's copy */
@@ -219,7 +219,7 @@ typedef struct {
   size_t index;
   int64_t result; /* what was reported: >= 0 success, < 0 error */
   int settled;
-  eddy_fs_t *fs;  /* the request eddy_join_read_files() made, else NULL */
+  eddy_fs_t *fs; /* the request eddy_join_read_files() made, else NULL */
 } eddy_join_slot_t;
 
 /*
@@ -231,12 +231,12 @@ typedef struct {
  */
 struct eddy_join_s {
   void *data;
-  eddy_loop_t *loop;         /* read-only */
-  size_t count;              /* read-only: number of slots */
-  size_t settled;            /* read-only: slots filled so far */
-  int error;                 /* first error in completion order, or 0 */
-  ssize_t error_index;       /* its slot, or -1 */
-  eddy_join_slot_t *slots;   /* owned by the join */
+  eddy_loop_t *loop;       /* read-only */
+  size_t count;            /* read-only: number of slots */
+  size_t settled;          /* read-only: slots filled so far */
+  int error;               /* first error in completion order, or 0 */
+  ssize_t error_index;     /* its slot, or -1 */
+  eddy_join_slot_t *slots; /* owned by the join */
   /* private */
   eddy_join_cb _cb;
   void *_block; /* one allocation: the deferral node and the slots */

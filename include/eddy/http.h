@@ -53,10 +53,26 @@ typedef struct eddy_http_server_opts_s {
   uint64_t send_timeout_ms;       /* 60000: a client that takes no byte of
                                      pending output for this long is cut off
                                      (nginx's send_timeout) */
-  unsigned max_connections;       /* 0 = unlimited; above: accept+close */
+  unsigned max_connections;       /* default: the process's open-file
+                                     limit (RLIMIT_NOFILE) less 64, at
+                                     least 64; EDDY_HTTP_UNLIMITED for no
+                                     limit. Above it a new connection is
+                                     accepted and closed at once. */
   int backlog;                    /* 511 */
   const char *server_name;        /* NULL: no Server header */
+  uint64_t body_timeout_ms;       /* 60000: a request body that receives
+                                     no byte for this long is answered
+                                     408 (nginx's client_body_timeout) */
+  uint64_t response_timeout_ms;   /* 0 = off: a handler that has not
+                                     begun its answer this long after its
+                                     request was complete is told through
+                                     on_close, and the client gets 503 and
+                                     the close. The handler must still call
+                                     eddy_http_res_end (-ECANCELED). */
 } eddy_http_server_opts_t;
+
+/* max_connections: no limit but the open-file limit. */
+#define EDDY_HTTP_UNLIMITED ((unsigned)-1)
 
 /* The server; caller-owned, valid until the close callback has run. */
 struct eddy_http_server_s {
@@ -71,7 +87,8 @@ struct eddy_http_server_s {
   unsigned _nconns;
   int _closing;
   int _listening;
-  void *_free; /* free list of request objects */
+  void *_free;                       /* free list of exchange objects */
+  unsigned _free_count;              /* its length (bounded) */
   struct eddy__http_cache_s *_cache; /* idle connections' buffers */
   eddy_timer_t _grace;
   eddy_http_handler_cb _on_head;
@@ -109,8 +126,8 @@ EDDY_EXTERN int eddy_http_server_listen(eddy_http_server_t *server,
  * unknown flags, server closing), -EISCONN (already listening), or a
  * listen() error. Loop thread.
  */
-EDDY_EXTERN int eddy_http_server_listen_fd(eddy_http_server_t *server,
-                                           int fd, unsigned flags);
+EDDY_EXTERN int eddy_http_server_listen_fd(eddy_http_server_t *server, int fd,
+                                           unsigned flags);
 
 /* The bound port, or a negative errno. */
 EDDY_EXTERN int eddy_http_server_port(const eddy_http_server_t *server);
@@ -219,8 +236,8 @@ EDDY_EXTERN int eddy_http_res_status(eddy_http_res_t *res, int status);
  * "Connection: close" closes the connection after this response.
  * -EINVAL after the head was written, -ECANCELED, -ENOMEM.
  */
-EDDY_EXTERN int eddy_http_res_set_header(eddy_http_res_t *res,
-                                         const char *name, const char *value);
+EDDY_EXTERN int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
+                                         const char *value);
 EDDY_EXTERN int eddy_http_res_append_header(eddy_http_res_t *res,
                                             const char *name,
                                             const char *value);
@@ -286,8 +303,7 @@ EDDY_EXTERN int eddy_http_res_send_file(eddy_http_res_t *res, int fd,
  * -ECANCELED (client gone: still call eddy_http_res_end), -ENOMEM, or an
  * eddy_queue_work() error; on an error nothing is ended.
  */
-EDDY_EXTERN int eddy_http_res_send_path(eddy_http_res_t *res,
-                                        const char *path);
+EDDY_EXTERN int eddy_http_res_send_path(eddy_http_res_t *res, const char *path);
 
 /* Callbacks: `drain` after write returned 1; `on_close` if the client
  * goes before the response ends. Either may be NULL. */

@@ -63,6 +63,7 @@ typedef struct eddy_http_header_s {
  * list is RFC 9110's methods, PATCH (RFC 5789), WebDAV's common methods
  * (RFC 4918) and PURGE, which caches and CDNs use. Append only.
  */
+/* clang-format off */
 #define EDDY_HTTP_METHOD_MAP(XX)                                             \
   XX(GET, "GET")                                                             \
   XX(HEAD, "HEAD")                                                           \
@@ -90,6 +91,7 @@ typedef enum eddy_http_method_e {
 #undef EDDY_HTTP_METHOD_ENUM
   EDDY_HTTP_METHOD_COUNT
 } eddy_http_method_t;
+/* clang-format on */
 
 /*
  * Returns the static name of `method` ("GET", ...), or NULL for
@@ -109,6 +111,7 @@ EDDY_EXTERN eddy_http_method_t eddy_http_method_lookup(const char *name,
  * 102/103 (RFC 2518/8297), 207/208/226, 423/424 (WebDAV), 425 (RFC 8470),
  * 428/429/431/511 (RFC 6585), 451 (RFC 7725), 506/507/508/510.
  */
+/* clang-format off */
 #define EDDY_HTTP_STATUS_MAP(XX)                                             \
   XX(100, CONTINUE, "Continue")                                              \
   XX(101, SWITCHING_PROTOCOLS, "Switching Protocols")                        \
@@ -171,6 +174,7 @@ EDDY_EXTERN eddy_http_method_t eddy_http_method_lookup(const char *name,
   XX(508, LOOP_DETECTED, "Loop Detected")                                    \
   XX(510, NOT_EXTENDED, "Not Extended")                                      \
   XX(511, NETWORK_AUTH_REQUIRED, "Network Authentication Required")
+/* clang-format on */
 
 /* Status codes as named constants: EDDY_HTTP_STATUS_NOT_FOUND == 404. */
 enum eddy_http_status_e {
@@ -191,12 +195,12 @@ EDDY_EXTERN const char *eddy_http_status_reason(int status);
  * zeroed struct and NULL both give the defaults.
  */
 typedef struct eddy_http_limits_s {
-  size_t max_request_line; /* 8192: longer request line -> 414 */
-  size_t max_header_bytes; /* 16384: bigger header section -> 431 */
-  size_t max_headers;      /* 100: more field lines -> 431 */
-  uint64_t max_body;       /* 1 MiB: longer Content-Length or chunked
-                              body -> 413 */
-  size_t max_chunk_ext;    /* 1024: longer extensions on one chunk -> 400 */
+  size_t max_request_line;  /* 8192: longer request line -> 414 */
+  size_t max_header_bytes;  /* 16384: bigger header section -> 431 */
+  size_t max_headers;       /* 100: more field lines -> 431 */
+  uint64_t max_body;        /* 1 MiB: longer Content-Length or chunked
+                               body -> 413 */
+  size_t max_chunk_ext;     /* 1024: longer extensions on one chunk -> 400 */
   size_t max_trailer_bytes; /* 4096: bigger trailer section -> 400 */
 } eddy_http_limits_t;
 
@@ -301,9 +305,8 @@ EDDY_EXTERN int eddy_http_parse_request(const char *buf, size_t len,
  * Returns the first header named `name` (case-insensitive) in `req`, or
  * NULL.
  */
-EDDY_EXTERN const eddy_http_header_t *
-eddy_http_find_header(const eddy_http_request_t *req, const char *name,
-                      size_t name_len);
+EDDY_EXTERN const eddy_http_header_t *eddy_http_find_header(
+    const eddy_http_request_t *req, const char *name, size_t name_len);
 
 /*
  * An incremental decoder of a chunked body (RFC 9112 §7.1). Caller-owned;
@@ -312,11 +315,11 @@ eddy_http_find_header(const eddy_http_request_t *req, const char *name,
  */
 typedef struct eddy_http_chunked_s {
   int _state;
-  int _digits;          /* significant hex digits of the current size */
-  uint64_t _remaining;  /* data bytes left in the current chunk */
-  uint64_t _total;      /* data bytes so far */
-  size_t _ext;          /* extension bytes on the current chunk */
-  size_t _trailer;      /* trailer section bytes so far */
+  int _digits;         /* significant hex digits of the current size */
+  uint64_t _remaining; /* data bytes left in the current chunk */
+  uint64_t _total;     /* data bytes so far */
+  size_t _ext;         /* extension bytes on the current chunk */
+  size_t _trailer;     /* trailer section bytes so far */
   uint64_t _max_body;
   size_t _max_ext;
   size_t _max_trailer;
@@ -342,10 +345,9 @@ EDDY_EXTERN void eddy_http_chunked_init(eddy_http_chunked_t *d,
  * Trailer fields are checked with the header rules and then discarded.
  * After DONE or an error, call eddy_http_chunked_init() before reuse.
  */
-EDDY_EXTERN int eddy_http_chunked_decode(eddy_http_chunked_t *d,
-                                         const char *in, size_t len,
-                                         char *out, size_t *consumed,
-                                         size_t *produced);
+EDDY_EXTERN int eddy_http_chunked_decode(eddy_http_chunked_t *d, const char *in,
+                                         size_t len, char *out,
+                                         size_t *consumed, size_t *produced);
 
 /*
  * Splits a request target into its path and query at the first '?'
@@ -363,8 +365,8 @@ EDDY_EXTERN void eddy_http_url_split(const char *target, size_t len,
  * '%' not followed by two hex digits or for "%00", which no path or name
  * may contain.
  */
-EDDY_EXTERN ssize_t eddy_http_url_decode(const char *src, size_t len,
-                                         char *dst, int plus_is_space);
+EDDY_EXTERN ssize_t eddy_http_url_decode(const char *src, size_t len, char *dst,
+                                         int plus_is_space);
 
 /*
  * Removes "." and ".." segments from the absolute path `path` in place

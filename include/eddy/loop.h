@@ -24,7 +24,11 @@
  *
  * Threads: a loop and its handles belong to the thread that runs the loop.
  * The only functions callable from other threads are those marked
- * "Thread-safe" (eddy_async_send, eddy_loop_label, eddy_loop_utilization).
+ * "Thread-safe" (eddy_async_send; eddy_loop_label and eddy_loop_utilization
+ * in metrics.h).
+ *
+ * The loop measuring itself (label, utilization, delay, stall detector) is
+ * declared in eddy/metrics.h, which this header includes at its end.
  *
  * Errors: functions return 0 or a negative errno / EDDY_E* code (error.h).
  * A function that returns an error never calls the callback it was given,
@@ -44,7 +48,6 @@
 #include <sys/epoll.h>
 
 #include "eddy/error.h"
-#include "eddy/metrics.h"
 #include "eddy/queue.h"
 
 #ifdef __cplusplus
@@ -84,6 +87,7 @@ typedef enum {
  * Fields every handle starts with. `data` is the user's. The rest is
  * read-only (loop, type) or private (leading underscore).
  */
+/* clang-format off */
 #define EDDY_HANDLE_FIELDS                                                    \
   void *data;                                                                 \
   /* read-only */                                                             \
@@ -95,6 +99,7 @@ typedef enum {
   void (*_on_close)(eddy_handle_t *);                                         \
   eddy_queue_t _handle_node;                                                  \
   eddy_handle_t *_next_closing;
+/* clang-format on */
 
 struct eddy_handle_s {
   EDDY_HANDLE_FIELDS
@@ -117,6 +122,7 @@ struct eddy_loop_s {
   unsigned _active_handles;
   unsigned _active_reqs;
   int _stop;
+  int _running; /* inside eddy_run(): a nested call is -EBUSY */
   int _epfd;
   eddy_queue_t _handles;
   eddy_handle_t *_closing; /* singly linked, in close order */
@@ -184,7 +190,8 @@ EDDY_EXTERN int eddy_loop_close(eddy_loop_t *loop);
 /*
  * Runs the loop in `mode`. Returns non-zero if referenced work remains
  * (the loop was stopped, or mode is ONCE/NOWAIT), 0 when nothing is left.
- * Must not be called from inside a callback of the same loop (-EBUSY).
+ * Called from inside a callback of the same loop (while it runs), it
+ * returns -EBUSY at once and runs nothing: a loop does not nest.
  */
 EDDY_EXTERN int eddy_run(eddy_loop_t *loop, eddy_run_mode_t mode);
 
@@ -283,12 +290,14 @@ EDDY_EXTERN int eddy_has_ref(const eddy_handle_t *handle);
  * directly (40 bytes, not a handle of its own), and eddy_io_t wraps it in a
  * handle for users. `fd` and `events` are read-only.
  */
+/* clang-format off */
 #define EDDY__WATCHER_FIELDS                                                  \
   int fd;           /* read-only */                                           \
   unsigned events;  /* read-only: wanted events */                            \
   unsigned _kernel; /* events registered with epoll */                        \
   void (*_wcb)(struct eddy__watcher_s *w, unsigned events);                   \
   eddy_queue_t _change_node;
+/* clang-format on */
 
 typedef struct eddy__watcher_s {
   EDDY__WATCHER_FIELDS
@@ -471,72 +480,11 @@ EDDY_EXTERN int eddy_signal_start(eddy_signal_t *sig, eddy_signal_cb cb,
  * it any more. Idempotent. */
 EDDY_EXTERN int eddy_signal_stop(eddy_signal_t *sig);
 
-/* --------------------------------------------------- self-measurement */
-
-/*
- * Sets the label of the callback running now ("GET /users/:id"), which the
- * stall detector and eddy_loop_label() report. The loop sets a default label
- * for each callback it dispatches ("timer", "io", ...). `label` must stay
- * valid until the loop is closed (a string literal or an app-lifetime
- * string). Loop thread only.
- */
-EDDY_EXTERN void eddy_loop_set_label(eddy_loop_t *loop, const char *label);
-
-/*
- * The label of the callback running now, or NULL while the loop waits for
- * I/O. When `running_ns` is non-NULL it receives how long that callback has
- * been running (known while a stall detector is started, else 0).
- * Thread-safe.
- */
-EDDY_EXTERN const char *eddy_loop_label(eddy_loop_t *loop,
-                                        uint64_t *running_ns);
-
-/* Node's eventLoopUtilization(): time idle in epoll vs. time busy. */
-typedef struct {
-  uint64_t idle_ns;
-  uint64_t active_ns;
-  double utilization; /* active / (idle + active), 0..1 */
-} eddy_elu_t;
-
-/*
- * The loop's utilization since eddy_loop_init(), or since `prev` (a value
- * returned earlier) when `prev` is non-NULL. Thread-safe.
- */
-EDDY_EXTERN eddy_elu_t eddy_loop_utilization(eddy_loop_t *loop,
-                                             const eddy_elu_t *prev);
-
-/*
- * Node's monitorEventLoopDelay(): a repeating internal timer every
- * `resolution_ms` records how late it fired, in nanoseconds, into a
- * histogram. The timer is unreferenced. -EALREADY if started, -ENOMEM.
- */
-EDDY_EXTERN int eddy_loop_delay_start(eddy_loop_t *loop,
-                                      unsigned resolution_ms);
-EDDY_EXTERN int eddy_loop_delay_stop(eddy_loop_t *loop);
-/* Copies the delay histogram's summary; -ENOENT if never started. */
-EDDY_EXTERN int eddy_loop_delay_stats(eddy_loop_t *loop,
-                                      eddy_hist_stats_t *out);
-EDDY_EXTERN void eddy_loop_delay_reset(eddy_loop_t *loop);
-
-/*
- * Called on the stall detector's own thread when one callback of the loop
- * has run for `running_ns` (at the threshold, then each time it doubles).
- */
-typedef void (*eddy_stall_cb)(eddy_loop_t *loop, const char *label,
-                              uint64_t running_ns, void *arg);
-
-/*
- * Starts a watchdog thread that notices, while it is still running, a
- * callback that has run longer than `threshold_ms`, and reports it: through
- * `cb` if non-NULL, else as a warning line through eddy_log ("loop stalled:
- * 'GET /slow' has run for 523 ms"). Stopped by eddy_loop_stall_stop() or
- * eddy_loop_close(). -EALREADY, -EINVAL (threshold 0), -ENOMEM, -EAGAIN.
- */
-EDDY_EXTERN int eddy_loop_stall_start(eddy_loop_t *loop, unsigned threshold_ms,
-                                      eddy_stall_cb cb, void *arg);
-EDDY_EXTERN int eddy_loop_stall_stop(eddy_loop_t *loop);
-
 #ifdef __cplusplus
 }
 #endif
+
+/* The loop's self-measurement (metrics.h) comes with the loop, as before. */
+#include "eddy/metrics.h"
+
 #endif

@@ -130,6 +130,7 @@ typedef struct {
  * Fields every stream has. All private but `data` (handle fields) and the
  * read-only loop/type.
  */
+/* clang-format off */
 #define EDDY_STREAM_FIELDS                                                    \
   EDDY_HANDLE_FIELDS                                                          \
   eddy_alloc_cb _alloc_cb;                                                    \
@@ -147,6 +148,7 @@ typedef struct {
   int _connect_status;                                                        \
   eddy__watcher_t _io;                                                        \
   eddy__pending_space_t _pending;
+/* clang-format on */
 
 struct eddy_stream_s {
   EDDY_STREAM_FIELDS

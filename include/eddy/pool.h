@@ -68,7 +68,7 @@ typedef int (*eddy_pool_fn)(void *arg, void **result);
 
 /*
  * On the pool's loop, once per accepted task: status is fn's return value,
- * -ECANCELED (cancelled or destroyed before it started), or EDDY_ETIMEDOUT
+ * -ECANCELED (cancelled or destroyed before it started), or -ETIMEDOUT
  * (its deadline passed before it started). The task struct is the caller's
  * again from this call on.
  */
@@ -96,10 +96,10 @@ struct eddy_pool_task_s {
 };
 
 typedef struct {
-  unsigned min_threads;      /* kept even when idle; default 0 */
-  unsigned max_threads;      /* default: number of CPUs */
-  uint64_t idle_timeout_ms;  /* threads above min exit after this; default 1000 */
-  size_t max_queue;          /* 0: unbounded; EDDY_POOL_QUEUE_AUTO: max² */
+  unsigned min_threads;     /* kept even when idle; default 0 */
+  unsigned max_threads;     /* default: number of CPUs */
+  uint64_t idle_timeout_ms; /* idle threads above min exit; default 1000 */
+  size_t max_queue;         /* 0: unbounded; EDDY_POOL_QUEUE_AUTO: max² */
   /* Ring size per thread, rounded up to a power of two; default 256. A
    * task in a ring is committed to that thread (no stealing), so for long
    * or uneven tasks a small value (1 = Piscina's default) spreads work
@@ -112,14 +112,14 @@ typedef struct {
 
 /* Statistics, as Piscina reports them. Times in nanoseconds. */
 typedef struct {
-  uint64_t completed;    /* tasks whose fn ran (whatever it returned) */
-  uint64_t failed;       /* of those, fn returned an error */
-  uint64_t cancelled;    /* -ECANCELED */
-  uint64_t timed_out;    /* EDDY_ETIMEDOUT */
-  size_t queue_size;     /* tasks in the pool's queue now */
-  size_t in_flight;      /* tasks assigned to threads now */
-  unsigned threads;      /* threads alive now */
-  double utilization;    /* time running tasks / time threads existed */
+  uint64_t completed;          /* tasks whose fn ran (whatever it returned) */
+  uint64_t failed;             /* of those, fn returned an error */
+  uint64_t cancelled;          /* -ECANCELED */
+  uint64_t timed_out;          /* -ETIMEDOUT */
+  size_t queue_size;           /* tasks in the pool's queue now */
+  size_t in_flight;            /* tasks assigned to threads now */
+  unsigned threads;            /* threads alive now */
+  double utilization;          /* time running tasks / time threads existed */
   eddy_hist_stats_t wait_time; /* from run() to start */
   eddy_hist_stats_t run_time;  /* fn's duration */
 } eddy_pool_stats_t;
@@ -153,14 +153,14 @@ EDDY_EXTERN int eddy_pool_run(eddy_pool_t *pool, eddy_pool_task_t *task,
 
 /*
  * As eddy_pool_run(), with a deadline `timeout_ms` from now: if the task has
- * not started by then, done gets EDDY_ETIMEDOUT and fn never runs. A task
+ * not started by then, done gets -ETIMEDOUT and fn never runs. A task
  * that started in time runs to the end however long it takes (see
  * eddy_pool_fn). A queued task times out on a loop timer; one already in a
  * thread's ring is reported when that thread reaches it.
  */
-EDDY_EXTERN int eddy_pool_run_deadline(eddy_pool_t *pool, eddy_pool_task_t *task,
-                                       eddy_pool_fn fn, void *arg,
-                                       eddy_pool_done_cb done,
+EDDY_EXTERN int eddy_pool_run_deadline(eddy_pool_t *pool,
+                                       eddy_pool_task_t *task, eddy_pool_fn fn,
+                                       void *arg, eddy_pool_done_cb done,
                                        uint64_t timeout_ms);
 
 /*

@@ -11,23 +11,39 @@
 
 #include <stddef.h>
 
+/* A list head, or the node an element embeds: one node per list the
+ * element can be on at the same time. */
 typedef struct eddy_queue_s {
   struct eddy_queue_s *next;
   struct eddy_queue_s *prev;
 } eddy_queue_t;
 
 /* The struct of type `type` whose member `field` is at `ptr`. */
+/* clang-format off */
 #define EDDY_CONTAINER_OF(ptr, type, field)                                   \
   ((type *)((char *)(ptr) - offsetof(type, field)))
+/* clang-format on */
 
-#define EDDY_QUEUE_FOREACH(q, head)                                           \
+/*
+ * Walks list `head` from head to tail, `q` at each element's node. The body
+ * must not remove `q`; to remove while walking, take q->next first.
+ */
+#define EDDY_QUEUE_FOREACH(q, head) \
   for ((q) = (head)->next; (q) != (head); (q) = (q)->next)
 
+/* Makes `q` an empty list head, or an unlinked node. */
+/* Makes `q` an empty list head, or an unlinked node. */
 static inline void eddy_queue_init(eddy_queue_t *q) { q->next = q->prev = q; }
 
-static inline int eddy_queue_empty(const eddy_queue_t *q) { return q->next == q; }
+/* Non-zero when list `q` holds no element. */
+static inline int eddy_queue_empty(const eddy_queue_t *q) {
+  return q->next == q;
+}
 
-static inline eddy_queue_t *eddy_queue_head(const eddy_queue_t *q) { return q->next; }
+/* The first element's node; `q` itself when the list is empty. */
+static inline eddy_queue_t *eddy_queue_head(const eddy_queue_t *q) {
+  return q->next;
+}
 
 /* Appends `n` at the tail of list `h`. */
 static inline void eddy_queue_push(eddy_queue_t *h, eddy_queue_t *n) {

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "eddy/loop.h"
+#include "eddy/metrics.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -190,7 +191,7 @@ EDDY_EXTERN _Atomic int32_t *eddy_shared_i32(eddy_shared_t *sh, size_t index);
  * Atomics.wait: sleeps while *cell == expected, until eddy_atomic_notify()
  * on the cell or `timeout_ms` passes (-1 = no timeout). Returns 0 when
  * woken ("ok"), -EAGAIN if *cell != expected at the call ("not-equal"), or
- * EDDY_ETIMEDOUT ("timed-out"). A wake-up may be spurious: re-check the
+ * -ETIMEDOUT ("timed-out"). A wake-up may be spurious: re-check the
  * cell. Blocks the calling thread: never call it from a loop callback.
  */
 EDDY_EXTERN int eddy_atomic_wait(_Atomic int32_t *cell, int32_t expected,
@@ -235,9 +236,9 @@ typedef void (*eddy_worker_exit_cb)(eddy_worker_t *worker, int status,
                                     int exit_code);
 
 typedef struct {
-  const char *name;          /* thread name (15 chars kept), or NULL */
-  size_t stack_size;         /* 0: the system default */
-  unsigned delay_resolution_ms; /* > 0: measure the worker's loop delay */
+  const char *name;              /* thread name (15 chars kept), or NULL */
+  size_t stack_size;             /* 0: the system default */
+  unsigned delay_resolution_ms;  /* > 0: measure the worker's loop delay */
   eddy_worker_error_cb on_error; /* may be NULL */
   eddy_worker_exit_cb on_exit;   /* may be NULL */
 } eddy_worker_opts_t;

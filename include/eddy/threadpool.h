@@ -42,9 +42,9 @@ struct eddy_work_s {
  * Queues `req`: `work_cb(req)` runs on a pool thread, then
  * `after_work_cb(req, status)` on this loop's thread (`after_work_cb` may be
  * NULL). The request keeps the loop alive until its after-work callback.
- * Returns 0; -EINVAL for a NULL loop, req or work_cb; -ENOMEM / -EMFILE if the loop's completion queue cannot be
- * made; -EAGAIN if no pool thread could be started. On error nothing is
- * called. Loop thread only.
+ * Returns 0; -EINVAL for a NULL loop, req or work_cb; -ENOMEM / -EMFILE if the
+ * loop's completion queue cannot be made; -EAGAIN if no pool thread could be
+ * started. On error nothing is called. Loop thread only.
  */
 EDDY_EXTERN int eddy_queue_work(eddy_loop_t *loop, eddy_work_t *req,
                                 eddy_work_cb work_cb,

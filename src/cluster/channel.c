@@ -40,7 +40,8 @@ static void on_read(eddy_stream_t *s, ssize_t nread, const eddy_buf_t *buf) {
     return;
   }
   if (nread == 0 || !ch->open) return;
-  int r = eddy__cluster_frame_feed(&ch->dec, buf->base, (size_t)nread, deliver, ch);
+  int r = eddy__cluster_frame_feed(&ch->dec, buf->base, (size_t)nread, deliver,
+                                   ch);
   if (r < 0) end(ch, r);
 }
 
@@ -62,12 +63,10 @@ int eddy__cluster_channel_open(eddy_loop_t *loop, eddy__channel_t *ch, int fd) {
   return r;
 }
 
-static void on_sent(eddy_write_t *req, int status) {
-  free(req->data);
-}
+static void on_sent(eddy_write_t *req, int status) { free(req->data); }
 
-int eddy__cluster_channel_send(eddy__channel_t *ch, unsigned type, const void *p,
-                       size_t n) {
+int eddy__cluster_channel_send(eddy__channel_t *ch, unsigned type,
+                               const void *p, size_t n) {
   if (!ch->open || ch->ended) return -EPIPE;
   if (n > EDDY_CLUSTER_MAX_MESSAGE) return -EMSGSIZE;
   if (eddy_stream_queued(EDDY_STREAM(&ch->sock)) > CHANNEL_MAX_QUEUED)

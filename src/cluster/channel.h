@@ -29,8 +29,8 @@ struct eddy__channel_s {
   eddy__channel_frame_cb on_frame;
   eddy__channel_end_cb on_end;
   eddy__channel_closed_cb on_closed;
-  int open;   /* 1 from open until close is requested */
-  int ended;  /* on_end has run */
+  int open;  /* 1 from open until close is requested */
+  int ended; /* on_end has run */
   char rbuf[4096];
 };
 
@@ -40,8 +40,8 @@ int eddy__cluster_channel_open(eddy_loop_t *loop, eddy__channel_t *ch, int fd);
 
 /* Queues one frame (head + copy of `n` bytes). 0, -EPIPE (closed),
  * -EMSGSIZE, -ENOMEM, EDDY_EQUEUEFULL. */
-int eddy__cluster_channel_send(eddy__channel_t *ch, unsigned type, const void *p,
-                       size_t n);
+int eddy__cluster_channel_send(eddy__channel_t *ch, unsigned type,
+                               const void *p, size_t n);
 
 /* Queues an empty frame of `type` carrying the descriptor `fd`, which the
  * channel takes on success (closed once sent); on an error (as for

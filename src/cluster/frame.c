@@ -104,8 +104,8 @@ static int append(eddy__frame_decoder_t *d, const void *data, size_t n) {
   return 0;
 }
 
-int eddy__cluster_frame_feed(eddy__frame_decoder_t *d, const void *data, size_t n,
-                     eddy__frame_cb cb, void *arg) {
+int eddy__cluster_frame_feed(eddy__frame_decoder_t *d, const void *data,
+                             size_t n, eddy__frame_cb cb, void *arg) {
   size_t used;
   int r;
   if (d->len == 0) { /* the common case: whole frames, no copy */
@@ -129,7 +129,7 @@ int eddy__cluster_frame_feed(eddy__frame_decoder_t *d, const void *data, size_t 
 }
 
 void eddy__cluster_report_encode(const eddy_cluster_report_t *r,
-                         uint8_t out[FRAME_REPORT_SIZE]) {
+                                 uint8_t out[FRAME_REPORT_SIZE]) {
   double u = r->utilization < 0 ? 0 : r->utilization > 1 ? 1 : r->utilization;
   eddy__cluster_put_u64(out, r->pid);
   eddy__cluster_put_u64(out + 8, r->rss_bytes);
@@ -139,7 +139,8 @@ void eddy__cluster_report_encode(const eddy_cluster_report_t *r,
   eddy__cluster_put_u64(out + 40, r->requests);
 }
 
-int eddy__cluster_report_decode(const uint8_t *p, size_t n, eddy_cluster_report_t *r) {
+int eddy__cluster_report_decode(const uint8_t *p, size_t n,
+                                eddy_cluster_report_t *r) {
   if (n != FRAME_REPORT_SIZE) return -EPROTO;
   uint64_t u = eddy__cluster_get_u64(p + 24);
   if (u > 1000000) return -EPROTO;

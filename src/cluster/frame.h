@@ -50,8 +50,8 @@ void eddy__cluster_frame_decoder_free(eddy__frame_decoder_t *d);
  * maximum), -EPROTO (length 0, unknown type, wrong size) or -ENOMEM. After
  * an error the decoder must not be fed again.
  */
-int eddy__cluster_frame_feed(eddy__frame_decoder_t *d, const void *data, size_t n,
-                     eddy__frame_cb cb, void *arg);
+int eddy__cluster_frame_feed(eddy__frame_decoder_t *d, const void *data,
+                             size_t n, eddy__frame_cb cb, void *arg);
 
 /* Writes the 5-byte head (length, type) of a frame with `n` payload
  * bytes into out. */
@@ -59,8 +59,9 @@ void eddy__cluster_frame_head(uint8_t out[5], unsigned type, size_t n);
 
 /* A report as payload bytes, and back (0 or -EPROTO). */
 void eddy__cluster_report_encode(const eddy_cluster_report_t *r,
-                         uint8_t out[FRAME_REPORT_SIZE]);
-int eddy__cluster_report_decode(const uint8_t *p, size_t n, eddy_cluster_report_t *r);
+                                 uint8_t out[FRAME_REPORT_SIZE]);
+int eddy__cluster_report_decode(const uint8_t *p, size_t n,
+                                eddy_cluster_report_t *r);
 
 /* STATS: restart counts by cause, then per worker id, slot, report. */
 #define FRAME_STATS_HEAD (8u * EDDY_CLUSTER_CAUSES)

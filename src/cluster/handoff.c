@@ -46,6 +46,5 @@ void eddy__cluster_rr_worker_ready(wpriv_t *p) {
 void eddy__cluster_rr_worker_on_fd(eddy_unix_t *u, int fd) {
   eddy__channel_t *ch = u->data;
   wpriv_t *p = ch->data;
-  if (!p->rr_listener || eddy_listen_offer(p->rr_listener, fd) < 0)
-    close(fd);
+  if (!p->rr_listener || eddy_listen_offer(p->rr_listener, fd) < 0) close(fd);
 }

@@ -21,7 +21,8 @@ typedef struct {
   eddy_cluster_opts_t opts; /* share and durations only */
 } eddy__handoff_t;
 
-int eddy__cluster_handoff_format(const eddy__handoff_t *h, char *out, size_t max);
+int eddy__cluster_handoff_format(const eddy__handoff_t *h, char *out,
+                                 size_t max);
 int eddy__cluster_handoff_parse(const char *s, eddy__handoff_t *h);
 void eddy__cluster_opts_defaults(eddy_cluster_opts_t *o);
 
@@ -39,7 +40,7 @@ eddy__stall_note_t *eddy__cluster_note_create(int *fd);
 eddy__stall_note_t *eddy__cluster_note_map(int fd);
 void eddy__cluster_note_unmap(eddy__stall_note_t *n);
 void eddy__cluster_note_write(eddy__stall_note_t *n, const char *label,
-                      uint64_t running_ms);
+                              uint64_t running_ms);
 /* Copies the label (or "" if none) and returns how long it had run. */
 uint64_t eddy__cluster_note_read(eddy__stall_note_t *n, char *out, size_t max);
 
@@ -49,8 +50,8 @@ typedef enum {
   W_STARTING = 0, /* forked, not yet online */
   W_ONLINE,
   W_LISTENING,
-  W_STOPPING,     /* asked to stop (or SIGTERMed), deadline set */
-  W_DEAD          /* reaped */
+  W_STOPPING, /* asked to stop (or SIGTERMed), deadline set */
+  W_DEAD      /* reaped */
 } worker_state_t;
 
 typedef struct worker_s {
@@ -60,21 +61,21 @@ typedef struct worker_s {
   pid_t pid;
   worker_state_t state;
   eddy__channel_t ch;
-  int ch_closed;       /* the channel's close callback has run */
+  int ch_closed; /* the channel's close callback has run */
   uint64_t started_ms, last_beat_ms, stop_deadline_ms;
   eddy_cluster_report_t last;
   int have_report;
-  unsigned rss_over;   /* reports in a row above max_rss_mb */
-  int kill_cause;      /* -1, or the cause we stopped/killed it for */
+  unsigned rss_over;         /* reports in a row above max_rss_mb */
+  int kill_cause;            /* -1, or the cause we stopped/killed it for */
   struct worker_s *replaces; /* the worker this one will replace */
   eddy__stall_note_t *note;
 } worker_t;
 
 typedef struct {
-  worker_t *current;   /* NULL while waiting to restart */
+  worker_t *current; /* NULL while waiting to restart */
   eddy_timer_t restart;
-  uint64_t delay_ms;   /* backoff: 0 until it crashes early */
-  int listen_fd;       /* REUSEPORT: this slot's socket, else -1 */
+  uint64_t delay_ms; /* backoff: 0 until it crashes early */
+  int listen_fd;     /* REUSEPORT: this slot's socket, else -1 */
 } slot_t;
 
 struct eddy_cluster_s {
@@ -93,11 +94,11 @@ struct eddy_cluster_s {
   eddy_timer_t tick;
   uint64_t last_tick_ms;
   eddy_timer_t stats; /* sends every worker the cluster's reports */
-  int stopping;  /* 1 graceful shutdown, 2 forced */
-  int reloading; /* next slot to reload + 1, 0 when not reloading */
-  eddy_io_t rr_io;  /* ROUND_ROBIN: our listening socket */
-  int rr_paused;    /* no worker could take one: wait in the backlog */
-  unsigned rr_next; /* the slot to try first */
+  int stopping;       /* 1 graceful shutdown, 2 forced */
+  int reloading;      /* next slot to reload + 1, 0 when not reloading */
+  eddy_io_t rr_io;    /* ROUND_ROBIN: our listening socket */
+  int rr_paused;      /* no worker could take one: wait in the backlog */
+  unsigned rr_next;   /* the slot to try first */
   uint64_t restarts[EDDY_CLUSTER_CAUSES];
   uint64_t forks;
 };
@@ -133,11 +134,13 @@ void eddy__cluster_stats_broadcast(struct eddy_cluster_s *c);
 void eddy__cluster_reload_start(struct eddy_cluster_s *c);
 void eddy__cluster_reload_next(struct eddy_cluster_s *c);
 /* primary.c */
-int eddy__cluster_primary_main(int argc, char **argv, const eddy_cluster_opts_t *o,
-                       eddy_cluster_worker_main_cb worker_main);
+int eddy__cluster_primary_main(int argc, char **argv,
+                               const eddy_cluster_opts_t *o,
+                               eddy_cluster_worker_main_cb worker_main);
 void eddy__cluster_primary_maybe_done(struct eddy_cluster_s *c);
 /* worker.c */
-int eddy__cluster_worker_run(const char *env, eddy_cluster_worker_main_cb main_cb,
-                      const eddy_cluster_opts_t *o);
+int eddy__cluster_worker_run(const char *env,
+                             eddy_cluster_worker_main_cb main_cb,
+                             const eddy_cluster_opts_t *o);
 
 #endif

@@ -53,8 +53,8 @@ typedef struct {
   size_t max, len;
 } out_t;
 
-__attribute__((format(printf, 2, 3))) static void put(out_t *o,
-                                                      const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static void put(out_t *o, const char *fmt,
+                                                      ...) {
   va_list ap;
   va_start(ap, fmt);
   size_t room = o->len < o->max ? o->max - o->len : 0;
@@ -87,16 +87,15 @@ static double value(int f, const eddy_cluster_report_t *r) {
 
 static void per_worker(out_t *o, const uint8_t *e, size_t n, double *sum) {
   for (int f = 0; f < 5; f++) {
-    put(o, "# HELP %s %s\n# TYPE %s %s\n", families[f].name,
-        families[f].help, families[f].name, families[f].type);
+    put(o, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
+        families[f].name, families[f].type);
     for (size_t i = 0; i < n; i++) {
       const uint8_t *x = e + i * FRAME_STATS_ENTRY;
       eddy_cluster_report_t r;
       if (eddy__cluster_report_decode(x + 16, FRAME_REPORT_SIZE, &r) < 0)
         continue;
       put(o, "%s{worker=\"%llu\",slot=\"%llu\",pid=\"%llu\"} %.9g\n",
-          families[f].name,
-          (unsigned long long)eddy__cluster_get_u64(x),
+          families[f].name, (unsigned long long)eddy__cluster_get_u64(x),
           (unsigned long long)eddy__cluster_get_u64(x + 8),
           (unsigned long long)r.pid, value(f, &r));
       sum[f] += value(f, &r);
@@ -116,12 +115,18 @@ int eddy_cluster_worker_metrics(eddy_cluster_worker_t *w, char *buf,
   if (max) buf[0] = '\0';
   per_worker(&o, p->stats + FRAME_STATS_HEAD, n, sum);
   put(&o, "# TYPE eddy_cluster_workers gauge\neddy_cluster_workers %zu\n", n);
-  put(&o, "# TYPE eddy_cluster_requests_total counter\n"
-          "eddy_cluster_requests_total %.0f\n", sum[0]);
-  put(&o, "# TYPE eddy_cluster_connections gauge\n"
-          "eddy_cluster_connections %.0f\n", sum[1]);
-  put(&o, "# TYPE eddy_cluster_rss_bytes gauge\n"
-          "eddy_cluster_rss_bytes %.0f\n", sum[2]);
+  put(&o,
+      "# TYPE eddy_cluster_requests_total counter\n"
+      "eddy_cluster_requests_total %.0f\n",
+      sum[0]);
+  put(&o,
+      "# TYPE eddy_cluster_connections gauge\n"
+      "eddy_cluster_connections %.0f\n",
+      sum[1]);
+  put(&o,
+      "# TYPE eddy_cluster_rss_bytes gauge\n"
+      "eddy_cluster_rss_bytes %.0f\n",
+      sum[2]);
   put(&o, "# TYPE eddy_cluster_restarts_total counter\n");
   for (int i = 0; i < EDDY_CLUSTER_CAUSES; i++)
     put(&o, "eddy_cluster_restarts_total{cause=\"%s\"} %llu\n", causes[i],

@@ -41,7 +41,7 @@ void eddy__cluster_note_unmap(eddy__stall_note_t *n) {
 }
 
 void eddy__cluster_note_write(eddy__stall_note_t *n, const char *label,
-                      uint64_t running_ms) {
+                              uint64_t running_ms) {
   atomic_fetch_add(&n->seq, 1);
   char tmp[sizeof(n->label)];
   snprintf(tmp, sizeof(tmp), "%s", label ? label : "?");

@@ -39,12 +39,14 @@ static int parse_one(eddy_cluster_opts_t *o, const char *flag,
                      const char *val) {
   uint64_t v = 0;
   if (strcmp(flag, "--share") == 0) {
-    if (val && strcmp(val, "shared") == 0) o->share = EDDY_CLUSTER_SHARED;
+    if (val && strcmp(val, "shared") == 0)
+      o->share = EDDY_CLUSTER_SHARED;
     else if (val && strcmp(val, "reuseport") == 0)
       o->share = EDDY_CLUSTER_REUSEPORT;
     else if (val && strcmp(val, "roundrobin") == 0)
       o->share = EDDY_CLUSTER_ROUND_ROBIN;
-    else return -EINVAL;
+    else
+      return -EINVAL;
     return 0;
   }
   if (strcmp(flag, "--workers") == 0 && val && strcmp(val, "auto") == 0) {
@@ -54,19 +56,27 @@ static int parse_one(eddy_cluster_opts_t *o, const char *flag,
   if (parse_u64(val, &v) < 0) return -EINVAL;
   if (strcmp(flag, "--workers") == 0 && v >= 1 && v <= 1024)
     o->workers = (unsigned)v;
-  else if (strcmp(flag, "--heartbeat-ms") == 0 && v) o->heartbeat_ms = v;
+  else if (strcmp(flag, "--heartbeat-ms") == 0 && v)
+    o->heartbeat_ms = v;
   else if (strcmp(flag, "--stall-timeout-ms") == 0 && v)
     o->stall_timeout_ms = v;
-  else if (strcmp(flag, "--max-rss-mb") == 0) o->max_rss_mb = v;
-  else if (strcmp(flag, "--grace-ms") == 0 && v) o->grace_ms = v;
-  else return -EINVAL;
+  else if (strcmp(flag, "--max-rss-mb") == 0)
+    o->max_rss_mb = v;
+  else if (strcmp(flag, "--grace-ms") == 0 && v)
+    o->grace_ms = v;
+  else
+    return -EINVAL;
   return 0;
 }
 
 static int is_cluster_flag(const char *a) {
-  static const char *const flags[] = {
-      "--workers", "--heartbeat-ms", "--stall-timeout-ms", "--max-rss-mb",
-      "--grace-ms", "--share", NULL};
+  static const char *const flags[] = {"--workers",
+                                      "--heartbeat-ms",
+                                      "--stall-timeout-ms",
+                                      "--max-rss-mb",
+                                      "--grace-ms",
+                                      "--share",
+                                      NULL};
   for (int i = 0; flags[i]; i++)
     if (strcmp(a, flags[i]) == 0) return 1;
   return 0;
@@ -103,11 +113,12 @@ const char *eddy_cluster_flags_help(void) {
          "                           how workers share the port (shared)\n";
 }
 
-int eddy__cluster_handoff_format(const eddy__handoff_t *h, char *out, size_t max) {
+int eddy__cluster_handoff_format(const eddy__handoff_t *h, char *out,
+                                 size_t max) {
   const eddy_cluster_opts_t *o = &h->opts;
-  int n = snprintf(out, max, "%u %u %d %d %d %d %llu %llu %llu", h->id,
-                   h->slot, h->ipc_fd, h->listen_fd, h->note_fd,
-                   (int)o->share, (unsigned long long)o->heartbeat_ms,
+  int n = snprintf(out, max, "%u %u %d %d %d %d %llu %llu %llu", h->id, h->slot,
+                   h->ipc_fd, h->listen_fd, h->note_fd, (int)o->share,
+                   (unsigned long long)o->heartbeat_ms,
                    (unsigned long long)o->stall_timeout_ms,
                    (unsigned long long)o->grace_ms);
   return n > 0 && (size_t)n < max ? 0 : -ENAMETOOLONG;

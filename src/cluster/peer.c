@@ -9,16 +9,21 @@
 #include "eddy/log.h"
 
 void eddy__cluster_peer_event(worker_t *w, eddy_cluster_event_type_t type) {
-  eddy_cluster_event_t ev = {.type = type, .worker = w->id, .slot = w->slot,
+  eddy_cluster_event_t ev = {.type = type,
+                             .worker = w->id,
+                             .slot = w->slot,
                              .pid = (int)w->pid};
   if (type == EDDY_CLUSTER_HEARTBEAT) ev.report = &w->last;
   if (w->c->opts.on_event) w->c->opts.on_event(w->c, &ev);
 }
 
 static void message_event(worker_t *w, const uint8_t *p, size_t n) {
-  eddy_cluster_event_t ev = {.type = EDDY_CLUSTER_MESSAGE, .worker = w->id,
-                             .slot = w->slot, .pid = (int)w->pid,
-                             .message = p, .len = n};
+  eddy_cluster_event_t ev = {.type = EDDY_CLUSTER_MESSAGE,
+                             .worker = w->id,
+                             .slot = w->slot,
+                             .pid = (int)w->pid,
+                             .message = p,
+                             .len = n};
   if (w->c->opts.on_event) w->c->opts.on_event(w->c, &ev);
 }
 
@@ -54,8 +59,8 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
   default: /* SHUTDOWN goes the other way only */
     eddy_log(EDDY_LOG_ERROR,
              "cluster: worker %u (pid %d) sent frame type %u, which only "
-             "the primary sends; closing its channel", w->id, (int)w->pid,
-             type);
+             "the primary sends; closing its channel",
+             w->id, (int)w->pid, type);
     eddy__cluster_channel_close(ch);
     eddy__cluster_replace(w, EDDY_CLUSTER_CAUSE_IPC);
     return 1;
@@ -72,8 +77,8 @@ static void on_end(eddy__channel_t *ch, int err) {
   if (err != -EPROTO && err != -EMSGSIZE) return;
   eddy_log(EDDY_LOG_ERROR,
            "cluster: worker %u (pid %d): bad IPC channel: %s (%s); closed "
-           "it, replacing the worker", w->id, (int)w->pid,
-           eddy_strerror(err), eddy_err_name(err));
+           "it, replacing the worker",
+           w->id, (int)w->pid, eddy_strerror(err), eddy_err_name(err));
   eddy__cluster_replace(w, EDDY_CLUSTER_CAUSE_IPC);
 }
 

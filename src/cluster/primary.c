@@ -107,7 +107,8 @@ static int setup(eddy_cluster_t *c) {
     c->slots[i].restart.data = c;
   }
   r = eddy__cluster_sockets_open(c);
-  if (r == 0 && c->opts.share == EDDY_CLUSTER_ROUND_ROBIN) r = eddy__cluster_rr_start(c);
+  if (r == 0 && c->opts.share == EDDY_CLUSTER_ROUND_ROBIN)
+    r = eddy__cluster_rr_start(c);
   if (r < 0) return r;
   if ((r = watch(c, &c->sig_chld, on_chld, SIGCHLD)) < 0 ||
       (r = watch(c, &c->sig_term, on_stop_signal, SIGTERM)) < 0 ||
@@ -130,13 +131,14 @@ static int setup(eddy_cluster_t *c) {
 static int run(eddy_cluster_t *c) {
   int r = setup(c);
   if (r < 0) {
-    eddy_log(EDDY_LOG_ERROR, "cluster: cannot start: %s:%d: %s",
-             c->opts.host, c->opts.port, eddy_strerror(r));
+    eddy_log(EDDY_LOG_ERROR, "cluster: cannot start: %s:%d: %s", c->opts.host,
+             c->opts.port, eddy_strerror(r));
     return r;
   }
-  eddy_log(EDDY_LOG_INFO, "cluster: primary pid %d: %u workers on "
-           "http://%s:%d/ (%s socket)", (int)getpid(), c->opts.workers,
-           c->opts.host, c->port,
+  eddy_log(EDDY_LOG_INFO,
+           "cluster: primary pid %d: %u workers on "
+           "http://%s:%d/ (%s socket)",
+           (int)getpid(), c->opts.workers, c->opts.host, c->port,
            c->opts.share == EDDY_CLUSTER_REUSEPORT     ? "SO_REUSEPORT"
            : c->opts.share == EDDY_CLUSTER_ROUND_ROBIN ? "round-robin"
                                                        : "shared");
@@ -168,8 +170,9 @@ static void teardown(eddy_cluster_t *c) {
   free(c);
 }
 
-int eddy__cluster_primary_main(int argc, char **argv, const eddy_cluster_opts_t *o,
-                       eddy_cluster_worker_main_cb worker_main) {
+int eddy__cluster_primary_main(int argc, char **argv,
+                               const eddy_cluster_opts_t *o,
+                               eddy_cluster_worker_main_cb worker_main) {
   eddy_cluster_t *c = calloc(1, sizeof(*c));
   if (!c) return -ENOMEM;
   c->opts = *o;

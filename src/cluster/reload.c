@@ -23,8 +23,10 @@ void eddy__cluster_reload_next(eddy_cluster_t *c) {
 
 void eddy__cluster_reload_start(eddy_cluster_t *c) {
   if (c->stopping) return;
-  eddy_log(EDDY_LOG_INFO, "cluster: SIGHUP: rolling reload of %u workers "
-           "(%s)", c->opts.workers, c->exe);
+  eddy_log(EDDY_LOG_INFO,
+           "cluster: SIGHUP: rolling reload of %u workers "
+           "(%s)",
+           c->opts.workers, c->exe);
   c->reloading = 1; /* a reload in progress starts over from slot 0 */
   eddy__cluster_reload_next(c);
 }

@@ -42,18 +42,18 @@ void eddy__cluster_report_send(wpriv_t *p) {
   eddy__cluster_channel_send(&p->ch, FRAME_HEARTBEAT, bytes, sizeof(bytes));
 }
 
-static void on_beat(eddy_timer_t *t) {
-  eddy__cluster_report_send(t->data);
-}
+static void on_beat(eddy_timer_t *t) { eddy__cluster_report_send(t->data); }
 
 /* On the stall detector's thread, while the loop is stuck. */
-static void on_stall(eddy_loop_t *loop, const char *label,
-                     uint64_t running_ns, void *arg) {
+static void on_stall(eddy_loop_t *loop, const char *label, uint64_t running_ns,
+                     void *arg) {
   wpriv_t *p = arg;
   uint64_t ms = running_ns / 1000000;
   if (p->note) eddy__cluster_note_write(p->note, label, ms);
-  eddy_log(EDDY_LOG_WARN, "cluster: worker %u: loop stalled: '%s' has run "
-           "for %" PRIu64 " ms", p->pub.id, label ? label : "?", ms);
+  eddy_log(EDDY_LOG_WARN,
+           "cluster: worker %u: loop stalled: '%s' has run "
+           "for %" PRIu64 " ms",
+           p->pub.id, label ? label : "?", ms);
 }
 
 int eddy__cluster_report_start(wpriv_t *p) {

@@ -100,17 +100,19 @@ static int run(eddy_cluster_t *c, const eddy__handoff_t *h, pid_t *pid) {
 /* Makes the record, its channel and note, and starts the process. */
 static int start(eddy_cluster_t *c, worker_t *w) {
   int sv[2], note_fd = -1;
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return -errno;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
   w->note = eddy__cluster_note_create(&note_fd);
   if (!w->note) {
     close(sv[0]);
     close(sv[1]);
     return -ENOMEM;
   }
-  eddy__handoff_t h = {.id = w->id, .slot = w->slot, .ipc_fd = sv[1],
+  eddy__handoff_t h = {.id = w->id,
+                       .slot = w->slot,
+                       .ipc_fd = sv[1],
                        .listen_fd = eddy__cluster_socket_for(c, w->slot),
-                       .note_fd = note_fd, .opts = c->opts};
+                       .note_fd = note_fd,
+                       .opts = c->opts};
   int r = run(c, &h, &w->pid);
   close(sv[1]);
   close(note_fd);

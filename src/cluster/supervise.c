@@ -15,9 +15,7 @@
 /* Least silence allowed to a worker that has not listened yet. */
 #define START_TIMEOUT_MS 10000
 
-static uint64_t now_ms(eddy_cluster_t *c) {
-  return eddy_loop_now(&c->loop);
-}
+static uint64_t now_ms(eddy_cluster_t *c) { return eddy_loop_now(&c->loop); }
 
 static void on_restart_timer(eddy_timer_t *t) {
   eddy_cluster_t *c = t->data;
@@ -29,9 +27,12 @@ static void schedule_restart(eddy_cluster_t *c, unsigned slot,
                              uint64_t uptime_ms) {
   slot_t *s = &c->slots[slot];
   const eddy_cluster_opts_t *o = &c->opts;
-  if (uptime_ms >= o->stable_ms) s->delay_ms = 0;
-  else if (s->delay_ms == 0) s->delay_ms = o->backoff_first_ms;
-  else s->delay_ms = s->delay_ms * 3 / 2;
+  if (uptime_ms >= o->stable_ms)
+    s->delay_ms = 0;
+  else if (s->delay_ms == 0)
+    s->delay_ms = o->backoff_first_ms;
+  else
+    s->delay_ms = s->delay_ms * 3 / 2;
   if (s->delay_ms > o->backoff_max_ms) s->delay_ms = o->backoff_max_ms;
   if (s->delay_ms == 0) {
     eddy__cluster_start_slot(c, slot);
@@ -39,9 +40,9 @@ static void schedule_restart(eddy_cluster_t *c, unsigned slot,
   }
   eddy_log(EDDY_LOG_WARN,
            "cluster: slot %u: worker lived %llu ms (< %llu ms stable); "
-           "restarting in %llu ms (backoff)", slot,
-           (unsigned long long)uptime_ms, (unsigned long long)o->stable_ms,
-           (unsigned long long)s->delay_ms);
+           "restarting in %llu ms (backoff)",
+           slot, (unsigned long long)uptime_ms,
+           (unsigned long long)o->stable_ms, (unsigned long long)s->delay_ms);
   eddy_timer_start(&s->restart, on_restart_timer, s->delay_ms, 0);
 }
 
@@ -111,8 +112,8 @@ void eddy__cluster_on_report(worker_t *w) {
   if (++w->rss_over != 2 || w->state != W_LISTENING) return;
   eddy_log(EDDY_LOG_WARN,
            "cluster: worker %u (pid %d) RSS %llu MiB above the limit of "
-           "%llu MiB; restarting it gracefully", w->id, (int)w->pid,
-           (unsigned long long)(w->last.rss_bytes >> 20),
+           "%llu MiB; restarting it gracefully",
+           w->id, (int)w->pid, (unsigned long long)(w->last.rss_bytes >> 20),
            (unsigned long long)w->c->opts.max_rss_mb);
   eddy__cluster_replace(w, EDDY_CLUSTER_CAUSE_MEMORY);
 }
@@ -134,12 +135,13 @@ static void log_exit(worker_t *w, int status) {
 }
 
 static void exit_event(worker_t *w, int status) {
-  eddy_cluster_event_t ev = {.type = EDDY_CLUSTER_EXIT, .worker = w->id,
-                             .slot = w->slot, .pid = (int)w->pid,
-                             .exit_code = WIFEXITED(status)
-                                              ? WEXITSTATUS(status) : -1,
-                             .signal = WIFSIGNALED(status)
-                                           ? WTERMSIG(status) : 0};
+  eddy_cluster_event_t ev = {
+      .type = EDDY_CLUSTER_EXIT,
+      .worker = w->id,
+      .slot = w->slot,
+      .pid = (int)w->pid,
+      .exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+      .signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0};
   if (w->c->opts.on_event) w->c->opts.on_event(w->c, &ev);
 }
 
@@ -151,8 +153,8 @@ static void keep_old(worker_t *w) {
   old->kill_cause = -1;
   eddy_log(EDDY_LOG_ERROR,
            "cluster: replacement worker %u died before listening; worker %u "
-           "keeps serving slot %u%s", w->id, old->id, w->slot,
-           c->reloading ? "; reload stopped" : "");
+           "keeps serving slot %u%s",
+           w->id, old->id, w->slot, c->reloading ? "; reload stopped" : "");
   c->reloading = 0;
 }
 
@@ -202,8 +204,7 @@ static void stalled(worker_t *w, uint64_t silent) {
            label[0] ? label : "(none reported)", (unsigned long long)ran,
            (unsigned long long)(r->rss_bytes >> 20),
            (double)r->delay_p99_ns / 1e6, r->utilization * 100,
-           (unsigned long long)r->connections,
-           (unsigned long long)r->requests);
+           (unsigned long long)r->connections, (unsigned long long)r->requests);
   eddy__cluster_kill_worker(w, EDDY_CLUSTER_CAUSE_STALL);
 }
 
@@ -230,8 +231,10 @@ void eddy__cluster_tick(eddy_timer_t *t) {
     if (w->state == W_DEAD) continue;
     if (w->state == W_STOPPING) {
       if (now < w->stop_deadline_ms) continue;
-      eddy_log(EDDY_LOG_WARN, "cluster: worker %u (pid %d) still running "
-               "after the grace time; SIGKILL", w->id, (int)w->pid);
+      eddy_log(EDDY_LOG_WARN,
+               "cluster: worker %u (pid %d) still running "
+               "after the grace time; SIGKILL",
+               w->id, (int)w->pid);
       eddy__cluster_kill_worker(w, w->kill_cause);
     } else if (now - w->last_beat_ms > silence_allowed(c, w)) {
       stalled(w, now - w->last_beat_ms);

@@ -37,7 +37,8 @@ static void on_drained(eddy_timer_t *t) {
   eddy_close(EDDY_HANDLE(t), NULL);
   if (p->on_shutdown)
     p->on_shutdown(&p->pub, grace > DRAIN_MS ? grace - DRAIN_MS : 1);
-  else eddy_loop_stop(&p->loop);
+  else
+    eddy_loop_stop(&p->loop);
 }
 
 /*
@@ -70,8 +71,10 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *d,
   } else if (type == FRAME_MESSAGE) {
     if (p->on_message) p->on_message(&p->pub, d, n);
   } else {
-    eddy_log(EDDY_LOG_ERROR, "cluster: worker %u: primary sent frame type "
-             "%u; closing the channel", p->pub.id, type);
+    eddy_log(EDDY_LOG_ERROR,
+             "cluster: worker %u: primary sent frame type "
+             "%u; closing the channel",
+             p->pub.id, type);
     eddy__cluster_channel_close(ch);
     begin_stop(p, p->opts.grace_ms);
     return 1;
@@ -122,8 +125,9 @@ static int setup(wpriv_t *p, const eddy__handoff_t *h) {
   if (h->opts.share == EDDY_CLUSTER_ROUND_ROBIN &&
       (w->listen_fd = eddy__cluster_rr_worker_socket()) < 0)
     return w->listen_fd;
-  w->listen_flags =
-      h->opts.share == EDDY_CLUSTER_SHARED ? EDDY_HTTP_LISTEN_EXCLUSIVE : 0;
+  w->listen_flags = h->opts.share == EDDY_CLUSTER_SHARED
+                        ? EDDY_HTTP_LISTEN_EXCLUSIVE
+                        : 0;
   w->opts = &p->opts;
   w->data = p->opts.data;
   w->_p = p;
@@ -156,8 +160,9 @@ static int serve(wpriv_t *p, eddy_cluster_worker_main_cb main_cb) {
   return 0;
 }
 
-int eddy__cluster_worker_run(const char *env, eddy_cluster_worker_main_cb main_cb,
-                      const eddy_cluster_opts_t *o) {
+int eddy__cluster_worker_run(const char *env,
+                             eddy_cluster_worker_main_cb main_cb,
+                             const eddy_cluster_opts_t *o) {
   eddy__handoff_t h;
   if (eddy__cluster_handoff_parse(env, &h) < 0) return 2;
   started_as_worker = 1;

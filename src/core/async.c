@@ -60,7 +60,8 @@ int eddy_async_init(eddy_loop_t *loop, eddy_async_t *a, eddy_async_cb cb) {
   if (cb == NULL) return -EINVAL;
   int err = async_setup(loop);
   if (err) return err;
-  eddy__handle_init(loop, (eddy_handle_t *)a, EDDY_HANDLE_ASYNC, async_on_close);
+  eddy__handle_init(loop, (eddy_handle_t *)a, EDDY_HANDLE_ASYNC,
+                    async_on_close);
   a->cb = cb;
   atomic_init(&a->_pending, 0);
   eddy_queue_push(&loop->_asyncs, &a->_node);

@@ -48,7 +48,9 @@ void eddy_unref(eddy_handle_t *h) {
   if (h->_flags & EDDY__ACTIVE) h->loop->_active_handles--;
 }
 
-int eddy_has_ref(const eddy_handle_t *h) { return (h->_flags & EDDY__REF) != 0; }
+int eddy_has_ref(const eddy_handle_t *h) {
+  return (h->_flags & EDDY__REF) != 0;
+}
 
 void eddy_loop_walk(eddy_loop_t *loop, void (*fn)(eddy_handle_t *, void *),
                     void *arg) {

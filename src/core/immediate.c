@@ -61,7 +61,8 @@ void eddy__run_immediates(eddy_loop_t *loop) {
   eddy_queue_t batch;
   eddy_queue_move(&loop->_immediates, &batch);
   while (!eddy_queue_empty(&batch)) {
-    eddy_immediate_t *imm = EDDY_CONTAINER_OF(eddy_queue_head(&batch), eddy_immediate_t, _node);
+    eddy_immediate_t *imm = EDDY_CONTAINER_OF(eddy_queue_head(&batch),
+                                              eddy_immediate_t, _node);
     dequeue(imm);
     eddy__dispatch(loop, "immediate");
     imm->cb(imm);

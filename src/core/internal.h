@@ -58,7 +58,9 @@ static inline int eddy__handle_usable(const eddy_handle_t *h) {
 }
 
 /* Requests in flight (thread-pool work, fs, connect) keep the loop alive. */
-static inline void eddy__req_register(eddy_loop_t *loop) { loop->_active_reqs++; }
+static inline void eddy__req_register(eddy_loop_t *loop) {
+  loop->_active_reqs++;
+}
 static inline void eddy__req_unregister(eddy_loop_t *loop) {
   assert(loop->_active_reqs > 0);
   loop->_active_reqs--;
@@ -117,8 +119,7 @@ void eddy__internal_io_free(eddy_io_t *io);
  */
 int eddy__watcher_init(eddy_loop_t *loop, eddy__watcher_t *w, int fd,
                        void (*cb)(eddy__watcher_t *, unsigned));
-int eddy__watcher_start(eddy_loop_t *loop, eddy__watcher_t *w,
-                        unsigned events);
+int eddy__watcher_start(eddy_loop_t *loop, eddy__watcher_t *w, unsigned events);
 void eddy__watcher_stop(eddy_loop_t *loop, eddy__watcher_t *w);
 void eddy__run_immediates(eddy_loop_t *loop);
 /* spin.c: the default budget, and the busy-wait before a sleeping poll. */
@@ -127,6 +128,8 @@ void eddy__spin_before_sleep(eddy_loop_t *loop, int timeout_ms);
 void eddy__async_free(eddy_loop_t *loop);
 void eddy__signal_free(eddy_loop_t *loop);
 void eddy__metrics_free(eddy_loop_t *loop);
+/* Stops the loop's stall detector and frees it (stall.c). */
+void eddy__stall_free(eddy_loop_t *loop);
 /* Frees the loop's thread-pool completion queue (threadpool.c). */
 void eddy__work_free(eddy_loop_t *loop);
 

@@ -100,9 +100,7 @@ void eddy__watcher_stop(eddy_loop_t *loop, eddy__watcher_t *w) {
 
 /* ------------------------------------------------ io handles (public) */
 
-static void io_on_close(eddy_handle_t *h) {
-  eddy_io_stop((eddy_io_t *)h);
-}
+static void io_on_close(eddy_handle_t *h) { eddy_io_stop((eddy_io_t *)h); }
 
 static void io_dispatch(eddy__watcher_t *w, unsigned events) {
   eddy_io_t *io = EDDY_CONTAINER_OF(w, eddy_io_t, _w);
@@ -164,8 +162,8 @@ static void dispatch_events(eddy_loop_t *loop, int n) {
   for (int i = 0; i < n; i++) {
     int fd = loop->_poll_events[i].data.fd;
     if (fd < 0) continue; /* invalidated by a stop in this batch */
-    eddy__watcher_t *w =
-        (unsigned)fd < loop->_nwatchers ? loop->_watchers[fd] : NULL;
+    eddy__watcher_t *w = (unsigned)fd < loop->_nwatchers ? loop->_watchers[fd]
+                                                         : NULL;
     if (w == NULL) continue;
     uint32_t e = loop->_poll_events[i].events;
     unsigned got = ((e & EPOLLIN) ? EDDY_READABLE : 0u) |

@@ -138,6 +138,10 @@ static int poll_timeout(const eddy_loop_t *loop) {
 }
 
 int eddy_run(eddy_loop_t *loop, eddy_run_mode_t mode) {
+  /* A nested run would re-enter phases that are half done (a timer list
+   * being fired, an immediate batch being drained). */
+  if (loop->_running) return -EBUSY;
+  loop->_running = 1;
   int alive = eddy_loop_alive(loop);
   if (!alive) eddy_loop_update_time(loop);
   while (alive && !loop->_stop) {
@@ -160,5 +164,6 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode_t mode) {
   }
   atomic_store_explicit(&loop->_label, NULL, memory_order_relaxed);
   loop->_stop = 0;
+  loop->_running = 0;
   return alive;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "core/internal.h"
+#include "eddy/metrics.h"
 
 struct eddy_delay_monitor_s {
   eddy_timer_t timer;
@@ -22,7 +23,8 @@ void eddy_loop_set_label(eddy_loop_t *loop, const char *label) {
 const char *eddy_loop_label(eddy_loop_t *loop, uint64_t *running_ns) {
   const char *label = atomic_load_explicit(&loop->_label, memory_order_relaxed);
   if (running_ns) {
-    uint64_t start = atomic_load_explicit(&loop->_cb_start_ns, memory_order_relaxed);
+    uint64_t start = atomic_load_explicit(&loop->_cb_start_ns,
+                                          memory_order_relaxed);
     uint64_t now = eddy_hrtime();
     *running_ns = (label && start && now > start) ? now - start : 0;
   }
@@ -37,7 +39,8 @@ eddy_elu_t eddy_loop_utilization(eddy_loop_t *loop, const eddy_elu_t *prev) {
   e.active_ns = total - e.idle_ns;
   if (prev) {
     e.idle_ns = e.idle_ns > prev->idle_ns ? e.idle_ns - prev->idle_ns : 0;
-    e.active_ns = e.active_ns > prev->active_ns ? e.active_ns - prev->active_ns : 0;
+    e.active_ns = e.active_ns > prev->active_ns ? e.active_ns - prev->active_ns
+                                                : 0;
   }
   uint64_t sum = e.idle_ns + e.active_ns;
   e.utilization = sum ? (double)e.active_ns / (double)sum : 0.0;
@@ -45,7 +48,8 @@ eddy_elu_t eddy_loop_utilization(eddy_loop_t *loop, const eddy_elu_t *prev) {
 }
 
 static void on_delay_tick(eddy_timer_t *t) {
-  struct eddy_delay_monitor_s *m = EDDY_CONTAINER_OF(t, struct eddy_delay_monitor_s, timer);
+  struct eddy_delay_monitor_s *m =
+      EDDY_CONTAINER_OF(t, struct eddy_delay_monitor_s, timer);
   uint64_t now = eddy_hrtime();
   eddy_hist_record(&m->hist, now > m->expected_ns ? now - m->expected_ns : 0);
   m->expected_ns = now + m->resolution_ns;
@@ -65,7 +69,8 @@ int eddy_loop_delay_start(eddy_loop_t *loop, unsigned resolution_ms) {
   struct eddy_delay_monitor_s *m = loop->_delay;
   m->resolution_ns = (uint64_t)resolution_ms * 1000000u;
   m->expected_ns = eddy_hrtime() + m->resolution_ns;
-  return eddy_timer_start(&m->timer, on_delay_tick, resolution_ms, resolution_ms);
+  return eddy_timer_start(&m->timer, on_delay_tick, resolution_ms,
+                          resolution_ms);
 }
 
 int eddy_loop_delay_stop(eddy_loop_t *loop) {
@@ -82,8 +87,6 @@ int eddy_loop_delay_stats(eddy_loop_t *loop, eddy_hist_stats_t *out) {
 void eddy_loop_delay_reset(eddy_loop_t *loop) {
   if (loop->_delay) eddy_hist_reset(&loop->_delay->hist);
 }
-
-void eddy__stall_free(eddy_loop_t *loop);
 
 void eddy__metrics_free(eddy_loop_t *loop) {
   eddy__stall_free(loop);

@@ -76,10 +76,13 @@ void eddy__signal_free(eddy_loop_t *loop) {
   loop->_signal_fd = -1;
 }
 
-static void signal_on_close(eddy_handle_t *h) { eddy_signal_stop((eddy_signal_t *)h); }
+static void signal_on_close(eddy_handle_t *h) {
+  eddy_signal_stop((eddy_signal_t *)h);
+}
 
 int eddy_signal_init(eddy_loop_t *loop, eddy_signal_t *s) {
-  eddy__handle_init(loop, (eddy_handle_t *)s, EDDY_HANDLE_SIGNAL, signal_on_close);
+  eddy__handle_init(loop, (eddy_handle_t *)s, EDDY_HANDLE_SIGNAL,
+                    signal_on_close);
   s->cb = NULL;
   s->signum = 0;
   eddy_queue_init(&s->_node);

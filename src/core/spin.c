@@ -40,11 +40,13 @@ void eddy__spin_before_sleep(eddy_loop_t *loop, int timeout_ms) {
   uint64_t budget = loop->_spin_ns;
   if (timeout_ms > 0 && (uint64_t)timeout_ms * 1000000u < budget)
     budget = (uint64_t)timeout_ms * 1000000u;
-  uint64_t seen = atomic_load_explicit(&loop->_async_sends, memory_order_relaxed);
+  uint64_t seen = atomic_load_explicit(&loop->_async_sends,
+                                       memory_order_relaxed);
   uint64_t end = eddy_hrtime() + budget;
   for (;;) {
     for (int i = 0; i < CHECKS_PER_CLOCK; i++) {
-      if (atomic_load_explicit(&loop->_async_sends, memory_order_relaxed) != seen)
+      if (atomic_load_explicit(&loop->_async_sends, memory_order_relaxed) !=
+          seen)
         return; /* stays armed: the conversation goes on */
       cpu_relax();
     }

@@ -12,6 +12,7 @@
 
 #include "core/internal.h"
 #include "eddy/log.h"
+#include "eddy/metrics.h"
 
 struct eddy_stall_s {
   eddy_loop_t *loop;
@@ -54,7 +55,8 @@ static void *watchdog_main(void *arg) {
   if (tick < 1000000u) tick = 1000000u;
   uint64_t seen_start = 0, next_report = 0;
   while (!wait_tick(s, tick)) {
-    uint64_t start = atomic_load_explicit(&loop->_cb_start_ns, memory_order_relaxed);
+    uint64_t start = atomic_load_explicit(&loop->_cb_start_ns,
+                                          memory_order_relaxed);
     if (start == 0) continue;
     if (start != seen_start) {
       seen_start = start;
@@ -63,8 +65,10 @@ static void *watchdog_main(void *arg) {
     uint64_t now = eddy_hrtime();
     if (now <= start || now - start < next_report) continue;
     /* Re-read: the callback may have ended between the two loads. */
-    const char *label = atomic_load_explicit(&loop->_label, memory_order_relaxed);
-    if (atomic_load_explicit(&loop->_cb_start_ns, memory_order_relaxed) != start)
+    const char *label = atomic_load_explicit(&loop->_label,
+                                             memory_order_relaxed);
+    if (atomic_load_explicit(&loop->_cb_start_ns, memory_order_relaxed) !=
+        start)
       continue;
     report(s, label, now - start);
     next_report *= 2;

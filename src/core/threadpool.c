@@ -26,14 +26,13 @@ static struct {
   pthread_cond_t cond;
   eddy_queue_t queue[2]; /* indexed by EDDY__WORK_FAST / EDDY__WORK_SLOW */
   unsigned nthreads;
-  unsigned idle;         /* threads waiting on cond */
+  unsigned idle; /* threads waiting on cond */
   unsigned slow_running;
   unsigned slow_max;
-  int slow_turn;         /* alternates classes when both are queued */
-  int err;               /* why the pool could not start, else 0 */
+  int slow_turn; /* alternates classes when both are queued */
+  int err;       /* why the pool could not start, else 0 */
   pthread_t *threads;
-} pool = {.mutex = PTHREAD_MUTEX_INITIALIZER,
-          .cond = PTHREAD_COND_INITIALIZER};
+} pool = {.mutex = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
@@ -147,8 +146,8 @@ static void pool_init(void) {
   unsigned n = size_from_env();
   eddy_queue_init(&pool.queue[0]);
   eddy_queue_init(&pool.queue[1]);
-  if (!atfork_registered && pthread_atfork(before_fork, after_fork_parent,
-                                           after_fork_child) == 0)
+  if (!atfork_registered &&
+      pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0)
     atfork_registered = 1;
   pool.threads = calloc(n, sizeof(*pool.threads));
   if (pool.threads == NULL) {

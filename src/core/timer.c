@@ -89,7 +89,8 @@ static int heap_reserve(eddy_loop_t *loop) {
 /* ------------------------------------------- hash: duration -> list */
 
 static size_t bucket_of(const eddy_loop_t *loop, uint64_t duration) {
-  return (size_t)((duration * 0x9E3779B97F4A7C15ull) >> 32) & (loop->_timer_buckets - 1);
+  return (size_t)((duration * 0x9E3779B97F4A7C15ull) >> 32) &
+         (loop->_timer_buckets - 1);
 }
 
 static int hash_grow(eddy_loop_t *loop) {
@@ -112,10 +113,12 @@ static int hash_grow(eddy_loop_t *loop) {
 
 static timer_list_t *list_for(eddy_loop_t *loop, uint64_t duration) {
   if (loop->_timer_buckets) {
-    for (timer_list_t *l = loop->_timer_lists[bucket_of(loop, duration)]; l; l = l->hash_next)
+    for (timer_list_t *l = loop->_timer_lists[bucket_of(loop, duration)]; l;
+         l = l->hash_next)
       if (l->duration == duration) return l;
   }
-  if (loop->_timer_nlists >= loop->_timer_buckets && hash_grow(loop)) return NULL;
+  if (loop->_timer_nlists >= loop->_timer_buckets && hash_grow(loop))
+    return NULL;
   timer_list_t *l = malloc(sizeof(*l));
   if (!l) return NULL;
   l->duration = duration;
@@ -189,10 +192,13 @@ static int schedule(eddy_loop_t *loop, eddy_timer_t *t, uint64_t timeout) {
   return 0;
 }
 
-static void timer_on_close(eddy_handle_t *h) { eddy_timer_stop((eddy_timer_t *)h); }
+static void timer_on_close(eddy_handle_t *h) {
+  eddy_timer_stop((eddy_timer_t *)h);
+}
 
 int eddy_timer_init(eddy_loop_t *loop, eddy_timer_t *t) {
-  eddy__handle_init(loop, (eddy_handle_t *)t, EDDY_HANDLE_TIMER, timer_on_close);
+  eddy__handle_init(loop, (eddy_handle_t *)t, EDDY_HANDLE_TIMER,
+                    timer_on_close);
   t->cb = NULL;
   t->deadline = t->repeat = t->_seq = 0;
   t->_list = NULL;
@@ -228,7 +234,9 @@ int eddy_timer_again(eddy_timer_t *t) {
   return eddy_timer_start(t, t->cb, t->repeat, t->repeat);
 }
 
-void eddy_timer_set_repeat(eddy_timer_t *t, uint64_t repeat) { t->repeat = repeat; }
+void eddy_timer_set_repeat(eddy_timer_t *t, uint64_t repeat) {
+  t->repeat = repeat;
+}
 
 uint64_t eddy_timer_due_in(const eddy_timer_t *t) {
   if (!t->_list || t->deadline <= t->loop->_now_ms) return 0;

@@ -51,8 +51,8 @@ static int fs_bad(eddy_loop_t *loop, eddy_fs_t *req, eddy_fs_cb cb) {
   return loop == NULL || req == NULL || cb == NULL;
 }
 
-int eddy_fs_open(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
-                 int flags, mode_t mode, eddy_fs_cb cb) {
+int eddy_fs_open(eddy_loop_t *loop, eddy_fs_t *req, const char *path, int flags,
+                 mode_t mode, eddy_fs_cb cb) {
   if (fs_bad(loop, req, cb) || path == NULL) return -EINVAL;
   fs_reset(req, loop, EDDY_FS_OPEN, cb);
   req->_flags = flags;
@@ -68,9 +68,8 @@ int eddy_fs_close(eddy_loop_t *loop, eddy_fs_t *req, int fd, eddy_fs_cb cb) {
 }
 
 /* read and write share their arguments. */
-static int fs_rw(eddy_loop_t *loop, eddy_fs_t *req, eddy_fs_type_t type,
-                 int fd, const void *buf, size_t len, int64_t offset,
-                 eddy_fs_cb cb) {
+static int fs_rw(eddy_loop_t *loop, eddy_fs_t *req, eddy_fs_type_t type, int fd,
+                 const void *buf, size_t len, int64_t offset, eddy_fs_cb cb) {
   if (fs_bad(loop, req, cb) || (buf == NULL && len > 0) || offset < -1)
     return -EINVAL;
   fs_reset(req, loop, type, cb);
@@ -138,8 +137,7 @@ int eddy_fs_fstat(eddy_loop_t *loop, eddy_fs_t *req, int fd, eddy_fs_cb cb) {
 
 int eddy_fs_rename(eddy_loop_t *loop, eddy_fs_t *req, const char *path,
                    const char *new_path, eddy_fs_cb cb) {
-  if (fs_bad(loop, req, cb) || path == NULL || new_path == NULL)
-    return -EINVAL;
+  if (fs_bad(loop, req, cb) || path == NULL || new_path == NULL) return -EINVAL;
   fs_reset(req, loop, EDDY_FS_RENAME, cb);
   return fs_submit(req, path, new_path);
 }

@@ -11,7 +11,7 @@
 #include "fs/fs_internal.h"
 
 typedef struct {
-  char *names;     /* NUL-separated */
+  char *names; /* NUL-separated */
   size_t len, cap;
   unsigned char *types;
   size_t count, types_cap;

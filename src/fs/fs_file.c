@@ -13,8 +13,7 @@
 
 static int open_retry(const char *path, int flags) {
   int fd;
-  do
-    fd = open(path, flags | O_CLOEXEC, 0666);
+  do fd = open(path, flags | O_CLOEXEC, 0666);
   while (fd < 0 && errno == EINTR);
   return fd;
 }
@@ -62,8 +61,7 @@ ssize_t eddy__fs_read_file(eddy_fs_t *req) {
 ssize_t eddy__fs_write_file(eddy_fs_t *req) {
   int fd = open_retry(req->_path, O_WRONLY | O_CREAT | O_TRUNC);
   if (fd < 0) return -errno;
-  ssize_t r = req->_len ? eddy__fs_write_all(fd, req->_ubuf, req->_len, -1)
-                        : 0;
+  ssize_t r = req->_len ? eddy__fs_write_all(fd, req->_ubuf, req->_len, -1) : 0;
   if (close(fd) < 0 && r >= 0) r = -errno;
   if (r >= 0 && (size_t)r < req->_len) r = -EIO; /* stopped part way */
   return r;

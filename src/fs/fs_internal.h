@@ -20,7 +20,6 @@ ssize_t eddy__fs_readdir(eddy_fs_t *req);
 /* write(2)/pwrite(2) until all `len` bytes are written; offset -1 = the
  * file position. Returns len, a shorter count after a late error, or a
  * negative errno if nothing was written. */
-ssize_t eddy__fs_write_all(int fd, const char *buf, size_t len,
-                           int64_t offset);
+ssize_t eddy__fs_write_all(int fd, const char *buf, size_t len, int64_t offset);
 
 #endif

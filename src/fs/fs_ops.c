@@ -42,8 +42,7 @@ ssize_t eddy__fs_write_all(int fd, const char *buf, size_t len,
 
 static ssize_t fs_open(eddy_fs_t *req) {
   int fd;
-  do
-    fd = open(req->_path, req->_flags | O_CLOEXEC, req->_mode);
+  do fd = open(req->_path, req->_flags | O_CLOEXEC, req->_mode);
   while (fd < 0 && errno == EINTR);
   return sys_result(fd);
 }

@@ -77,7 +77,9 @@ int eddy_join_settle(eddy_join_slot_t *slot, int64_t result) {
   return 0;
 }
 
-void eddy_join_fs_cb(eddy_fs_t *req) { eddy_join_settle(req->data, req->result); }
+void eddy_join_fs_cb(eddy_fs_t *req) {
+  eddy_join_settle(req->data, req->result);
+}
 
 void eddy_join_work_cb(eddy_work_t *req, int status) {
   eddy_join_settle(req->data, status);

@@ -5,7 +5,9 @@
  * a few bytes per chunk.
  *
  * Strictness, against request smuggling: sizes are 1*HEXDIG and overflow is
- * an error (not a wrap); extensions follow the grammar exactly
+ * an error (not a wrap); a size has at most 16 digits, leading zeros
+ * included, so a client cannot keep a connection busy sending "0000..."
+ * forever (RFC 9112 §7.1 sets no bound; 16 is what a 64-bit size needs); extensions follow the grammar exactly
  * (BWS ";" BWS token [BWS "=" BWS (token / quoted-string)]) and are
  * bounded; every line ends in CRLF (bare LF is 400); the data is followed by
  * CRLF exactly; trailers follow the field-line rules and are bounded.
@@ -23,6 +25,7 @@ enum {
 };
 
 #define BAD (-400)
+#define MAX_SIZE_DIGITS 16
 #define IS_WS(c) ((c) == ' ' || (c) == '\t')
 
 void eddy_http_chunked_init(eddy_http_chunked_t *d,
@@ -48,7 +51,7 @@ static int size_done(eddy_http_chunked_t *d) {
 
 static int on_size(eddy_http_chunked_t *d, unsigned char c) {
   if (EDDY__HC(c, EDDY__HC_HEX)) {
-    if (d->_remaining >> 60) return BAD; /* a 17th significant digit */
+    if (++d->_digits > MAX_SIZE_DIGITS) return BAD; /* zeros count too */
     d->_remaining = (d->_remaining << 4) | eddy__hexval(c);
     return S_SIZE;
   }
@@ -127,6 +130,7 @@ static int step(eddy_http_chunked_t *d, unsigned char c) {
   case S_DATA_CR:
     return c == '\r' ? S_DATA_LF : BAD;
   case S_DATA_LF:
+    d->_digits = 0;
     return c == '\n' ? S_SIZE_FIRST : BAD;
   }
   if (st >= T_START) {

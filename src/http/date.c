@@ -18,7 +18,10 @@ static void two(char *p, int v) {
 void eddy_http_date(long long t, char out[30]) {
   time_t tt = (time_t)t;
   struct tm tm;
-  gmtime_r(&tt, &tm);
+  /* A year past 9999 does not fit the format, and one past INT_MAX makes
+   * gmtime_r fail and leave tm unset: both give the epoch. */
+  if (!gmtime_r(&tt, &tm) || tm.tm_year > 9999 - 1900 || tm.tm_year < -1900)
+    gmtime_r(&(time_t){0}, &tm);
   memcpy(out, days + 3 * tm.tm_wday, 3);
   memcpy(out + 3, ", ", 2);
   two(out + 5, tm.tm_mday);

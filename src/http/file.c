@@ -27,22 +27,22 @@ static int range(int fd, int64_t offset, int64_t *length) {
 
 int eddy_http_res_send_file(eddy_http_res_t *res, int fd, int64_t offset,
                             int64_t length) {
-  if (res->flags & X_ABORTED) {
+  if (res->flags & EDDY__RES_ABORTED) {
     if (fd >= 0) close(fd);
     return eddy_http_res_end(res, NULL, 0);
   }
   int r = fd < 0 ? -EINVAL : range(fd, offset, &length);
-  if (!r && (res->flags & (X_HEAD_SENT | X_ENDED))) r = -EINVAL;
+  if (!r && (res->flags & (EDDY__RES_HEAD_SENT | EDDY__RES_ENDED))) r = -EINVAL;
   if (r) {
     if (fd >= 0) close(fd);
     return r;
   }
   eddy__http_head(res, eddy__http_dest(res), length);
   res->file_fd = fd; /* closed on release, whatever happens */
-  if (length > 0 && !(res->flags & X_NO_BODY)) {
+  if (length > 0 && !(res->flags & EDDY__RES_NO_BODY)) {
     res->file_off = offset;
     res->file_len = (uint64_t)length;
-    res->flags |= X_FILE;
+    res->flags |= EDDY__RES_FILE;
   }
   return eddy__http_finish(res);
 }
@@ -57,10 +57,14 @@ typedef struct {
   char path[];
 } open_job_t;
 
+/* O_NONBLOCK: opening a FIFO for reading would wait for a writer and hold
+ * a pool thread forever (four such requests froze all file I/O); with it
+ * the open returns at once and fstat refuses whatever is not a regular
+ * file. The flag is cleared again, since sendfile and users read it. */
 static void open_work(eddy_work_t *w) {
   open_job_t *j = w->data;
   struct stat st;
-  j->fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  j->fd = open(j->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (j->fd < 0) {
     j->fd = -errno;
     return;
@@ -68,6 +72,7 @@ static void open_work(eddy_work_t *w) {
   int err = fstat(j->fd, &st) < 0 ? -errno : 0;
   if (!err && !S_ISREG(st.st_mode))
     err = S_ISDIR(st.st_mode) ? -EISDIR : -EACCES;
+  if (!err && fcntl(j->fd, F_SETFL, O_RDONLY) < 0) err = -errno;
   if (err) {
     close(j->fd);
     j->fd = err;
@@ -81,13 +86,16 @@ static int error_status(int err) {
       err == -ENAMETOOLONG || err == -ELOOP)
     return 404;
   if (err == -EACCES || err == -EPERM) return 403;
+  if (err == -ECANCELED) return 503; /* never opened: not a refusal */
   return 500;
 }
 
 static void open_done(eddy_work_t *w, int status) {
   open_job_t *j = w->data;
   eddy_http_res_t *res = j->res;
-  int fd = j->fd;
+  /* A cancelled job never ran: j->fd is still its initial -1, which
+   * would read as -EPERM (403). */
+  int fd = status < 0 ? status : j->fd;
   int64_t size = j->size;
   free(j);
   if (fd >= 0) {
@@ -102,8 +110,9 @@ static void open_done(eddy_work_t *w, int status) {
 }
 
 int eddy_http_res_send_path(eddy_http_res_t *res, const char *path) {
-  if (res->flags & X_ABORTED) return -ECANCELED;
-  if (!path || (res->flags & (X_HEAD_SENT | X_ENDED))) return -EINVAL;
+  if (res->flags & EDDY__RES_ABORTED) return -ECANCELED;
+  if (!path || (res->flags & (EDDY__RES_HEAD_SENT | EDDY__RES_ENDED)))
+    return -EINVAL;
   size_t n = strlen(path);
   open_job_t *j = malloc(sizeof(*j) + n + 1);
   if (!j) return -ENOMEM;

@@ -319,7 +319,7 @@ typedef struct {
   size_t host, host_end;
   int cl_seen, cl_conflict;
   int64_t cl;
-  int te_seen, te_codings, te_chunked, te_last_chunked, te_other;
+  int te_seen, te_codings, te_chunked, te_last_chunked, te_other, te_unknown;
   int conn_close, conn_keep_alive, conn_upgrade, upgrade, expect;
 } head_t;
 
@@ -373,8 +373,10 @@ static int on_content_length(head_t *h, const char *v, size_t n) {
 }
 
 /* Transfer-Encoding: a list of codings in the order applied. Only the
- * registered codings are known (501 for others, RFC 9112 §6.1); none takes
- * parameters. HTTP/1.0 has no Transfer-Encoding: its framing is faulty. */
+ * registered codings are known (501 for others, RFC 9112 §6.1, decided in
+ * head_check: a list whose last coding is not chunked is 400 whatever the
+ * codings, §6.3); none takes parameters. HTTP/1.0 has no Transfer-Encoding:
+ * its framing is faulty. */
 static int on_transfer_encoding(head_t *h, const char *v, size_t n) {
   const char *t;
   size_t tl, i = 0;
@@ -391,7 +393,8 @@ static int on_transfer_encoding(head_t *h, const char *v, size_t n) {
       h->te_last_chunked = 0;
       h->te_other = 1;
     } else {
-      return -501;
+      h->te_last_chunked = 0;
+      h->te_unknown = 1;
     }
     h->te_codings++;
   }
@@ -524,6 +527,7 @@ static int head_check(const char *b, const rline_t *rl, const head_t *h,
   if (h->te_seen && (h->cl_seen || !h->te_codings || h->te_chunked > 1 ||
                      !h->te_last_chunked))
     return BAD;
+  if (h->te_unknown) return -501;
   if (h->cl_conflict) return BAD;
   if (h->cl_seen && (uint64_t)h->cl > lim->max_body) return -413;
   return 0;

@@ -1,26 +1,40 @@
 /*
- * The HTTP server: listener, connection limit, graceful close, and a free
- * list of exchange objects so a request costs no malloc in steady state.
+ * The HTTP server: listener, connection limit, graceful close.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "http/conn.h"
 
+/* Leaves room under the open-file limit for the listener, files being
+ * sent, logs and the program's own descriptors. */
+static unsigned default_max_connections(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+    return 65536;
+  rlim_t n = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : 64;
+  return n > 0xFFFFFFF ? 0xFFFFFFF : (unsigned)n;
+}
 
 static void fill_defaults(eddy_http_server_opts_t *o) {
   eddy_http_limits_t *l = &o->limits;
-  if (!l->max_request_line) l->max_request_line = EDDY_HTTP_DEFAULT_MAX_REQUEST_LINE;
-  if (!l->max_header_bytes) l->max_header_bytes = EDDY_HTTP_DEFAULT_MAX_HEADER_BYTES;
+  if (!l->max_request_line)
+    l->max_request_line = EDDY_HTTP_DEFAULT_MAX_REQUEST_LINE;
+  if (!l->max_header_bytes)
+    l->max_header_bytes = EDDY_HTTP_DEFAULT_MAX_HEADER_BYTES;
   if (!l->max_headers) l->max_headers = EDDY_HTTP_DEFAULT_MAX_HEADERS;
   if (!l->max_body) l->max_body = EDDY_HTTP_DEFAULT_MAX_BODY;
   if (!l->max_chunk_ext) l->max_chunk_ext = EDDY_HTTP_DEFAULT_MAX_CHUNK_EXT;
-  if (!l->max_trailer_bytes) l->max_trailer_bytes = EDDY_HTTP_DEFAULT_MAX_TRAILER_BYTES;
+  if (!l->max_trailer_bytes)
+    l->max_trailer_bytes = EDDY_HTTP_DEFAULT_MAX_TRAILER_BYTES;
   if (!o->headers_timeout_ms) o->headers_timeout_ms = 60000;
   if (!o->request_timeout_ms) o->request_timeout_ms = 300000;
   if (!o->keep_alive_timeout_ms) o->keep_alive_timeout_ms = 5000;
   if (!o->send_timeout_ms) o->send_timeout_ms = 60000;
   if (!o->backlog) o->backlog = 511;
+  if (!o->body_timeout_ms) o->body_timeout_ms = 60000;
+  if (!o->max_connections) o->max_connections = default_max_connections();
 }
 
 int eddy_http_server_init(eddy_loop_t *loop, eddy_http_server_t *s,
@@ -49,8 +63,7 @@ static void on_connection(eddy_stream_t *l, int status) {
   eddy_http_server_t *s = l->data;
   if (status < 0 || s->_closing) return;
   /* Over the limit: not accepting makes the listener close it at once. */
-  if (s->_opts.max_connections && s->_nconns >= s->_opts.max_connections)
-    return;
+  if (s->_nconns >= s->_opts.max_connections) return;
   eddy__http_conn_accept(s);
 }
 
@@ -62,8 +75,7 @@ int eddy_http_server_listen(eddy_http_server_t *s, const char *host, int port) {
   return r;
 }
 
-int eddy_http_server_listen_fd(eddy_http_server_t *s, int fd,
-                               unsigned flags) {
+int eddy_http_server_listen_fd(eddy_http_server_t *s, int fd, unsigned flags) {
   if (fd < 0 || (flags & ~EDDY_HTTP_LISTEN_EXCLUSIVE)) return -EINVAL;
   int r = eddy_stream_open(EDDY_STREAM(&s->_tcp), fd);
   if (r < 0) return r;
@@ -81,7 +93,8 @@ int eddy_http_server_port(const eddy_http_server_t *s) {
   return r < 0 ? r : eddy_net_port((struct sockaddr *)&a);
 }
 
-void eddy_http_server_on_head(eddy_http_server_t *s, eddy_http_handler_cb hook) {
+void eddy_http_server_on_head(eddy_http_server_t *s,
+                              eddy_http_handler_cb hook) {
   s->_on_head = hook;
 }
 
@@ -89,23 +102,27 @@ unsigned eddy_http_server_connections(const eddy_http_server_t *s) {
   return s->_nconns;
 }
 
-static void maybe_done(eddy_http_server_t *s) {
-  if (s->_closing != 2 || s->_nconns) return;
-  s->_closing = 3;
-  while (s->_free) {
-    eddy_http_res_t *x = s->_free;
-    s->_free = x->data;
-    free(x->hdrs.base);
-    free(x->pend.base);
-    free(x);
-  }
+/* The grace timer is the last handle: once it is closed, the server's
+ * memory is the caller's again. */
+static void on_grace_closed(eddy_handle_t *h) {
+  eddy_http_server_t *s = h->data;
+  eddy__http_res_free_all(s);
   eddy__http_cache_free(s);
   if (s->_close_cb) s->_close_cb(s);
 }
 
+/* The listener and every connection are gone. */
+static void maybe_done(eddy_http_server_t *s) {
+  if (s->_closing != 2 || s->_nconns) return;
+  s->_closing = 3;
+  eddy_close(EDDY_HANDLE(&s->_grace), on_grace_closed);
+}
+
+/* The grace timer keeps running after the listener is closed: it is what
+ * ends connections whose answers never finish (slow readers, handlers
+ * that never answer). */
 static void on_listener_closed(eddy_handle_t *h) {
   eddy_http_server_t *s = h->data;
-  eddy_close(EDDY_HANDLE(&s->_grace), NULL);
   s->_closing = 2;
   maybe_done(s);
 }
@@ -115,7 +132,7 @@ static void on_grace(eddy_timer_t *t) {
   eddy_queue_t *q, *next;
   for (q = s->_conns.next; q != &s->_conns; q = next) {
     next = q->next;
-    eddy__http_conn_close(EDDY_CONTAINER_OF(q, conn_t, node));
+    eddy__http_conn_close(EDDY_CONTAINER_OF(q, eddy__http_conn_t, node));
   }
 }
 
@@ -132,7 +149,7 @@ int eddy_http_server_close(eddy_http_server_t *s, uint64_t grace_ms,
   eddy_queue_t *q, *next;
   for (q = s->_conns.next; q != &s->_conns; q = next) {
     next = q->next;
-    eddy__http_conn_idle_close(EDDY_CONTAINER_OF(q, conn_t, node));
+    eddy__http_conn_idle_close(EDDY_CONTAINER_OF(q, eddy__http_conn_t, node));
   }
   if (grace_ms == 0)
     on_grace(&s->_grace);
@@ -142,41 +159,4 @@ int eddy_http_server_close(eddy_http_server_t *s, uint64_t grace_ms,
   }
   eddy_close(EDDY_HANDLE(&s->_tcp), on_listener_closed);
   return 0;
-}
-
-eddy_http_res_t *eddy__http_x_get(eddy_http_server_t *s) {
-  eddy_http_res_t *x = s->_free;
-  size_t maxh = s->_opts.limits.max_headers;
-  if (x) {
-    s->_free = x->data;
-  } else {
-    x = calloc(1, sizeof(*x) + maxh * sizeof(eddy_http_header_t));
-    if (!x) return NULL;
-  }
-  x->max_headers = maxh;
-  x->conn = NULL;
-  x->data = NULL;
-  x->flags = 0;
-  x->status = 200;
-  x->rb = NULL;
-  x->hdrs.len = x->pend.len = 0;
-  x->drain = x->on_close = NULL;
-  x->body = "";
-  x->body_len = 0;
-  x->file_fd = -1;
-  x->on_data = NULL;
-  x->on_end = NULL;
-  x->max_body = s->_opts.limits.max_body;
-  return x;
-}
-
-void eddy__http_x_put(eddy_http_server_t *s, eddy_http_res_t *x) {
-  if (s && s->_closing < 3 && x->hdrs.cap <= 4096 && x->pend.cap <= 65536) {
-    x->data = s->_free;
-    s->_free = x;
-    return;
-  }
-  free(x->hdrs.base);
-  free(x->pend.base);
-  free(x);
 }

@@ -1,12 +1,12 @@
 /*
  * A connection's timeouts, all on its one timer: which one runs follows
  * the connection's state (update_timer), and what happens when it fires.
- *   T_HEAD  the head must arrive within headers_timeout (slowloris: 408);
- *   T_BODY  head and body within request_timeout from the first byte (408);
- *   T_SEND  output blocked: the client must take some bytes every
- *           send_timeout (nginx's send_timeout; a reader that stops reading
- *           would otherwise hold its connection and output forever);
- *   T_IDLE  a keep-alive connection with nothing to do closes.
+ *   HEAD  the head must arrive within headers_timeout (slowloris: 408);
+ *   BODY  head and body within request_timeout from the first byte (408);
+ *   SEND  output blocked: the client must take some bytes every
+ *         send_timeout (nginx's send_timeout; a reader that stops reading
+ *         would otherwise hold its connection and output forever);
+ *   IDLE  a keep-alive connection with nothing to do closes.
  */
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -19,7 +19,7 @@ static void on_timeout(eddy_timer_t *t);
  * the kernel's send queue (SIOCOUTQ). The kernel wakes a writer only when
  * half its send buffer is free, megabytes on a fast link, so the stream's
  * queue alone would call a slow, steady reader stuck. */
-static size_t unacked(conn_t *c) {
+static size_t unacked(eddy__http_conn_t *c) {
   int outq = 0, fd = eddy_stream_fd(EDDY_STREAM(&c->tcp));
   if (fd < 0 || ioctl(fd, SIOCOUTQ, &outq) < 0 || outq < 0) outq = 0;
   return eddy_stream_queued(EDDY_STREAM(&c->tcp)) + (size_t)outq;
@@ -27,23 +27,30 @@ static size_t unacked(conn_t *c) {
 
 /* The client took bytes since the send timer was armed (or last checked):
  * a write finished, or fewer bytes wait for the client. */
-static int send_progressed(conn_t *c) {
-  conn_busy_t *b = c->b;
+static int send_progressed(eddy__http_conn_t *c) {
+  eddy__http_busy_t *busy = c->busy;
   size_t left = unacked(c);
-  int moved = b->writes_done != b->send_writes || left < b->send_left;
-  b->send_writes = b->writes_done;
-  b->send_left = left;
+  int moved = busy->writes_done != busy->send_writes || left < busy->send_left;
+  busy->send_writes = busy->writes_done;
+  busy->send_left = left;
   return moved;
 }
 
-static void timer_set(conn_t *c, int state, uint64_t ms) {
-  if (state == c->tstate && state != T_IDLE) return;
+static void timer_set(eddy__http_conn_t *c, int state, uint64_t ms) {
+  /* IDLE and BODY re-arm on every call: each is counted from the last
+   * thing that happened (a response, a read). The others keep their
+   * deadline while their state lasts. */
+  if (state == c->timeout && state != EDDY__TIMEOUT_IDLE &&
+      state != EDDY__TIMEOUT_BODY)
+    return;
   /* A request starts with its first byte: the head timer, or the body
    * timer when the whole head came in one read. */
-  if ((state == T_HEAD || state == T_BODY) && c->tstate != T_HEAD)
+  if ((state == EDDY__TIMEOUT_HEAD || state == EDDY__TIMEOUT_BODY) &&
+      c->timeout != EDDY__TIMEOUT_HEAD && c->timeout != EDDY__TIMEOUT_BODY)
     c->req_start_ms = eddy_loop_now(c->server->loop);
-  if (state == T_SEND) send_progressed(c); /* the marks to compare with */
-  c->tstate = state;
+  if (state == EDDY__TIMEOUT_SEND)
+    send_progressed(c); /* the marks to compare with */
+  c->timeout = state;
   if (!ms)
     eddy_timer_stop(&c->timer);
   else
@@ -52,72 +59,134 @@ static void timer_set(conn_t *c, int state, uint64_t ms) {
 
 /* Slow client (slowloris): answer 408 and close, as Node does. 0 if no
  * exchange could be had for the answer. */
-static int answer_408(conn_t *c) {
-  eddy_http_res_t *x = c->b->body_x;
-  if (x && (x->flags & X_STREAM)) { /* the handler answers */
+static int answer_408(eddy__http_conn_t *c) {
+  eddy_http_res_t *res = c->busy->body_res;
+  if (res && (res->flags & EDDY__RES_STREAM)) { /* the handler answers */
     eddy__http_stream_fail(c, 408);
     eddy__http_conn_flush_soon(c);
     return 1;
   }
-  c->b->body_x = NULL;
-  if (!x) x = eddy__http_x_get(c->server);
-  if (!x) return 0;
-  if (!x->conn) eddy__http_conn_enqueue(c, x);
-  eddy__http_x_error(c, x, 408);
+  c->busy->body_res = NULL;
+  if (!res) res = eddy__http_res_get(c->server);
+  if (!res) return 0;
+  if (!res->conn) eddy__http_conn_enqueue(c, res);
+  eddy__http_res_error(c, res, 408);
   eddy__http_conn_flush_soon(c);
   return 1;
 }
 
+/* The first exchange waits for a handler that has not begun to answer. */
+static eddy_http_res_t *stuck_res(eddy__http_conn_t *c) {
+  eddy__http_busy_t *busy = c->busy;
+  if (!busy || busy->body_res || eddy_queue_empty(&busy->res_queue))
+    return NULL;
+  eddy_http_res_t *res = EDDY_CONTAINER_OF(eddy_queue_head(&busy->res_queue),
+                                           eddy_http_res_t, node);
+  unsigned f = res->flags;
+  if (!(f & EDDY__RES_DISPATCHED) ||
+      (f & (EDDY__RES_ENDED | EDDY__RES_HEAD_SENT)))
+    return NULL;
+  return res;
+}
+
+/*
+ * The response timeout: the handler is told (on_close) and keeps its
+ * exchange, detached like one whose client left, until its res_end; a
+ * fresh exchange takes its place in the queue and answers 503, and the
+ * connection closes after it. 0 if no exchange could be had.
+ */
+static int answer_503(eddy__http_conn_t *c, eddy_http_res_t *stuck) {
+  eddy_http_res_t *fresh = eddy__http_res_get(c->server);
+  if (!fresh) return 0;
+  fresh->req.method = stuck->req.method;
+  fresh->conn = c;
+  eddy_queue_push(&stuck->node, &fresh->node); /* just before stuck */
+  eddy_queue_remove(&stuck->node);
+  eddy__http_res_unpin(stuck);
+  stuck->conn = NULL;
+  stuck->flags |= EDDY__RES_ABORTED | EDDY__RES_DONE;
+  eddy__http_res_error(c, fresh, 503);
+  eddy__http_conn_flush_soon(c);
+  if (stuck->on_close) stuck->on_close(stuck);
+  return 1;
+}
+
 static void on_timeout(eddy_timer_t *t) {
-  conn_t *c = t->data;
-  int state = c->tstate;
-  if (state == T_SEND && send_progressed(c)) { /* slow, not stuck */
+  eddy__http_conn_t *c = t->data;
+  int state = c->timeout;
+  if (state == EDDY__TIMEOUT_SEND && send_progressed(c)) { /* slow, not stuck */
     eddy_timer_start(t, on_timeout, c->server->_opts.send_timeout_ms, 0);
     return;
   }
-  c->tstate = T_NONE;
-  int partial = c->b && c->b->rb && c->b->rb->len > c->b->rpos;
-  if ((state == T_HEAD && partial && c->b->nx == 0) || state == T_BODY)
+  c->timeout = EDDY__TIMEOUT_NONE;
+  int partial = c->busy && c->busy->read_buf &&
+                c->busy->read_buf->len > c->busy->parse_pos;
+  if ((state == EDDY__TIMEOUT_HEAD && partial && c->busy->res_count == 0) ||
+      state == EDDY__TIMEOUT_BODY)
     if (answer_408(c)) return;
+  eddy_http_res_t *stuck = stuck_res(c);
+  if (state == EDDY__TIMEOUT_RESPONSE && stuck && answer_503(c, stuck)) return;
   eddy__http_conn_close(c);
 }
 
 /* Output the kernel would not take at once. A write that went out whole
  * (the common case) arms nothing: that costs no system call per response. */
-static int output_blocked(conn_t *c) {
-  return (c->writing || (c->b && c->b->file_writing)) &&
+static int output_blocked(eddy__http_conn_t *c) {
+  return (c->writing || (c->busy && c->busy->file_writing)) &&
          eddy_stream_queued(EDDY_STREAM(&c->tcp)) > 0;
 }
 
-/* Node's requestTimeout: the whole request, head and body, from its first
- * byte. Never 0, which would stop the timer. */
-static uint64_t request_time_left(conn_t *c, uint64_t limit) {
-  uint64_t start = c->tstate == T_HEAD ? c->req_start_ms
-                                       : eddy_loop_now(c->server->loop);
-  uint64_t used = eddy_loop_now(c->server->loop) - start;
-  return used < limit ? limit - used : 1;
+static uint64_t left(uint64_t since, uint64_t now, uint64_t limit) {
+  uint64_t used = now - since;
+  return used < limit ? limit - used : 1; /* never 0: that stops the timer */
 }
 
-void eddy__http_conn_update_timer(conn_t *c) {
+/* A body must keep coming (body_timeout from the last read, nginx) and be
+ * whole within request_timeout from the request's first byte (Node). */
+static uint64_t body_time_left(eddy__http_conn_t *c) {
   const eddy_http_server_opts_t *o = &c->server->_opts;
-  conn_busy_t *b = c->b;
+  uint64_t now = eddy_loop_now(c->server->loop);
+  uint64_t start = c->timeout == EDDY__TIMEOUT_HEAD ||
+                           c->timeout == EDDY__TIMEOUT_BODY
+                       ? c->req_start_ms
+                       : now;
+  uint64_t whole = left(start, now, o->request_timeout_ms);
+  uint64_t idle = left(c->last_read_ms, now, o->body_timeout_ms);
+  return whole < idle ? whole : idle;
+}
+
+/* Arms the response timeout for the exchange now first in line. */
+static void response_timer(eddy__http_conn_t *c, eddy_http_res_t *stuck) {
+  if (c->busy->timed_res != stuck) c->timeout = EDDY__TIMEOUT_NONE;
+  c->busy->timed_res = stuck;
+  timer_set(c, EDDY__TIMEOUT_RESPONSE, c->server->_opts.response_timeout_ms);
+}
+
+void eddy__http_conn_update_timer(eddy__http_conn_t *c) {
+  const eddy_http_server_opts_t *o = &c->server->_opts;
+  eddy__http_busy_t *busy = c->busy;
+  eddy_http_res_t *stuck;
   if (c->closing || c->lingering) return;
-  if (b && b->body_x)
-    timer_set(c, T_BODY, request_time_left(c, o->request_timeout_ms));
+  if (busy && busy->body_res)
+    timer_set(c, EDDY__TIMEOUT_BODY, body_time_left(c));
   else if (output_blocked(c))
-    timer_set(c, T_SEND, o->send_timeout_ms);
-  else if (b && b->rb && b->rb->len > b->rpos && !c->stop_parse)
-    timer_set(c, T_HEAD, o->headers_timeout_ms);
-  else if ((!b || b->nx == 0) && !c->stop_parse)
-    timer_set(c, T_IDLE, o->keep_alive_timeout_ms);
+    timer_set(c, EDDY__TIMEOUT_SEND, o->send_timeout_ms);
+  else if (busy && busy->read_buf && busy->read_buf->len > busy->parse_pos &&
+           !c->stop_parse)
+    timer_set(c, EDDY__TIMEOUT_HEAD, o->headers_timeout_ms);
+  else if ((!busy || busy->res_count == 0) && !c->stop_parse)
+    timer_set(c, EDDY__TIMEOUT_IDLE, o->keep_alive_timeout_ms);
+  else if (o->response_timeout_ms && (stuck = stuck_res(c)))
+    response_timer(c, stuck);
   else
-    timer_set(c, T_NONE, 0);
+    timer_set(c, EDDY__TIMEOUT_NONE, 0);
 }
 
 /* A new connection: its first request's head is due from now on. */
-void eddy__http_conn_timer_accepted(conn_t *c) {
-  c->tstate = T_HEAD;
+void eddy__http_conn_timer_accepted(eddy__http_conn_t *c) {
+  c->timeout = EDDY__TIMEOUT_HEAD;
   c->req_start_ms = eddy_loop_now(c->server->loop);
+  c->last_read_ms = c->req_start_ms;
   eddy_timer_start(&c->timer, on_timeout, c->server->_opts.headers_timeout_ms,
                    0);
 }

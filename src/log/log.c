@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/internal.h"
 #include "eddy/log.h"
 
 #define LOG_BUF (256 * 1024)
@@ -22,13 +21,13 @@
 
 static struct {
   pthread_mutex_t lock;
-  pthread_cond_t wake;     /* writer: data to write */
-  pthread_cond_t written;  /* flushers: buffer drained */
+  pthread_cond_t wake;    /* writer: data to write */
+  pthread_cond_t written; /* flushers: buffer drained */
   char buf[LOG_BUF];
   size_t len;
-  int writing;             /* the writer holds a swapped-out batch */
+  int writing; /* the writer holds a swapped-out batch */
   int fd;
-  _Atomic int level;       /* -1 until read from EDDY_LOG_LEVEL */
+  _Atomic int level; /* -1 until read from EDDY_LOG_LEVEL */
   int started;
   uint64_t dropped;
 } g = {.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -127,7 +126,8 @@ void eddy_log(eddy_log_level_t level, const char *fmt, ...) {
   va_start(ap, fmt);
   int m = vsnprintf(line + n, LINE_MAX_LEN - n, fmt, ap);
   va_end(ap);
-  if (m > 0) n += (size_t)m < LINE_MAX_LEN - n ? (size_t)m : LINE_MAX_LEN - n - 1;
+  if (m > 0)
+    n += (size_t)m < LINE_MAX_LEN - n ? (size_t)m : LINE_MAX_LEN - n - 1;
   line[n++] = '\n';
   pthread_mutex_lock(&g.lock);
   start_writer();

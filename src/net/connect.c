@@ -24,8 +24,7 @@ int eddy__stream_connect(eddy_connect_t *req, eddy_stream_t *s,
     }
   }
   int r;
-  do
-    r = connect(s->_io.fd, addr, len);
+  do r = connect(s->_io.fd, addr, len);
   while (r < 0 && errno == EINTR);
   req->stream = s;
   req->_cb = cb;

@@ -29,9 +29,7 @@ struct eddy__listener_s {
   eddy_timer_t pause;
 };
 
-static int open_spare(void) {
-  return open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
+static int open_spare(void) { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
 static void free_listener(eddy_handle_t *h) {
   free(EDDY_CONTAINER_OF((eddy_timer_t *)h, struct eddy__listener_s, pause));
@@ -46,8 +44,8 @@ void eddy__listener_close(eddy_stream_t *s) {
 }
 
 static void resume(eddy_timer_t *t) {
-  struct eddy__listener_s *l =
-      EDDY_CONTAINER_OF(t, struct eddy__listener_s, pause);
+  struct eddy__listener_s *l = EDDY_CONTAINER_OF(t, struct eddy__listener_s,
+                                                 pause);
   eddy_stream_t *s = t->data;
   if (l->spare < 0) l->spare = open_spare();
   s->_flags &= ~(unsigned)S_PAUSED;
@@ -175,8 +173,10 @@ int eddy_listen_offer(eddy_stream_t *s, int fd) {
 
 int eddy_listen_pause(eddy_stream_t *s, int paused) {
   if (!net_usable(s)) return -EINVAL;
-  if (paused) s->_flags |= S_HELD;
-  else s->_flags &= ~(unsigned)S_HELD;
+  if (paused)
+    s->_flags |= S_HELD;
+  else
+    s->_flags &= ~(unsigned)S_HELD;
   eddy__stream_update(s);
   return 0;
 }

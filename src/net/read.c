@@ -53,7 +53,8 @@ static ssize_t read_ipc(eddy_stream_t *s, const eddy_buf_t *buf) {
     struct cmsghdr align;
   } cbuf;
   struct iovec iov = {buf->base, buf->len};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+  struct msghdr msg = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
                        .msg_control = cbuf.space,
                        .msg_controllen = sizeof(cbuf.space)};
   ssize_t n = recvmsg(s->_io.fd, &msg, MSG_CMSG_CLOEXEC);
@@ -65,7 +66,7 @@ static ssize_t read_ipc(eddy_stream_t *s, const eddy_buf_t *buf) {
 static ssize_t read_once(eddy_stream_t *s, const eddy_buf_t *buf) {
   for (;;) {
     ssize_t n = (s->_flags & S_IPC) ? read_ipc(s, buf)
-                                     : read(s->_io.fd, buf->base, buf->len);
+                                    : read(s->_io.fd, buf->base, buf->len);
     if (n >= 0) return n;
     if (n == -1) n = -errno;
     if (n != -EINTR) return n;

@@ -72,8 +72,7 @@ void eddy__stream_update(eddy_stream_t *s) {
   if (f & S_CONNECTING)
     ev = EDDY_WRITABLE;
   else {
-    if ((f & S_READING) ||
-        ((f & S_LISTENING) && !(f & (S_PAUSED | S_HELD))))
+    if ((f & S_READING) || ((f & S_LISTENING) && !(f & (S_PAUSED | S_HELD))))
       ev |= EDDY_READABLE;
     if ((ev & EDDY_READABLE) && (f & S_LISTENING) && (f & S_EXCLUSIVE))
       ev |= EDDY__EXCLUSIVE;

@@ -12,12 +12,12 @@
 
 /* Stream flags, in the handle's type bits. */
 enum {
-  S_HAS_FD = EDDY__TYPE_FLAG0 << 0,    /* the io watcher is initialised */
+  S_HAS_FD = EDDY__TYPE_FLAG0 << 0, /* the io watcher is initialised */
   S_READING = EDDY__TYPE_FLAG0 << 1,
   S_LISTENING = EDDY__TYPE_FLAG0 << 2,
-  S_PAUSED = EDDY__TYPE_FLAG0 << 3,    /* listener out of fds, retrying */
-  S_CONNECTING = EDDY__TYPE_FLAG0 << 4, /* waiting for EDDY_WRITABLE */
-  S_CONNECT_DONE = EDDY__TYPE_FLAG0 << 5, /* result waits in _connect_status */
+  S_PAUSED = EDDY__TYPE_FLAG0 << 3,        /* listener out of fds, retrying */
+  S_CONNECTING = EDDY__TYPE_FLAG0 << 4,    /* waiting for EDDY_WRITABLE */
+  S_CONNECT_DONE = EDDY__TYPE_FLAG0 << 5,  /* result waits in _connect_status */
   S_WRITE_BLOCKED = EDDY__TYPE_FLAG0 << 6, /* last flush hit EAGAIN */
   S_NEED_DRAIN = EDDY__TYPE_FLAG0 << 7,
   S_SHUT_PENDING = EDDY__TYPE_FLAG0 << 8, /* shutdown after the queue drains */
@@ -26,8 +26,8 @@ enum {
   S_IPC = EDDY__TYPE_FLAG0 << 11,         /* read with recvmsg, take fds */
   S_NOT_SOCK = EDDY__TYPE_FLAG0 << 12,    /* opened on a non-socket fd */
   S_CONNECTED = EDDY__TYPE_FLAG0 << 13,
-  S_EXCLUSIVE = EDDY__TYPE_FLAG0 << 14,   /* listen with EPOLLEXCLUSIVE */
-  S_HELD = EDDY__TYPE_FLAG0 << 15         /* eddy_listen_pause */
+  S_EXCLUSIVE = EDDY__TYPE_FLAG0 << 14, /* listen with EPOLLEXCLUSIVE */
+  S_HELD = EDDY__TYPE_FLAG0 << 15       /* eddy_listen_pause */
 };
 
 /* Suggested size passed to alloc callbacks. */

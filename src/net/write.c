@@ -62,8 +62,7 @@ static void consume(eddy_stream_t *s, size_t n) {
 }
 
 /* Fills `iov` from the queue; sets *fd when the batch carries one. */
-static int gather(eddy_stream_t *s, struct iovec *iov, size_t *bytes,
-                  int *fd) {
+static int gather(eddy_stream_t *s, struct iovec *iov, size_t *bytes, int *fd) {
   int cnt = 0;
   eddy_queue_t *q;
   *bytes = 0;
@@ -208,8 +207,7 @@ void eddy__stream_cancel_all(eddy_stream_t *s) {
 }
 
 static int write_check(const eddy_stream_t *s, unsigned nbufs) {
-  if (nbufs == 0 || !net_usable(s) || (s->_flags & S_LISTENING))
-    return -EINVAL;
+  if (nbufs == 0 || !net_usable(s) || (s->_flags & S_LISTENING)) return -EINVAL;
   if (!(s->_flags & S_HAS_FD)) return -ENOTCONN;
   if (s->_flags & (S_SHUT | S_SHUT_PENDING | S_SHUT_DONE)) return -EPIPE;
   return s->_error;

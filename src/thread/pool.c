@@ -76,6 +76,25 @@ static int internal_handles(eddy_loop_t *loop, eddy__pool_t *p) {
   return 0;
 }
 
+/* Undoes a failed init at once, with no close phase: after an error
+ * nothing may refer to the caller's struct (it may be gone when the close
+ * phase would run). Threads already started are told to quit; they and
+ * the core free themselves by reference. */
+static void undo_init(eddy_pool_t *pool, eddy__pool_t *p) {
+  while (p->nthreads) {
+    eddy__pool_thread_t *t = p->threads[0];
+    eddy__pool_retire(t);
+    eddy__pool_let_go(p, t);
+  }
+  eddy_io_stop(&p->wake_io);
+  eddy_queue_remove(&p->wake_io._handle_node);
+  eddy_queue_remove(&p->deadline_timer._handle_node);
+  eddy_queue_remove(&p->idle_timer._handle_node);
+  free(p->threads);
+  pool->_p = NULL;
+  eddy__pool_core_unref(p); /* closes wake_fd once the threads are gone */
+}
+
 int eddy_pool_init(eddy_loop_t *loop, eddy_pool_t *pool,
                    const eddy_pool_opts_t *opts) {
   if (loop == NULL || pool == NULL) return -EINVAL;
@@ -100,14 +119,16 @@ int eddy_pool_init(eddy_loop_t *loop, eddy_pool_t *pool,
   eddy_queue_init(&p->dead);
   pool->_opts = o;
   pool->_p = p;
-  eddy__handle_init(loop, (eddy_handle_t *)pool, EDDY_HANDLE_POOL, eddy__pool_on_close);
   eddy__pool_thread_t *t;
   for (unsigned i = 0; i < o.min_threads; i++) {
     if ((err = eddy__pool_spawn(p, &t)) != 0) {
-      eddy_close((eddy_handle_t *)pool, NULL); /* lets go what was started */
+      undo_init(pool, p);
       return err;
     }
   }
+  /* Registered last: a failed init leaves nothing in the loop. */
+  eddy__handle_init(loop, (eddy_handle_t *)pool, EDDY_HANDLE_POOL,
+                    eddy__pool_on_close);
   return 0;
 }
 
@@ -145,7 +166,8 @@ static void arm_deadline(eddy__pool_t *p, uint64_t deadline_ns) {
   uint64_t due_ms = (deadline_ns + 999999) / 1000000;
   if (eddy_is_active((eddy_handle_t *)tm) && tm->deadline <= due_ms) return;
   uint64_t now = eddy_loop_now(tm->loop);
-  eddy_timer_start(tm, eddy__pool_on_deadline, due_ms > now ? due_ms - now : 0, 0);
+  eddy_timer_start(tm, eddy__pool_on_deadline, due_ms > now ? due_ms - now : 0,
+                   0);
 }
 
 /* Puts a task in the queue; EDDY_EQUEUEFULL (and arms drain) if full. */
@@ -164,7 +186,8 @@ static int enqueue(eddy__pool_t *p, eddy_pool_task_t *task) {
 int eddy_pool_run_deadline(eddy_pool_t *pool, eddy_pool_task_t *task,
                            eddy_pool_fn fn, void *arg, eddy_pool_done_cb done,
                            uint64_t timeout_ms) {
-  if (pool == NULL || task == NULL || fn == NULL || done == NULL) return -EINVAL;
+  if (pool == NULL || task == NULL || fn == NULL || done == NULL)
+    return -EINVAL;
   eddy__pool_t *p = pool->_p;
   if (p == NULL || p->closing || !eddy__handle_usable((eddy_handle_t *)pool))
     return EDDY_ECLOSED;
@@ -178,7 +201,8 @@ int eddy_pool_run_deadline(eddy_pool_t *pool, eddy_pool_task_t *task,
   /* The loop's cached clock: free, and early by at most one iteration,
    * so the wait-time statistic and deadlines err on the safe side. */
   task->_submit_ns = eddy_loop_now_ns(p->handle->loop);
-  task->_deadline_ns = timeout_ms ? task->_submit_ns + timeout_ms * 1000000u : 0;
+  task->_deadline_ns = timeout_ms ? task->_submit_ns + timeout_ms * 1000000u
+                                  : 0;
   /* FIFO: while older tasks wait in the queue, no ring has room. */
   eddy__pool_thread_t *t = eddy_queue_empty(&p->queue) ? pick(p) : NULL;
   if (t) {
@@ -199,7 +223,8 @@ int eddy_pool_run(eddy_pool_t *pool, eddy_pool_task_t *task, eddy_pool_fn fn,
 
 /* Moves a queued task to the dead list; its done runs in the pending
  * phase, so never inside the call that killed it. */
-void eddy__pool_kill_queued(eddy__pool_t *p, eddy_pool_task_t *task, int status) {
+void eddy__pool_kill_queued(eddy__pool_t *p, eddy_pool_task_t *task,
+                            int status) {
   eddy_queue_remove(&task->_node);
   p->queue_size--;
   task->_status = status;
@@ -210,7 +235,8 @@ void eddy__pool_kill_queued(eddy__pool_t *p, eddy_pool_task_t *task, int status)
 }
 
 int eddy_pool_cancel(eddy_pool_task_t *task) {
-  if (task == NULL || task->_pool == NULL || task->_pool->_p == NULL) return -EINVAL;
+  if (task == NULL || task->_pool == NULL || task->_pool->_p == NULL)
+    return -EINVAL;
   eddy__pool_t *p = task->_pool->_p;
   if (task->_thread == NULL) {
     /* Not queued (done) or on the dead list (cancelled, timed out). */
@@ -225,7 +251,8 @@ int eddy_pool_cancel(eddy_pool_task_t *task) {
   int expected = TASK_QUEUED;
   return atomic_compare_exchange_strong(&t->ring[task->_slot & t->mask].state,
                                         &expected, TASK_CANCELLED)
-             ? 0 : -EBUSY;
+             ? 0
+             : -EBUSY;
 }
 
 size_t eddy_pool_queue_size(const eddy_pool_t *pool) {
@@ -248,7 +275,8 @@ void eddy_pool_stats(const eddy_pool_t *pool, eddy_pool_stats_t *out) {
   out->in_flight = p->in_flight;
   out->threads = p->nthreads;
   uint64_t alive = p->gone_alive_ns, now = eddy_hrtime();
-  for (unsigned i = 0; i < p->nthreads; i++) alive += now - p->threads[i]->born_ns;
+  for (unsigned i = 0; i < p->nthreads; i++)
+    alive += now - p->threads[i]->born_ns;
   out->utilization = alive ? (double)p->run_hist.sum / (double)alive : 0.0;
   if (out->utilization > 1.0) out->utilization = 1.0;
   eddy_hist_stats(&p->wait_hist, &out->wait_time);

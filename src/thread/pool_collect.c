@@ -9,12 +9,15 @@
 #include "thread/pool_int.h"
 
 void eddy__pool_refill(eddy__pool_t *p);
-void eddy__pool_kill_queued(eddy__pool_t *p, eddy_pool_task_t *task, int status);
+void eddy__pool_kill_queued(eddy__pool_t *p, eddy_pool_task_t *task,
+                            int status);
 void eddy__pool_update_active(eddy__pool_t *p);
 
 static void count(eddy__pool_t *p, int status) {
-  if (status == -ECANCELED) p->cancelled++;
-  else if (status == EDDY_ETIMEDOUT) p->timed_out++;
+  if (status == -ECANCELED)
+    p->cancelled++;
+  else if (status == -ETIMEDOUT)
+    p->timed_out++;
 }
 
 /* Takes every finished task of `t`, oldest first, onto *tail: copies each
@@ -32,8 +35,7 @@ static eddy_pool_task_t **take_done(eddy__pool_t *p, eddy__pool_thread_t *t,
     task->_thread = NULL; /* finished: cancel says -EBUSY */
     t->outstanding--;
     p->in_flight--;
-    if (task->_status == -ECANCELED || (task->_status == EDDY_ETIMEDOUT &&
-                                        task->_end_ns == task->_start_ns)) {
+    if (task->_end_ns == 0) { /* never ran: cancelled or expired */
       count(p, task->_status);
     } else {
       p->completed++;
@@ -83,7 +85,8 @@ void eddy__pool_on_wake(eddy_io_t *io, unsigned events) {
   }
   atomic_exchange(&p->wake_pending, 0);
   eddy_pool_task_t *batch = NULL, **tail = &batch;
-  for (unsigned i = 0; i < p->nthreads; i++) tail = take_done(p, p->threads[i], tail);
+  for (unsigned i = 0; i < p->nthreads; i++)
+    tail = take_done(p, p->threads[i], tail);
   *tail = NULL;
   if (reap(p) && !p->closing) start_idle_timer(p);
   eddy__pool_refill(p);
@@ -98,7 +101,8 @@ void eddy__pool_on_wake(eddy_io_t *io, unsigned events) {
   /* Tasks assigned by refill, drain and done callbacks start now rather
    * than in the next pending phase. */
   if (eddy__pending_queued(&p->kick)) eddy__pool_kick(p);
-  if (p->nthreads > p->handle->_opts.min_threads && !p->closing) start_idle_timer(p);
+  if (p->nthreads > p->handle->_opts.min_threads && !p->closing)
+    start_idle_timer(p);
   check_closed(p);
   eddy__pool_update_active(p);
 }
@@ -134,8 +138,10 @@ void eddy__pool_on_deadline(eddy_timer_t *tm) {
     n = q->next;
     eddy_pool_task_t *task = EDDY_CONTAINER_OF(q, eddy_pool_task_t, _node);
     if (!task->_deadline_ns) continue;
-    if (task->_deadline_ns <= now) eddy__pool_kill_queued(p, task, EDDY_ETIMEDOUT);
-    else if (!next || task->_deadline_ns < next) next = task->_deadline_ns;
+    if (task->_deadline_ns <= now)
+      eddy__pool_kill_queued(p, task, -ETIMEDOUT);
+    else if (!next || task->_deadline_ns < next)
+      next = task->_deadline_ns;
   }
   if (next) {
     uint64_t ms = (next - now + 999999) / 1000000;
@@ -147,7 +153,8 @@ void eddy__pool_on_deadline(eddy_timer_t *tm) {
 void eddy__pool_on_idle(eddy_timer_t *tm) {
   eddy__pool_t *p = tm->data;
   eddy_pool_opts_t *o = &p->handle->_opts;
-  uint64_t now = eddy_loop_now_ns(tm->loop), limit = o->idle_timeout_ms * 1000000u;
+  uint64_t now = eddy_loop_now_ns(tm->loop),
+           limit = o->idle_timeout_ms * 1000000u;
   unsigned live = 0, waiting = 0;
   for (unsigned i = 0; i < p->nthreads; i++) live += !p->threads[i]->retiring;
   for (unsigned i = 0; i < p->nthreads && live > o->min_threads; i++) {

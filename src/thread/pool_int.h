@@ -40,7 +40,7 @@ typedef struct {
   /* written by the thread before it publishes tail */
   int status;
   void *result;
-  uint64_t start_ns, end_ns;
+  uint64_t start_ns, end_ns; /* end_ns 0: fn never ran */
 } eddy__pool_slot_t;
 
 struct eddy__pool_s;
@@ -50,8 +50,8 @@ struct eddy__pool_thread_s {
   eddy__pool_slot_t *ring;
   uint32_t mask;
   struct eddy__pool_s *pool; /* the core: the thread holds a reference */
-  int spin;          /* pause rounds before sleeping (0: no spare core) */
-  _Atomic int refs;  /* loop + thread; the last one frees */
+  int spin;         /* pause rounds before sleeping (0: no spare core) */
+  _Atomic int refs; /* loop + thread; the last one frees */
   _Atomic uint32_t head __attribute__((aligned(64)));
   _Atomic int32_t sleeping; /* futex word: 1 while the thread sleeps */
   _Atomic int quit;
@@ -62,16 +62,16 @@ struct eddy__pool_thread_s {
   uint32_t collected __attribute__((aligned(64)));
   unsigned outstanding;
   int retiring;
-  int unkicked;      /* tasks assigned since the last wake check */
+  int unkicked; /* tasks assigned since the last wake check */
   uint64_t idle_since_ns;
   uint64_t born_ns;
 };
 
 struct eddy__pool_s {
   /* shared with the threads */
-  _Atomic int refs;          /* loop + threads alive; the last one frees */
-  int wake_fd;               /* eventfd the threads write */
-  _Atomic int wake_pending;  /* a write is owed a read: skip writing */
+  _Atomic int refs;         /* loop + threads alive; the last one frees */
+  int wake_fd;              /* eventfd the threads write */
+  _Atomic int wake_pending; /* a write is owed a read: skip writing */
   /* the loop's alone */
   eddy_pool_t *handle;
   struct eddy__pool_thread_s **threads;
@@ -80,16 +80,16 @@ struct eddy__pool_s {
   size_t max_queue;
   eddy_queue_t queue; /* accepted, not yet assigned */
   size_t queue_size;
-  size_t in_flight;   /* assigned to threads, not yet collected */
-  eddy_queue_t dead;  /* cancelled or expired, done not yet called */
+  size_t in_flight;  /* assigned to threads, not yet collected */
+  eddy_queue_t dead; /* cancelled or expired, done not yet called */
   size_t ndead;
   eddy__pending_t dead_pending;
   eddy__pending_t kick; /* wakes threads given work in this iteration */
-  int armed;          /* the queue was full: drain is owed */
-  int closing;        /* 1: close, 2: destroy */
-  int finishing;      /* our own eddy_close() of the handle */
+  int armed;            /* the queue was full: drain is owed */
+  int closing;          /* 1: close, 2: destroy */
+  int finishing;        /* our own eddy_close() of the handle */
   eddy_close_cb close_cb;
-  eddy_io_t wake_io;  /* the loop's watcher of wake_fd */
+  eddy_io_t wake_io; /* the loop's watcher of wake_fd */
   eddy_timer_t deadline_timer;
   eddy_timer_t idle_timer;
   /* statistics */

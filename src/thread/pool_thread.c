@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "thread/futex.h"
 #include "thread/pool_int.h"
 
@@ -65,12 +66,12 @@ static uint64_t run_slot(eddy__pool_slot_t *s, uint64_t start) {
                                                memory_order_acquire,
                                                memory_order_relaxed)) {
     s->status = -ECANCELED;
-    s->end_ns = start;
+    s->end_ns = 0; /* never ran */
     return start;
   }
   if (s->deadline_ns && start > s->deadline_ns) {
-    s->status = EDDY_ETIMEDOUT;
-    s->end_ns = start;
+    s->status = -ETIMEDOUT;
+    s->end_ns = 0;
     return start;
   }
   s->status = s->fn(s->arg, &s->result);
@@ -136,7 +137,9 @@ static int start_thread(eddy__pool_thread_t *t) {
   pthread_t tid;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  int err = pthread_create(&tid, &attr, thread_main, t);
+  int err = eddy__fault("pool.thread")
+                ? EAGAIN
+                : pthread_create(&tid, &attr, thread_main, t);
   pthread_attr_destroy(&attr);
   return err;
 }

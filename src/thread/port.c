@@ -88,8 +88,10 @@ static int deliver_to_peer(eddy_port_t *port, eddy_message_t *m) {
   pthread_mutex_lock(&c->lock);
   int closed = peer->released;
   if (!closed) {
-    if (peer->tail) peer->tail->_next = m;
-    else peer->head = m;
+    if (peer->tail)
+      peer->tail->_next = m;
+    else
+      peer->head = m;
     peer->tail = m;
     if ((to = peer->handle) != NULL)
       atomic_fetch_add_explicit(&peer->waking, 1, memory_order_relaxed);
@@ -170,7 +172,8 @@ static void put_back(eddy_port_end_t *end, eddy_message_t *m) {
 }
 
 static int delivering(const eddy_port_t *port) {
-  return (port->_flags & EDDY__ACTIVE) && eddy__handle_usable((const eddy_handle_t *)port);
+  return (port->_flags & EDDY__ACTIVE) &&
+         eddy__handle_usable((const eddy_handle_t *)port);
 }
 
 static void on_wake(eddy_async_t *async) {
@@ -188,11 +191,15 @@ static void on_wake(eddy_async_t *async) {
   if (m) {
     /* Stopped or closed by a callback: keep the rest for later. A closed
      * port's end is already released; free what nobody will read. */
-    if (eddy__handle_usable((eddy_handle_t *)port)) put_back(port->_end, m);
-    else free_list(m);
+    if (eddy__handle_usable((eddy_handle_t *)port))
+      put_back(port->_end, m);
+    else
+      free_list(m);
     return;
   }
-  if (gone && !port->_told_closed) {
+  /* A callback that closed or stopped the port as the last message came
+   * must not be called again. */
+  if (gone && !port->_told_closed && delivering(port)) {
     port->_told_closed = 1;
     port->cb(port, EDDY_ECLOSED, NULL);
   }
@@ -224,7 +231,8 @@ int eddy_port_open(eddy_loop_t *loop, eddy_port_t *port, eddy_port_end_t *end) {
   }
   port->_async._flags |= EDDY__INTERNAL;
   eddy_unref((eddy_handle_t *)&port->_async);
-  eddy__handle_init(loop, (eddy_handle_t *)port, EDDY_HANDLE_PORT, port_on_close);
+  eddy__handle_init(loop, (eddy_handle_t *)port, EDDY_HANDLE_PORT,
+                    port_on_close);
   port->cb = NULL;
   port->_end = end;
   port->_told_closed = 0;

@@ -40,7 +40,8 @@ eddy_shared_t *eddy_shared_ref(eddy_shared_t *sh) {
 void eddy_shared_unref(eddy_shared_t *sh) {
   if (sh == NULL) return;
   /* acq_rel: the last owner sees every write made before the others let go */
-  if (atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) != 1) return;
+  if (atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) != 1)
+    return;
   free(sh->data);
   free(sh);
 }
@@ -79,17 +80,18 @@ static struct timespec left_until(const struct timespec *end) {
   return d;
 }
 
-int eddy_atomic_wait(_Atomic int32_t *cell, int32_t expected, int64_t timeout_ms) {
+int eddy_atomic_wait(_Atomic int32_t *cell, int32_t expected,
+                     int64_t timeout_ms) {
   if (cell == NULL) return -EINVAL;
   if (atomic_load(cell) != expected) return -EAGAIN;
   struct timespec end = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
   for (;;) {
     struct timespec left = left_until(&end);
     if (timeout_ms >= 0 && left.tv_sec == 0 && left.tv_nsec == 0)
-      return EDDY_ETIMEDOUT;
+      return -ETIMEDOUT;
     int r = eddy__futex_wait(cell, expected, timeout_ms < 0 ? NULL : &left);
     if (r == 0 || r == -EAGAIN) return 0; /* woken, or the cell changed */
-    if (r == -ETIMEDOUT) return EDDY_ETIMEDOUT;
+    if (r == -ETIMEDOUT) return r;
     /* -EINTR: sleep again for what is left */
   }
 }

@@ -117,7 +117,8 @@ static void async_forget(eddy_async_t *a) {
  * when both are due in one wake-up the worker's last messages are
  * delivered before its exit is reported. The second cannot fail for want
  * of an eventfd (the first made it); on any error both are undone. */
-static int parent_side(eddy_loop_t *loop, eddy_worker_t *w, eddy_port_end_t *end) {
+static int parent_side(eddy_loop_t *loop, eddy_worker_t *w,
+                       eddy_port_end_t *end) {
   int err = eddy_port_open(loop, &w->port, end);
   if (err) return err;
   err = eddy_async_init(loop, &w->_exit_async, on_exit_async);
@@ -173,7 +174,8 @@ int eddy_worker_start(eddy_loop_t *loop, eddy_worker_t *w,
   w->_opts = *opts;
   w->thread_id = sh->id;
   w->exit_code = 0;
-  eddy__handle_init(loop, (eddy_handle_t *)w, EDDY_HANDLE_WORKER, worker_on_close);
+  eddy__handle_init(loop, (eddy_handle_t *)w, EDDY_HANDLE_WORKER,
+                    worker_on_close);
   eddy__handle_start((eddy_handle_t *)w);
   /* The thread may already have finished: it reports when it sees this. */
   pthread_mutex_lock(&sh->lock);
@@ -195,12 +197,15 @@ eddy_elu_t eddy_worker_utilization(eddy_worker_t *w, const eddy_elu_t *prev) {
   eddy_elu_t e = {0, 0, 0.0};
   if (sh == NULL) return e;
   pthread_mutex_lock(&sh->lock);
-  if (sh->loop_live) e = eddy_loop_utilization(&sh->loop, prev);
-  else e = sh->final_elu;
+  if (sh->loop_live)
+    e = eddy_loop_utilization(&sh->loop, prev);
+  else
+    e = sh->final_elu;
   pthread_mutex_unlock(&sh->lock);
   if (!sh->loop_live && prev) {
     e.idle_ns -= prev->idle_ns < e.idle_ns ? prev->idle_ns : e.idle_ns;
-    e.active_ns -= prev->active_ns < e.active_ns ? prev->active_ns : e.active_ns;
+    e.active_ns -= prev->active_ns < e.active_ns ? prev->active_ns
+                                                 : e.active_ns;
     uint64_t sum = e.idle_ns + e.active_ns;
     e.utilization = sum ? (double)e.active_ns / (double)sum : 0.0;
   }

@@ -12,9 +12,9 @@
 #include "eddy/thread.h"
 
 struct eddy__worker_shared_s {
-  pthread_mutex_t lock;   /* guards everything below that is not atomic */
+  pthread_mutex_t lock; /* guards everything below that is not atomic */
   int refs;
-  int reported;           /* the parent has had the exit (loop thread only) */
+  int reported; /* the parent has had the exit (loop thread only) */
   eddy_worker_entry entry;
   void *data;
   size_t len;
@@ -30,7 +30,7 @@ struct eddy__worker_shared_s {
   int exit_requested;
   int exit_code;
   int error;
-  int finished;             /* the thread has made its report */
+  int finished;               /* the thread has made its report */
   eddy_async_t *parent_async; /* NULL once the parent handle is closed */
   eddy_elu_t final_elu;
   int has_delay;

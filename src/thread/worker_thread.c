@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 
+#include "core/fault.h"
 #include "core/internal.h"
 #include "thread/ids.h"
 #include "thread/worker.h"
@@ -39,15 +40,18 @@ static void close_one(eddy_handle_t *h, void *arg) {
   if (!eddy_is_closing(h)) eddy_close(h, NULL);
 }
 
-/* Runs entry and then the loop; returns the exit code. */
+/* Runs entry and then the loop; returns the exit code. `delay` is set up
+ * only if the monitor starts: delay->data says so to wind_down. */
 static int run_worker(struct eddy__worker_shared_s *sh, eddy_timer_t *delay) {
   eddy_port_t *port = &sh->port;
   int code = 1;
-  if (eddy_port_open(&sh->loop, port, sh->child_end) != 0) {
+  if (eddy__fault("worker.port") ||
+      eddy_port_open(&sh->loop, port, sh->child_end) != 0) {
     eddy_port_end_free(sh->child_end);
     return code;
   }
-  if (sh->delay_res && eddy_loop_delay_start(&sh->loop, sh->delay_res) == 0) {
+  if (sh->delay_res && !eddy__fault("worker.delay") &&
+      eddy_loop_delay_start(&sh->loop, sh->delay_res) == 0) {
     eddy_timer_init(&sh->loop, delay);
     delay->data = sh;
     eddy_timer_start(delay, publish_delay, 100, 100);
@@ -68,7 +72,7 @@ static int run_worker(struct eddy__worker_shared_s *sh, eddy_timer_t *delay) {
 
 /* Closes every handle, lets close callbacks run, and closes the loop. */
 static void wind_down(struct eddy__worker_shared_s *sh, eddy_timer_t *delay) {
-  if (sh->delay_res) publish_delay(delay);
+  if (delay->data) publish_delay(delay); /* never set up: nothing to say */
   pthread_mutex_lock(&sh->lock);
   sh->loop_live = 0;
   sh->final_elu = eddy_loop_utilization(&sh->loop, NULL);
@@ -98,6 +102,7 @@ static void report(struct eddy__worker_shared_s *sh, int code) {
 void *eddy__worker_main(void *arg) {
   struct eddy__worker_shared_s *sh = arg;
   eddy_timer_t delay;
+  delay.data = NULL; /* run_worker sets it once the timer is set up */
   self = sh;
   eddy__thread_id_set(sh->id);
   eddy__block_all_signals();

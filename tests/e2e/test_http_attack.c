@@ -101,10 +101,17 @@ Test(http_attack, two_differing_content_lengths_are_400) {
          R400);
 }
 
-/* "identity" is no longer a registered coding (RFC 9112 §7): an unknown
- * coding is 501 (RFC 9112 §6.1), as eddy_http_parse_request documents. */
-Test(http_attack, te_chunked_then_identity_is_501) {
+/* chunked present but not the final coding: 400 whatever the other one
+ * (RFC 9112 §6.3 MUST); an unknown coding before a final chunked is 501
+ * (§6.1; "identity" is no longer registered, §7). */
+Test(http_attack, te_chunked_then_identity_is_400) {
   ATTACK("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity"
+         "\r\n\r\n0\r\n\r\n",
+         R400);
+}
+
+Test(http_attack, te_identity_then_chunked_is_501) {
+  ATTACK("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity, chunked"
          "\r\n\r\n0\r\n\r\n",
          "HTTP/1.1 501 Not Implemented\r\n");
 }

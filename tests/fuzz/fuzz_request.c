@@ -1,5 +1,9 @@
 /* Fuzzes eddy_http_parse_request: no crash, no over-read, slices inside the
- * input, and the same result whole and fed in pieces with last_len. */
+ * input (method name, target, path, query, host, every header), and the
+ * same result whole and fed in pieces with last_len. The one slice allowed
+ * outside is the documented default path "/" of an absolute or authority
+ * target without a path (a static string: a caller that re-points slices
+ * when its buffer moves must leave it alone, see issue 16). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +13,12 @@
 static int inside(eddy_http_slice_t s, const uint8_t *d, size_t n) {
   if (s.len == 0) return 1;
   return (const uint8_t *)s.base >= d && (const uint8_t *)s.base + s.len <= d + n;
+}
+
+static int path_ok(const eddy_http_request_t *r, const uint8_t *d, size_t n) {
+  if (inside(r->path, d, n)) return 1;
+  return r->target_form != EDDY_HTTP_TARGET_ORIGIN && r->path.len == 1 &&
+         r->path.base[0] == '/';
 }
 
 static int parse(const uint8_t *d, size_t n, size_t last,
@@ -26,7 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int whole = parse(data, size, 0, &r1, h1, lim);
   if (whole > 0) {
     if ((size_t)whole > size || !inside(r1.target, data, size) ||
-        !inside(r1.query, data, size) || r1.nheaders > 64)
+        !inside(r1.query, data, size) || r1.nheaders > 64 ||
+        !inside(r1.method_name, data, size) || r1.method_name.len == 0 ||
+        !inside(r1.host, data, size) || !path_ok(&r1, data, size) ||
+        r1.path.len == 0)
       abort();
     for (size_t i = 0; i < r1.nheaders; i++)
       if (!inside(h1[i].name, data, size) || !inside(h1[i].value, data, size))

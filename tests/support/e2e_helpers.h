@@ -32,7 +32,7 @@ int e2e_count(const char *hay, const char *needle);
 
 #endif
 
-/* ---- Added for the async example, the more and attack suites. ---- */
+/* ---- Examples, responses one at a time, closes, slow readers. ---- */
 
 /* Starts `$EDDY_EXAMPLES/<name> <free port> [extra...]` and waits until it
  * accepts connections, like e2e_start (asserts on failure). */

@@ -21,6 +21,11 @@ Test(error, table_is_negative_unique_and_named) {
 Test(error, numbers_are_pinned) {
   cr_assert_eq(EDDY_EOF, -30000);
   cr_assert_eq(EDDY_EQUEUEFULL, -30001);
+  /* Deprecated codes keep their values and names (error.h). */
+  cr_assert_eq(EDDY_ETIMEDOUT, -30003);
+  cr_assert_eq(EDDY_EPARSE, -30005);
+  cr_assert_eq(EDDY_ETASKFAILED, -30006);
+  cr_assert_str_eq(eddy_err_name(EDDY_ETIMEDOUT), "EDDY_ETIMEDOUT");
   cr_assert_str_eq(eddy_err_name(EDDY_EQUEUEFULL), "EDDY_EQUEUEFULL");
 }
 

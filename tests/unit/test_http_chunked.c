@@ -81,7 +81,7 @@ Test(http_chunked, valid_bodies) {
   DONE_ALL("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "hello world");
   DONE_ALL("A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n",
            "0123456789abcdefghij");
-  DONE_ALL("0000000000000000000003\r\nabc\r\n00\r\n\r\n", "abc");
+  DONE_ALL("0000000000000003\r\nabc\r\n00\r\n\r\n", "abc"); /* 16 digits */
   DONE_ALL("0\r\n\r\n", "");
   DONE_ALL("3\r\n\r\n\r\r\n0\r\n\r\n", "\r\n\r");
 }
@@ -132,6 +132,26 @@ Test(http_chunked, sizes) {
   EXPECT("100001\r\n", -413, 0, ""); /* past 1 MiB */
   EXPECT("fffffffffffffff\r\n", -413, 0, "");
   EXPECT("100000\r\n", EDDY_HTTP_INCOMPLETE, 0, "");
+}
+
+/* A size has at most 16 digits, leading zeros included: "000..." sent
+ * forever is 400, not a connection held open (issue 16). */
+Test(http_chunked, leading_zeros_are_bounded) {
+  const char ok[] = "0000000000000005\r\nhello\r\n"
+                    "0000000000000000\r\n\r\n";
+  expect(ok, sizeof ok - 1, EDDY_HTTP_DONE, sizeof ok - 1, "hello", NULL);
+  BAD("00000000000000005\r\nhello\r\n0\r\n\r\n");
+  BAD("5\r\nhello\r\n00000000000000000\r\n\r\n");
+  /* The count starts again for each chunk. */
+  const char two[] = "0000000000000001\r\na\r\n0000000000000001\r\nb\r\n"
+                     "0\r\n\r\n";
+  expect(two, sizeof two - 1, EDDY_HTTP_DONE, sizeof two - 1, "ab", NULL);
+  /* Byte by byte, the error comes at the 17th digit, not later. */
+  char zeros[4096];
+  memset(zeros, '0', sizeof zeros);
+  outcome_t o = decode(zeros, sizeof zeros, 1, NULL);
+  cr_assert_eq(o.r, -400);
+  cr_assert_eq(o.used, 17);
 }
 
 Test(http_chunked, body_limit_counts_every_chunk) {

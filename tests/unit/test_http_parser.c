@@ -388,8 +388,17 @@ Test(http_parser, framing_and_smuggling) {
       FX("POST /" H11 "Content-Length: 1048577\r\n\r\n", -413),
       FX("POST /" H11 "Content-Length : 5\r\n\r\n", -400),
       FX("POST /" H11 "Transfer-Encoding : chunked\r\n\r\n", -400),
-      FX("POST /" H11 "Transfer-Encoding: chunked, identity\r\n\r\n", -501),
-      FX("POST /" H11 "Transfer-Encoding: identity\r\n\r\n", -501),
+      /* chunked present but not last, or absent: 400 whatever the other
+       * coding, known or not (RFC 9112 §6.3); 501 only when chunked is
+       * last and an earlier coding is unknown (§6.1). */
+      FX("POST /" H11 "Transfer-Encoding: chunked, identity\r\n\r\n", -400),
+      FX("POST /" H11 "Transfer-Encoding: identity\r\n\r\n", -400),
+      FX("POST /" H11 "Transfer-Encoding: chunked, foo\r\n\r\n", -400),
+      FX("POST /" H11 "Transfer-Encoding: chunked\r\n"
+         "Transfer-Encoding: foo\r\n\r\n", -400),
+      FX("POST /" H11 "Transfer-Encoding: gzip, foo, chunked\r\n\r\n", -501),
+      FX("POST /" H11 "Transfer-Encoding: foo\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n", -501),
       FX("POST /" H11 "Transfer-Encoding: foo, chunked\r\n\r\n", -501),
       FX("POST /" H11 "Transfer-Encoding: gzip\r\n\r\n", -400),
       FX("POST /" H11 "Transfer-Encoding: chunked, gzip\r\n\r\n", -400),
@@ -404,7 +413,7 @@ Test(http_parser, framing_and_smuggling) {
       FX("POST /" H11 "Transfer-Encoding: ,\r\n\r\n", -400),
       FX("POST /" H11 "Transfer-Encoding: \x0b" "chunked\r\n\r\n", -400),
       FX("POST /" H11 "Transfer-Encoding: chunked\x00\r\n\r\n", -400),
-      FX("POST /" H11 "Transfer-Encoding: x\r\n chunked\r\n\r\n", -501),
+      FX("POST /" H11 "Transfer-Encoding: x\r\n chunked\r\n\r\n", -400),
       FX("POST /" H11 "X: x\r\n Transfer-Encoding: chunked\r\n\r\n", -400),
       FX("POST /" H11 "Transfer-Encoding: , chunked\r\n\r\n", OK),
       FX("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", -400),

@@ -212,3 +212,38 @@ Test(loop, run_with_nothing_returns_at_once) {
   cr_assert_eq(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
   close_loop(&loop);
 }
+
+/* eddy_run from inside one of the loop's callbacks is -EBUSY and runs
+ * nothing (an immediate queued just before it must not run inside it);
+ * after the outer run returns, the loop runs again. */
+static int nested[3];
+static void nested_run(eddy_timer_t *t) {
+  eddy_immediate_start(&i0, on_immediate);
+  nested[0] = eddy_run(t->loop, EDDY_RUN_DEFAULT);
+  nested[1] = eddy_run(t->loop, EDDY_RUN_ONCE);
+  nested[2] = eddy_run(t->loop, EDDY_RUN_NOWAIT);
+  mark('T');
+}
+static int close_nested;
+static void nested_in_close(eddy_handle_t *h) {
+  close_nested = eddy_run(h->loop, EDDY_RUN_NOWAIT);
+}
+
+Test(loop, run_inside_a_callback_is_ebusy) {
+  cr_assert_eq(eddy_loop_init(&loop), 0);
+  ntrace = 0;
+  eddy_timer_init(&loop, &t0);
+  eddy_immediate_init(&loop, &i0);
+  eddy_timer_start(&t0, nested_run, 0, 0);
+  cr_assert_eq(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  for (int i = 0; i < 3; i++) cr_assert_eq(nested[i], -EBUSY, "mode %d", i);
+  cr_assert_str_eq(trace, "TI", "the nested run ran something: %s", trace);
+  eddy_close(EDDY_HANDLE(&t0), nested_in_close);
+  cr_assert_eq(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  cr_assert_eq(close_nested, -EBUSY);
+  eddy_timer_init(&loop, &t0); /* and the loop still runs */
+  eddy_timer_start(&t0, on_timer, 0, 0);
+  cr_assert_eq(eddy_run(&loop, EDDY_RUN_DEFAULT), 0);
+  cr_assert_str_eq(trace, "TIT");
+  close_loop(&loop);
+}

@@ -32,7 +32,7 @@ static void done(eddy_pool_task_t *t, int status, void *result) {
   last_result = result;
   if (status == 0) nok++;
   else if (status == -ECANCELED) ncancel++;
-  else if (status == EDDY_ETIMEDOUT) ntimeout++;
+  else if (status == -ETIMEDOUT) ntimeout++;
   else nfail++;
 }
 
@@ -43,6 +43,8 @@ static int square(void *arg, void **result) {
 }
 
 static int fails(void *arg, void **result) { return -EDOM; }
+/* A task whose own work timed out: it ran, so it failed, not expired. */
+static int own_timeout(void *arg, void **result) { return -ETIMEDOUT; }
 
 static void on_close_cb(eddy_handle_t *h) { nclosed++; }
 
@@ -65,13 +67,17 @@ Test(pool, result_and_failure_reach_done_on_loop_thread) {
   cr_assert_eq(eddy_pool_run(&pool, &b, fails, NULL, done), 0);
   eddy_run(&loop, EDDY_RUN_DEFAULT);
   cr_assert_eq(last_status, -EDOM);
+  cr_assert_eq(eddy_pool_run(&pool, &b, own_timeout, NULL, done), 0);
+  eddy_run(&loop, EDDY_RUN_DEFAULT);
+  cr_assert_eq(last_status, -ETIMEDOUT);
   cr_assert(on_main);
   eddy_pool_stats_t st;
   eddy_pool_stats(&pool, &st);
-  cr_assert_eq(st.completed, 2);
-  cr_assert_eq(st.failed, 1);
-  cr_assert_eq(st.run_time.count, 2);
-  cr_assert_eq(st.wait_time.count, 2);
+  cr_assert_eq(st.completed, 3);
+  cr_assert_eq(st.failed, 2);
+  cr_assert_eq(st.timed_out, 0, "a task that ran is not a timed-out one");
+  cr_assert_eq(st.run_time.count, 3);
+  cr_assert_eq(st.wait_time.count, 3);
   cr_assert_eq(eddy_pool_run(&pool, &a, NULL, NULL, done), -EINVAL);
   close_loop(&loop);
 }
