@@ -351,3 +351,40 @@ Test(cluster, metrics_of_every_worker_from_any_worker) {
   cr_assert_eq(e2e_fresh_request(&s, rz, out, sizeof(out)), 200);
   e2e_stop(&s);
 }
+
+/* A rolling reload runs the binary now installed at the program's path:
+ * the workers are started from the path, not from the old inode. */
+Test(cluster, sighup_runs_the_new_binary) {
+  char dir[] = "/tmp/eddy-reload-XXXXXX", path[128], tmp[160], cmd[512];
+  cr_assert(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/server", dir);
+  snprintf(tmp, sizeof(tmp), "%s/server.new", dir);
+  snprintf(cmd, sizeof(cmd), "cp %s/../tests/cluster-app %s",
+           getenv("EDDY_EXAMPLES"), path);
+  cr_assert_eq(system(cmd), 0);
+  cl_t c;
+  cl_start_path(&c, path, (const char *const[]){"--workers", "2", FAST,
+                                                NULL});
+  started(&c, 2);
+  int pid = 0;
+  cr_assert_eq(cl_get(c.port, "/", &pid), 200);
+  cr_assert(pid > 0, "the old binary answers with its pid");
+  /* Install the new binary as a package manager does: a rename. */
+  snprintf(cmd, sizeof(cmd), "cp %s/cluster-hello %s && mv %s %s",
+           getenv("EDDY_EXAMPLES"), tmp, tmp, path);
+  cr_assert_eq(system(cmd), 0);
+  kill(c.pid, SIGHUP);
+  e2e_server_t s = {.port = c.port};
+  char out[512];
+  const char *req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  int hello = 0;
+  for (int i = 0; i < 500 && hello < 10; i++) {
+    cr_assert_eq(e2e_fresh_request(&s, req, out, sizeof(out)), 200);
+    hello = strstr(out, "Hello, World!") ? hello + 1 : 0;
+    usleep(10000);
+  }
+  cr_assert_eq(hello, 10, "the new binary does not answer");
+  stopped_cleanly(&c);
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  cr_assert_eq(system(cmd), 0);
+}
