@@ -102,6 +102,10 @@ $(B)/tests/unit-all: $(UNIT_OBJ) $(B)/libeddy.a
 $(B)/tests/threaded: $(TSAN_SRC:%.c=$(B)/%.o) $(B)/tests/tsan/runner.o $(B)/libeddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LDLIBS)
 
+# The program the cluster e2e tests drive (tests/cluster/app.c).
+$(B)/tests/cluster-app: $(B)/tests/cluster/app.o $(B)/libeddy.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 run: all
 	./bin/eddy serve --port $(PORT)
 
@@ -118,7 +122,8 @@ test: deps
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory MODE=release build/release/libeddy.a \
 	  build/release/bin/eddy # for the install test
-	$(MAKE) MODE=asan build/asan/tests/all build/asan/bin/eddy examples
+	$(MAKE) MODE=asan build/asan/tests/all build/asan/bin/eddy examples \
+	  build/asan/tests/cluster-app
 	@$(MAKE) --no-print-directory MODE=asan fuzz-smoke
 	$(TEST_ENV) build/asan/tests/all --jobs 2 $(TESTFLAGS)
 

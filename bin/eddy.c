@@ -55,7 +55,8 @@ static const char usage[] =
     "  to $PORT, else 8080; the host to 127.0.0.1. SIGINT/SIGTERM stop it\n"
     "  gracefully (in-flight responses get up to 5 s).\n"
     "       eddy demo    the event-loop demo\n"
-    "       eddy --version\n";
+    "       eddy --version\n"
+    "Cluster mode (a worker process per core, docs/ARCHITECTURE.md):\n";
 
 static eddy_signal_t sig_int, sig_term;
 
@@ -123,6 +124,7 @@ static int serve(int argc, char **argv) {
   int a = parse_args(argc, argv, &opts, &host, &port);
   if (a) {
     fputs(usage, a > 0 ? stdout : stderr);
+    fputs(eddy_cluster_flags_help(), a > 0 ? stdout : stderr);
     return a > 0 ? 0 : 2;
   }
   eddy_loop_t loop;
@@ -146,10 +148,84 @@ static int serve(int argc, char **argv) {
   return eddy_loop_close(&loop) ? 1 : 0;
 }
 
+/* ----------------------------------------------- serve --workers N|auto */
+
+static eddy_http_server_opts_t cl_opts;
+static eddy_http_server_t cl_server;
+static uint64_t cl_served;
+
+static eddy_cluster_worker_t *cl_w;
+
+static int cl_path(const eddy_http_request_t *req, const char *p) {
+  return req->path.len == strlen(p) && !memcmp(req->path.base, p, strlen(p));
+}
+
+/* hello, plus /metrics of every worker and /readyz (503 while stopping). */
+static void cl_hello(eddy_http_server_t *s, eddy_http_request_t *req,
+                     eddy_http_res_t *res) {
+  static char text[65536];
+  cl_served++;
+  if (cl_path(req, "/readyz")) {
+    int stopping = eddy_cluster_worker_stopping(cl_w);
+    eddy_http_res_status(res, stopping ? 503 : 200);
+    eddy_http_res_end(res, stopping ? "stopping\n" : "ready\n",
+                      stopping ? 9 : 6);
+  } else if (cl_path(req, "/metrics")) {
+    int n = eddy_cluster_worker_metrics(cl_w, text, sizeof(text));
+    if (n < 0 || (size_t)n >= sizeof(text)) eddy_http_res_status(res, 503);
+    eddy_http_res_set_header(res, "Content-Type", "text/plain");
+    eddy_http_res_end(res, text, n < 0 ? 0 : strlen(text));
+  } else {
+    hello(s, req, res);
+  }
+}
+
+static void cl_shutdown(eddy_cluster_worker_t *w, uint64_t grace_ms) {
+  eddy_http_server_close(&cl_server, grace_ms, NULL);
+}
+
+static void cl_stats(eddy_cluster_worker_t *w, eddy_cluster_report_t *r) {
+  r->connections = eddy_http_server_connections(&cl_server);
+  r->requests = cl_served;
+}
+
+static int cl_worker(eddy_cluster_worker_t *w) {
+  cl_w = w;
+  eddy_http_server_init(w->loop, &cl_server, &cl_opts, cl_hello);
+  eddy_cluster_worker_on_shutdown(w, cl_shutdown);
+  eddy_cluster_worker_on_stats(w, cl_stats);
+  return eddy_http_server_listen_fd(&cl_server, w->listen_fd, w->listen_flags);
+}
+
+/* With --workers, `eddy serve` runs as a cluster (same flags otherwise). */
+static int serve_cluster(int argc, char **argv) {
+  eddy_cluster_opts_t o = {0};
+  int given = 0;
+  for (int i = 1; i < argc; i++) given |= strcmp(argv[i], "--workers") == 0;
+  if (!given) return -1;
+  if (eddy_cluster_opts_parse(&o, &argc, argv) < 0) {
+    fprintf(stderr, "%s%s", usage, eddy_cluster_flags_help());
+    return 2;
+  }
+  const char *host = "127.0.0.1", *env = getenv("PORT");
+  o.port = 8080;
+  if (env && number(env, 65535) >= 0) o.port = (int)number(env, 65535);
+  if (parse_args(argc, argv, &cl_opts, &host, &o.port)) {
+    fprintf(stderr, "%s%s", usage, eddy_cluster_flags_help());
+    return 2;
+  }
+  o.host = host;
+  return eddy_cluster_main(argc, argv, &o, cl_worker) ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--version") == 0) {
     printf("eddy %s\n", eddy_version());
     return 0;
+  }
+  if (argc > 1 && strcmp(argv[1], "serve") == 0) {
+    int r = serve_cluster(argc, argv);
+    if (r >= 0) return r;
   }
   if (argc > 1 && strcmp(argv[1], "demo") == 0) return demo();
   if (argc > 1 && strcmp(argv[1], "serve") == 0) return serve(argc, argv);

@@ -22,5 +22,6 @@
 #include "eddy/respool.h"
 #include "eddy/client.h"
 #include "eddy/app.h"
+#include "eddy/cluster.h"
 
 #endif

@@ -117,6 +117,23 @@ EDDY_EXTERN int eddy_http_server_init(eddy_loop_t *loop,
 EDDY_EXTERN int eddy_http_server_listen(eddy_http_server_t *server,
                                         const char *host, int port);
 
+/* Flags of eddy_http_server_listen_fd(). */
+#define EDDY_HTTP_LISTEN_EXCLUSIVE 1u /* eddy_listen_exclusive (net.h) */
+
+/*
+ * Listens on `fd`, a socket that is already bound (and maybe listening),
+ * for example one inherited from a cluster primary. The server owns `fd`
+ * once this returns 0 or a listen() error, and closes it when the server
+ * closes (other processes' copies stay open); after -EINVAL or -EISCONN
+ * the caller still owns it. With
+ * EDDY_HTTP_LISTEN_EXCLUSIVE the listener waits with EPOLLEXCLUSIVE, for
+ * a socket that several processes accept on. Returns 0, -EINVAL (fd < 0,
+ * unknown flags, server closing), -EISCONN (already listening), or a
+ * listen() error. Loop thread.
+ */
+EDDY_EXTERN int eddy_http_server_listen_fd(eddy_http_server_t *server, int fd,
+                                           unsigned flags);
+
 /* The bound port, or a negative errno. */
 EDDY_EXTERN int eddy_http_server_port(const eddy_http_server_t *server);
 

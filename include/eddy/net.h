@@ -314,8 +314,9 @@ EDDY_EXTERN int eddy_unix_recv_fds(eddy_unix_t *u, eddy_fd_cb cb);
 /* -------------------------------------------------------------- streams */
 
 /*
- * Wraps an existing socket `fd` (connected, listening, or a socketpair end)
- * in an initialised stream without one. The stream owns `fd` from now on
+ * Wraps an existing socket `fd` (connected, listening, a socketpair end,
+ * or bound and not yet listening: then call eddy_listen) in an initialised
+ * stream without one. The stream owns `fd` from now on
  * (even on error, the caller keeps it) and closes it on eddy_close; it is
  * switched to non-blocking and close-on-exec. -EINVAL (bad fd, closing
  * handle), -EISCONN (the stream already has a socket), -ENOMEM.
@@ -349,6 +350,38 @@ EDDY_EXTERN int eddy_stream_peername(const eddy_stream_t *s,
  */
 EDDY_EXTERN int eddy_listen(eddy_stream_t *server, int backlog,
                             eddy_connection_cb cb);
+
+/*
+ * Makes the listener wait with EPOLLEXCLUSIVE, for a listening socket that
+ * several processes (or loops) share: a new connection then wakes one of
+ * the loops waiting in epoll, not all of them (no thundering herd), and a
+ * loop that is busy or stuck is not waiting, so the connection goes to
+ * another. Call before or after eddy_listen(). Cannot be undone. Returns
+ * 0, or -EINVAL for a closing handle. Loop thread.
+ */
+EDDY_EXTERN int eddy_listen_exclusive(eddy_stream_t *server);
+
+/*
+ * Stops (paused 1) or resumes (0) accepting on a listener without closing
+ * it: the socket keeps listening and new connections wait in its queue,
+ * where another process sharing the socket may take them. A cluster
+ * worker pauses before it closes its server, so no connection is
+ * accepted in the moment before the close. Works before eddy_listen too.
+ * Returns 0, or -EINVAL for a closing handle. Loop thread.
+ */
+EDDY_EXTERN int eddy_listen_pause(eddy_stream_t *server, int paused);
+
+/*
+ * Offers `fd`, a connection accepted elsewhere (for example received from
+ * a cluster primary over a Unix socket), to a listening stream's
+ * connection callback as if accept had returned it: the callback runs
+ * INSIDE this call and takes it with eddy_accept(), or it is closed when
+ * the callback returns. The stream takes `fd` when this returns 0. The
+ * listener may be paused. -EINVAL (fd < 0, not listening, closing, or
+ * called from a connection callback); the caller then keeps fd. Loop
+ * thread.
+ */
+EDDY_EXTERN int eddy_listen_offer(eddy_stream_t *server, int fd);
 
 /*
  * Takes the connection offered to the connection callback into `client`,

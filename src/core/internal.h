@@ -28,6 +28,11 @@ enum {
  * (spin.c): thread-pool completions, whose threads need the cores. */
 #define EDDY__ASYNC_NO_SPIN EDDY__TYPE_FLAG0
 
+/* A watcher event bit beside EDDY_READABLE/WRITABLE: register the fd with
+ * EPOLLEXCLUSIVE (net's eddy_listen_exclusive). The kernel refuses
+ * EPOLL_CTL_MOD of such an fd, so a change is a DEL and an ADD. */
+#define EDDY__EXCLUSIVE 4u
+
 /*
  * Registers a handle with its loop. `on_close` stops the type's work when
  * eddy_close() is called (may be NULL).

@@ -134,7 +134,8 @@ int eddy_io_stop(eddy_io_t *io) {
 
 static uint32_t to_epoll(unsigned events) {
   return ((events & EDDY_READABLE) ? EPOLLIN : 0u) |
-         ((events & EDDY_WRITABLE) ? EPOLLOUT : 0u);
+         ((events & EDDY_WRITABLE) ? EPOLLOUT : 0u) |
+         ((events & EDDY__EXCLUSIVE) ? (uint32_t)EPOLLEXCLUSIVE : 0u);
 }
 
 static void apply_changes(eddy_loop_t *loop) {
@@ -146,6 +147,10 @@ static void apply_changes(eddy_loop_t *loop) {
     struct epoll_event ev = {.events = to_epoll(w->events)};
     ev.data.fd = w->fd;
     int op = w->_kernel ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (w->_kernel && ((w->events | w->_kernel) & EDDY__EXCLUSIVE)) {
+      epoll_ctl(loop->_epfd, EPOLL_CTL_DEL, w->fd, &ev);
+      op = EPOLL_CTL_ADD;
+    }
     if (epoll_ctl(loop->_epfd, op, w->fd, &ev) < 0 && errno == EEXIST)
       epoll_ctl(loop->_epfd, EPOLL_CTL_MOD, w->fd, &ev); /* a dup'd fd */
     w->_kernel = w->events;

@@ -75,6 +75,17 @@ int eddy_http_server_listen(eddy_http_server_t *s, const char *host, int port) {
   return r;
 }
 
+int eddy_http_server_listen_fd(eddy_http_server_t *s, int fd, unsigned flags) {
+  if (fd < 0 || (flags & ~EDDY_HTTP_LISTEN_EXCLUSIVE)) return -EINVAL;
+  int r = eddy_stream_open(EDDY_STREAM(&s->_tcp), fd);
+  if (r < 0) return r;
+  if (flags & EDDY_HTTP_LISTEN_EXCLUSIVE)
+    eddy_listen_exclusive(EDDY_STREAM(&s->_tcp));
+  r = eddy_listen(EDDY_STREAM(&s->_tcp), s->_opts.backlog, on_connection);
+  if (r == 0) s->_listening = 1;
+  return r;
+}
+
 int eddy_http_server_port(const eddy_http_server_t *s) {
   struct sockaddr_storage a;
   socklen_t len = sizeof(a);

@@ -149,6 +149,38 @@ int eddy_listen(eddy_stream_t *s, int backlog, eddy_connection_cb cb) {
   return 0;
 }
 
+int eddy_listen_exclusive(eddy_stream_t *s) {
+  if (!net_usable(s)) return -EINVAL;
+  s->_flags |= S_EXCLUSIVE;
+  eddy__stream_update(s);
+  return 0;
+}
+
+int eddy_listen_offer(eddy_stream_t *s, int fd) {
+  struct eddy__listener_s *l = s->_listener;
+  if (fd < 0 || !l || !(s->_flags & S_LISTENING) || !net_usable(s) ||
+      l->accepted >= 0)
+    return -EINVAL;
+  l->accepted = fd;
+  s->_connection_cb(s, 0);
+  /* NULL if the callback closed the listener, which closed fd if it
+   * was not taken. */
+  l = s->_listener;
+  if (l && l->accepted >= 0) close(l->accepted);
+  if (l) l->accepted = -1;
+  return 0;
+}
+
+int eddy_listen_pause(eddy_stream_t *s, int paused) {
+  if (!net_usable(s)) return -EINVAL;
+  if (paused)
+    s->_flags |= S_HELD;
+  else
+    s->_flags &= ~(unsigned)S_HELD;
+  eddy__stream_update(s);
+  return 0;
+}
+
 int eddy_accept(eddy_stream_t *server, eddy_stream_t *client) {
   struct eddy__listener_s *l = server->_listener;
   if (!l || l->accepted < 0) return -EAGAIN;

@@ -72,8 +72,10 @@ void eddy__stream_update(eddy_stream_t *s) {
   if (f & S_CONNECTING)
     ev = EDDY_WRITABLE;
   else {
-    if ((f & S_READING) || ((f & S_LISTENING) && !(f & S_PAUSED)))
+    if ((f & S_READING) || ((f & S_LISTENING) && !(f & (S_PAUSED | S_HELD))))
       ev |= EDDY_READABLE;
+    if ((ev & EDDY_READABLE) && (f & S_LISTENING) && (f & S_EXCLUSIVE))
+      ev |= EDDY__EXCLUSIVE;
     if (f & S_WRITE_BLOCKED) ev |= EDDY_WRITABLE;
   }
   if (ev == s->_io.events)
@@ -160,7 +162,12 @@ int eddy_stream_open(eddy_stream_t *s, int fd) {
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) return -errno;
   int err = eddy__stream_set_fd(s, fd);
   if (err) return err;
-  if (!listening) s->_flags |= S_CONNECTED; /* a listener gets eddy_listen */
+  /* A listener, or a socket only bound, gets eddy_listen. */
+  struct sockaddr_storage peer;
+  socklen_t plen = sizeof(peer);
+  if (!listening && ((s->_flags & S_NOT_SOCK) ||
+                     getpeername(fd, (struct sockaddr *)&peer, &plen) == 0))
+    s->_flags |= S_CONNECTED;
   return 0;
 }
 

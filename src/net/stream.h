@@ -25,7 +25,9 @@ enum {
   S_SHUT = EDDY__TYPE_FLAG0 << 10,        /* no more writes */
   S_IPC = EDDY__TYPE_FLAG0 << 11,         /* read with recvmsg, take fds */
   S_NOT_SOCK = EDDY__TYPE_FLAG0 << 12,    /* opened on a non-socket fd */
-  S_CONNECTED = EDDY__TYPE_FLAG0 << 13
+  S_CONNECTED = EDDY__TYPE_FLAG0 << 13,
+  S_EXCLUSIVE = EDDY__TYPE_FLAG0 << 14, /* listen with EPOLLEXCLUSIVE */
+  S_HELD = EDDY__TYPE_FLAG0 << 15       /* eddy_listen_pause */
 };
 
 /* Suggested size passed to alloc callbacks. */

@@ -1,0 +1,121 @@
+/*
+ * Cluster pieces that need no processes: the flags, the frame decoder
+ * (fed whole, split, malformed) and the report encoding. The processes
+ * themselves are tested end to end in tests/e2e/test_cluster*.c.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cluster/frame.h"
+#include "eddy/cluster.h"
+
+Test(cluster_opts, flags_are_taken_out_of_argv) {
+  char *argv[] = {"prog", "8080", "--workers", "3", "--heartbeat-ms", "50",
+                  "--stall-timeout-ms", "900", "--max-rss-mb", "64",
+                  "--grace-ms", "700", "--share", "roundrobin", "--other",
+                  NULL};
+  int argc = 15;
+  eddy_cluster_opts_t o = {0};
+  cr_assert_eq(eddy_cluster_opts_parse(&o, &argc, argv), 0);
+  cr_assert_eq(argc, 3);
+  cr_assert_str_eq(argv[1], "8080");
+  cr_assert_str_eq(argv[2], "--other");
+  cr_assert_null(argv[3]);
+  cr_assert_eq(o.workers, 3);
+  cr_assert_eq(o.heartbeat_ms, 50);
+  cr_assert_eq(o.stall_timeout_ms, 900);
+  cr_assert_eq(o.max_rss_mb, 64);
+  cr_assert_eq(o.grace_ms, 700);
+  cr_assert_eq(o.share, EDDY_CLUSTER_ROUND_ROBIN);
+}
+
+Test(cluster_opts, bad_values_are_refused) {
+  const char *bad[][2] = {{"--workers", "0"}, {"--workers", "x"},
+                          {"--heartbeat-ms", "0"}, {"--grace-ms", "-5"},
+                          {"--share", "random"}, {"--workers", NULL}};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char *argv[] = {"prog", (char *)bad[i][0], (char *)bad[i][1], NULL};
+    int argc = bad[i][1] ? 3 : 2;
+    eddy_cluster_opts_t o = {0};
+    cr_assert_eq(eddy_cluster_opts_parse(&o, &argc, argv), -EINVAL, "%s %s",
+                 bad[i][0], bad[i][1] ? bad[i][1] : "");
+    cr_assert_str_eq(argv[1], bad[i][0], "the flag stays for the message");
+  }
+  char *argv[] = {"prog", "--workers", "auto", NULL};
+  int argc = 3;
+  eddy_cluster_opts_t o = {.workers = 5};
+  cr_assert_eq(eddy_cluster_opts_parse(&o, &argc, argv), 0);
+  cr_assert_eq(o.workers, 0, "auto: one per CPU");
+  cr_assert(strstr(eddy_cluster_flags_help(), "--stall-timeout-ms"));
+}
+
+typedef struct {
+  unsigned types[8];
+  size_t lens[8];
+  int n;
+} got_t;
+
+static int collect(void *arg, unsigned type, const uint8_t *p, size_t n) {
+  got_t *g = arg;
+  g->types[g->n] = type;
+  g->lens[g->n++] = n;
+  return 0;
+}
+
+static size_t frame(uint8_t *out, unsigned type, const void *p, size_t n) {
+  eddy__cluster_frame_head(out, type, n);
+  memcpy(out + 5, p, n);
+  return 5 + n;
+}
+
+Test(cluster_frame, frames_split_at_every_byte_decode_the_same) {
+  uint8_t buf[256], rep[FRAME_REPORT_SIZE];
+  eddy_cluster_report_t r = {.pid = 7, .rss_bytes = 1 << 20,
+                             .utilization = 0.25, .requests = 9};
+  eddy__cluster_report_encode(&r, rep);
+  size_t len = frame(buf, FRAME_MESSAGE, "hello", 5);
+  len += frame(buf + len, FRAME_HEARTBEAT, rep, sizeof(rep));
+  len += frame(buf + len, FRAME_ONLINE, "", 0);
+  for (size_t cut = 0; cut <= len; cut++) {
+    eddy__frame_decoder_t d;
+    got_t g = {0};
+    eddy__cluster_frame_decoder_init(&d);
+    cr_assert_eq(eddy__cluster_frame_feed(&d, buf, cut, collect, &g), 0);
+    cr_assert_eq(eddy__cluster_frame_feed(&d, buf + cut, len - cut, collect,
+                                          &g), 0);
+    cr_assert_eq(g.n, 3, "cut at %zu", cut);
+    cr_assert_eq(g.types[0], FRAME_MESSAGE);
+    cr_assert_eq(g.lens[0], 5);
+    cr_assert_eq(g.types[1], FRAME_HEARTBEAT);
+    cr_assert_eq(g.types[2], FRAME_ONLINE);
+    eddy__cluster_frame_decoder_free(&d);
+  }
+  eddy_cluster_report_t back;
+  cr_assert_eq(eddy__cluster_report_decode(rep, sizeof(rep), &back), 0);
+  cr_assert_eq(back.pid, 7);
+  cr_assert_eq(back.requests, 9);
+  cr_assert_float_eq(back.utilization, 0.25, 1e-6);
+}
+
+Test(cluster_frame, an_oversized_length_fails_before_its_body_arrives) {
+  uint8_t head[4] = {0, 1, 0, 2}; /* 65538 > 64 KiB + 1 */
+  eddy__frame_decoder_t d;
+  got_t g = {0};
+  eddy__cluster_frame_decoder_init(&d);
+  cr_assert_eq(eddy__cluster_frame_feed(&d, head, 4, collect, &g), -EMSGSIZE);
+  eddy__cluster_frame_decoder_free(&d);
+  uint8_t zero[4] = {0}, bad_type[5] = {0, 0, 0, 1, 99};
+  uint8_t short_beat[5] = {0, 0, 0, 2, FRAME_HEARTBEAT};
+  eddy__cluster_frame_decoder_init(&d);
+  cr_assert_eq(eddy__cluster_frame_feed(&d, zero, 4, collect, &g), -EPROTO);
+  eddy__cluster_frame_decoder_free(&d);
+  eddy__cluster_frame_decoder_init(&d);
+  cr_assert_eq(eddy__cluster_frame_feed(&d, bad_type, 5, collect, &g),
+               -EPROTO);
+  eddy__cluster_frame_decoder_free(&d);
+  eddy__cluster_frame_decoder_init(&d);
+  cr_assert_eq(eddy__cluster_frame_feed(&d, short_beat, 5, collect, &g),
+               -EPROTO);
+  eddy__cluster_frame_decoder_free(&d);
+  cr_assert_eq(g.n, 0);
+}
