@@ -321,23 +321,6 @@ typedef struct {
   int conn_close, conn_keep_alive, conn_upgrade, upgrade, expect;
 } head_t;
 
-/* Next element of the comma list v[*i, n), OWS trimmed; empty elements are
- * skipped (RFC 9110 §5.6.1). Returns 0 at the end of the list. */
-static int list_next(const char *v, size_t n, size_t *i, const char **tok,
-                     size_t *len) {
-  size_t k = *i;
-  while (k < n && (v[k] == ',' || v[k] == ' ' || v[k] == '\t')) k++;
-  if (k == n) return *i = k, 0;
-  size_t s = k;
-  while (k < n && v[k] != ',') k++;
-  size_t e = k;
-  while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
-  *tok = v + s;
-  *len = e - s;
-  *i = k;
-  return 1;
-}
-
 static int is_token(const char *s, size_t n) {
   return n > 0 && skip(s, 0, n, EDDY__HC_TCHAR) == n;
 }
@@ -352,7 +335,7 @@ static int on_content_length(head_t *h, const char *v, size_t n) {
   size_t tl, i = 0, elems = 0, commas = 0;
   int64_t value = -1;
   for (size_t k = 0; k < n; k++) commas += v[k] == ',';
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     int64_t x = 0;
     for (size_t k = 0; k < tl; k++) {
       if (!IS_DIGIT(t[k])) return BAD;
@@ -380,7 +363,7 @@ static int on_transfer_encoding(head_t *h, const char *v, size_t n) {
   size_t tl, i = 0;
   if (h->minor == 0) return BAD;
   h->te_seen = 1;
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     if (!is_token(t, tl)) return BAD;
     if (IEQ(t, tl, "chunked")) {
       h->te_chunked++;
@@ -402,7 +385,7 @@ static int on_transfer_encoding(head_t *h, const char *v, size_t n) {
 static int on_connection(head_t *h, const char *v, size_t n) {
   const char *t;
   size_t tl, i = 0;
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     if (!is_token(t, tl)) return BAD;
     if (IEQ(t, tl, "close"))
       h->conn_close = 1;
@@ -420,7 +403,7 @@ static int on_expect(head_t *h, const char *v, size_t n) {
   const char *t;
   size_t tl, i = 0;
   if (h->minor == 0) return 0;
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     if (!IEQ(t, tl, "100-continue")) return -417;
     h->expect = 1;
   }
