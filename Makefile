@@ -28,6 +28,9 @@ endif
 CFLAGS   += $(BASE) $(OPT)
 LDFLAGS  += $(filter -fsanitize=%,$(OPT)) -pthread
 LDLIBS   += -lm
+# db layer: SQLite and PostgreSQL's client library (Debian packages)
+CFLAGS   += $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+LDLIBS   += -lsqlite3 -lpq
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)

@@ -29,7 +29,9 @@ extern "C" {
   XX(ETIMEDOUT, -30003, "operation timed out")                               \
   XX(ETERMINATED, -30004, "worker was terminated")                           \
   XX(EPARSE, -30005, "malformed input")                                      \
-  XX(ETASKFAILED, -30006, "task reported failure")
+  XX(ETASKFAILED, -30006, "task reported failure")                           \
+  XX(EDB, -30200, "the database refused the statement")                      \
+  XX(ECONSTRAINT, -30201, "a database constraint was violated")
 
 enum eddy_errno_e {
 #define EDDY_ERR_ENUM(name, value, desc) EDDY_##name = (value),
