@@ -18,6 +18,8 @@
 #include "eddy/pool.h"
 #include "eddy/http_parser.h"
 #include "eddy/http.h"
+#include "eddy/respool.h"
+#include "eddy/client.h"
 #include "eddy/db.h"
 
 #endif
