@@ -4,6 +4,7 @@
  * the connect), then pipeline mode, reads and flushes from the same
  * watcher; and its death, which fails its requests once and frees it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,40 +35,53 @@ static int connect_status(const char *msg) {
   return -ECONNREFUSED;
 }
 
-static void connect_failed(eddy__pg_conn_t *pc) {
+static void teardown(eddy__pg_conn_t *pc);
+static void bury_later(eddy__pg_conn_t *pc);
+
+/* The connect failed: the pool learns it (and tells a waiting borrower),
+ * the connection is freed. */
+static void connect_failed(eddy__pg_conn_t *pc, int status, const char *msg) {
   eddy__pg_t *pg = pc->pg;
-  const char *msg = PQerrorMessage(pc->c);
-  int status = connect_status(msg);
-  pg->last_fail = eddy_loop_now(pg->db->loop);
-  eddy__pg_fail_waiting(pg, status, msg); /* before the message goes */
-  eddy__pg_conn_die(pc, status, msg);
+  snprintf(pg->last_error, sizeof(pg->last_error), "%s", msg);
+  eddy_respool_op_t *op = pc->create_op;
+  teardown(pc);
+  bury_later(pc);
+  eddy_respool_done(op, status, NULL);
+}
+
+static void connect_error(eddy__pg_conn_t *pc) {
+  const char *msg = pc->c ? PQerrorMessage(pc->c) : "out of memory";
+  connect_failed(pc, pc->c ? connect_status(msg) : -ENOMEM, msg);
+}
+
+void eddy__pg_connect_timeout(eddy__pg_conn_t *pc) {
+  connect_failed(pc, -ETIMEDOUT, "connect timed out");
 }
 
 static void connected(eddy__pg_conn_t *pc) {
-  if (PQsetnonblocking(pc->c, 1) || !PQenterPipelineMode(pc->c)) {
-    connect_failed(pc);
+  if (PQsetnonblocking(pc->c, 1) || !PQenterPipelineMode(pc->c) ||
+      watch(pc, EDDY_READABLE)) {
+    connect_error(pc);
     return;
   }
   pc->state = PG_READY;
-  pc->pg->nconnecting--;
+  eddy_queue_remove(&pc->node); /* from connecting */
   pc->idle_since = eddy_loop_now(pc->pg->db->loop);
-  if (watch(pc, EDDY_READABLE)) {
-    eddy__pg_conn_die(pc, -ECONNRESET, "cannot watch the socket");
-    return;
-  }
-  eddy__pg_conn_changed(pc->pg);
+  eddy_respool_op_t *op = pc->create_op;
+  pc->create_op = NULL;
+  eddy_respool_done(op, 0, &pc->res);
 }
 
 static void connect_step(eddy__pg_conn_t *pc) {
   switch (PQconnectPoll(pc->c)) {
   case PGRES_POLLING_READING:
-    if (watch(pc, EDDY_READABLE)) connect_failed(pc);
+    if (watch(pc, EDDY_READABLE)) connect_error(pc);
     break;
   case PGRES_POLLING_WRITING:
-    if (watch(pc, EDDY_WRITABLE)) connect_failed(pc);
+    if (watch(pc, EDDY_WRITABLE)) connect_error(pc);
     break;
   case PGRES_POLLING_OK: connected(pc); break;
-  default: connect_failed(pc);
+  default: connect_error(pc);
   }
 }
 
@@ -86,7 +100,7 @@ static void on_io(eddy__watcher_t *w, unsigned events) {
     eddy__pg_conn_die(pc, err, PQerrorMessage(pc->c));
     return;
   }
-  eddy__pg_conn_changed(pc->pg);
+  eddy__pg_conn_changed(pc->pg, pc);
 }
 
 int eddy__pg_flush(eddy__pg_conn_t *pc) {
@@ -114,34 +128,32 @@ static PGconn *start_libpq(eddy__pg_t *pg) {
   return PQconnectStartParams(keys, vals, 1);
 }
 
-int eddy__pg_conn_start(eddy__pg_t *pg) {
+void eddy__pg_create(eddy_respool_t *pool, eddy_respool_op_t *op) {
+  eddy__pg_t *pg = pool->data;
   eddy__pg_conn_t *pc = calloc(1, sizeof(*pc));
-  if (!pc) return -ENOMEM;
+  if (!pc || eddy__db_stmt_cache_init(&pc->stmts, 256)) {
+    free(pc);
+    eddy_respool_done(op, -ENOMEM, NULL);
+    return;
+  }
   pc->pg = pg;
+  pc->create_op = op;
   pc->w.fd = -1;
   eddy_queue_init(&pc->inflight);
-  if (eddy__db_stmt_cache_init(&pc->stmts, 256)) {
-    free(pc);
-    return -ENOMEM;
-  }
-  pc->c = start_libpq(pg);
   pc->state = PG_CONNECTING;
   /* the cached clock may be old (a start-up before the loop ran) */
   eddy_loop_update_time(pg->db->loop);
   pc->deadline = eddy_loop_now(pg->db->loop) + pg->db->opts.connect_timeout_ms;
-  eddy_queue_push(&pg->conns, &pc->node);
+  eddy_queue_push(&pg->connecting, &pc->node);
   pg->nconns++;
-  pg->nconnecting++;
+  pc->c = start_libpq(pg);
   if (!pc->c) {
-    eddy__pg_conn_die(pc, -ENOMEM, "out of memory");
-    return -ENOMEM;
+    connect_error(pc);
+    return;
   }
   PQsetNoticeProcessor(pc->c, quiet_notice, NULL);
-  if (PQstatus(pc->c) == CONNECTION_BAD || watch(pc, EDDY_WRITABLE)) {
-    connect_failed(pc);
-    return -ECONNREFUSED;
-  }
-  return 0;
+  if (PQstatus(pc->c) == CONNECTION_BAD || watch(pc, EDDY_WRITABLE))
+    connect_error(pc);
 }
 
 /* Frees the connections that died, outside any callback of theirs. */
@@ -154,22 +166,36 @@ static void bury(eddy__pending_t *p) {
   }
 }
 
-static void teardown(eddy__pg_conn_t *pc) {
+static void bury_later(eddy__pg_conn_t *pc) {
   eddy__pg_t *pg = pc->pg;
-  if (pc->state == PG_CONNECTING) pg->nconnecting--;
-  pc->state = PG_DEAD;
-  if (pc->w.fd >= 0) eddy__watcher_stop(pg->db->loop, &pc->w);
-  if (pc->c) PQfinish(pc->c); /* closes the socket; sends no wait */
-  pc->c = NULL;
-  eddy__db_stmt_cache_free(&pc->stmts, NULL);
-  if (pc->tx) pc->tx->conn = NULL;
   eddy_queue_remove(&pc->node);
-  pg->nconns--;
   eddy_queue_push(&pg->graveyard, &pc->node);
   pg->bury.cb = bury;
   pg->bury.label = "postgres bury";
   if (!eddy__pending_queued(&pg->bury))
     eddy__pending_push(pg->db->loop, &pg->bury);
+}
+
+/* Closes the socket and libpq's state; the memory stays until buried. */
+static void teardown(eddy__pg_conn_t *pc) {
+  if (pc->state == PG_DEAD) return;
+  eddy__pg_t *pg = pc->pg;
+  pc->state = PG_DEAD;
+  if (pc->w.fd >= 0) eddy__watcher_stop(pg->db->loop, &pc->w);
+  if (pc->c) PQfinish(pc->c); /* closes the socket; waits for nothing */
+  pc->c = NULL;
+  eddy__db_stmt_cache_free(&pc->stmts, NULL);
+  if (pc->tx) pc->tx->conn = NULL;
+  pc->tx = NULL;
+  eddy_queue_remove(&pc->node); /* from active */
+  pg->nconns--;
+}
+
+void eddy__pg_destroy(eddy_respool_t *pool, eddy_respool_op_t *op) {
+  eddy__pg_conn_t *pc = EDDY_CONTAINER_OF(op->res, eddy__pg_conn_t, res);
+  teardown(pc);
+  bury_later(pc);
+  eddy_respool_done(op, 0, NULL);
 }
 
 void eddy__pg_conn_die(eddy__pg_conn_t *pc, int status, const char *msg) {
@@ -185,11 +211,12 @@ void eddy__pg_conn_die(eddy__pg_conn_t *pc, int status, const char *msg) {
     eddy__db_req_fail_later(req, req->status);
   }
   pc->ninflight = 0;
+  eddy__pg_t *pg = pc->pg;
+  int was_active = pc->lent && !pc->tx;
   teardown(pc);
-  eddy__pg_conn_changed(pc->pg);
-}
-
-void eddy__pg_conn_close(eddy__pg_conn_t *pc) {
-  if (pc->state == PG_DEAD) return;
-  teardown(pc);
+  if (was_active) pg->nactive--;
+  pc->lent = 0;
+  eddy_respool_destroy(&pg->pool, &pc->res); /* lent or idle: the pool
+                                                 replaces it as needed */
+  eddy__pg_conn_changed(pg, NULL);
 }

@@ -9,7 +9,13 @@
  * socket is a bare watcher of the loop (bare, because libpq may change the
  * socket while connecting, and a connection is freed on the loop without
  * waiting for a close callback), libpq is non-blocking, and connects are
- * bounded by the pool's sweep timer.
+ * bounded by the engine's sweep timer.
+ *
+ * Connections live in the generic resource pool (eddy/respool.h): it opens
+ * them (min, max), closes the idle ones (idle_ms) and replaces the dead.
+ * The engine borrows a connection while it has requests in flight on it
+ * (several, pipelined) and gives it back when it goes quiet; a transaction
+ * borrows one for itself.
  */
 #ifndef EDDY_DB_PG_INT_H
 #define EDDY_DB_PG_INT_H
@@ -17,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "db/db_int.h"
+#include "eddy/respool.h"
 
 enum { PG_CONNECTING = 1, PG_READY, PG_DEAD };
 
@@ -26,11 +33,15 @@ enum { PG_AWAIT_PREPARE = 1, PG_AWAIT_QUERY, PG_AWAIT_SYNC };
 typedef struct eddy__pg_s eddy__pg_t;
 
 typedef struct eddy__pg_conn_s {
+  eddy_respool_res_t res; /* the pool's link */
+  eddy_respool_op_t *create_op; /* while connecting */
+  int lent;               /* borrowed by the engine (active or a tx) */
   eddy__watcher_t w;
   eddy__pg_t *pg;
   PGconn *c;
   int state;
-  eddy_queue_t node;     /* in pg->conns, then pg->graveyard */
+  eddy_queue_t node;     /* in pg->connecting or pg->active, then
+                            pg->graveyard */
   eddy_queue_t inflight; /* sent requests, oldest first */
   unsigned ninflight;
   eddy__db_tx_t *tx;     /* the transaction that borrowed it, or NULL */
@@ -44,22 +55,26 @@ struct eddy__pg_s {
   eddy_db_t *db;
   char *url;
   char *hostaddr; /* NULL: a Unix socket */
-  eddy_queue_t conns;
-  unsigned nconns, nconnecting;
-  eddy_queue_t wait;      /* requests waiting for a connection */
+  eddy_respool_t pool;
+  eddy_queue_t connecting; /* connects in progress (for their timeout) */
+  eddy_queue_t active;     /* borrowed for plain requests */
+  unsigned nactive, nacquiring, nconns, nwait;
+  eddy_queue_t wait;      /* plain requests waiting for a connection */
+  char last_error[256];   /* why the last connect failed */
   eddy_queue_t graveyard; /* dead connections, freed in the pending phase */
   eddy__pending_t bury;
-  eddy_timer_t sweep;     /* connect timeouts, idle close, min_conns */
-  uint64_t last_fail;     /* loop time of the last failed connect */
+  eddy_timer_t sweep;     /* connect timeouts */
   int closing;
 };
 
-/* pg_conn.c */
-int eddy__pg_conn_start(eddy__pg_t *pg);
-/* Tears a connection down: its requests fail (later) with `status`. */
+/* pg_conn.c: the pool's factory (create, destroy). */
+void eddy__pg_create(eddy_respool_t *pool, eddy_respool_op_t *op);
+void eddy__pg_destroy(eddy_respool_t *pool, eddy_respool_op_t *op);
+/* A connect ran out of time. */
+void eddy__pg_connect_timeout(eddy__pg_conn_t *pc);
+/* The connection broke: its requests fail (later) with `status`, and the
+ * pool destroys it. */
 void eddy__pg_conn_die(eddy__pg_conn_t *pc, int status, const char *msg);
-/* Closes an idle connection (no request on it). */
-void eddy__pg_conn_close(eddy__pg_conn_t *pc);
 /* Sends what libpq holds; arms the watcher. 0 or -ECONNRESET. */
 int eddy__pg_flush(eddy__pg_conn_t *pc);
 
@@ -72,9 +87,8 @@ int eddy__pg_read(eddy__pg_conn_t *pc);
 
 /* pg_engine.c: hands waiting requests to connections that can take them. */
 void eddy__pg_pump(eddy__pg_t *pg);
-/* A connection became ready, idle or gone. */
-void eddy__pg_conn_changed(eddy__pg_t *pg);
-/* A connect failed and no other connection can serve: fail the waiters. */
-void eddy__pg_fail_waiting(eddy__pg_t *pg, int status, const char *msg);
+/* A request ended or a connection died: give back a connection that went
+ * quiet, serve the waiters. */
+void eddy__pg_conn_changed(eddy__pg_t *pg, eddy__pg_conn_t *pc);
 
 #endif

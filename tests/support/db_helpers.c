@@ -22,7 +22,7 @@ static void on_stall(eddy_loop_t *loop, const char *label, uint64_t ns,
 void db_loop_start(void) {
   cr_assert_eq(eddy_loop_init(&db_loop), 0);
   db_stalls = 0;
-  cr_assert_eq(eddy_loop_stall_start(&db_loop, 100, on_stall, NULL), 0);
+  cr_assert_eq(eddy_loop_stall_start(&db_loop, 200, on_stall, NULL), 0);
 }
 
 static int closed;

@@ -30,7 +30,7 @@ typedef struct {
   int row_calls;
 } qres_t;
 
-/* The loop of the test, with a stall detector (100 ms) counting stalls. */
+/* The loop of the test, with a stall detector (200 ms) counting stalls. */
 extern eddy_loop_t db_loop;
 extern _Atomic int db_stalls;
 void db_loop_start(void);
