@@ -21,5 +21,6 @@
 #include "eddy/respool.h"
 #include "eddy/client.h"
 #include "eddy/db.h"
+#include "eddy/memcache.h"
 
 #endif

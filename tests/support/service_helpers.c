@@ -244,8 +244,12 @@ static int can_connect(int port) {
 }
 
 void mc_start(svc_t *s) {
-  char port[16], log[300];
   s->port = svc_free_port();
+  mc_restart(s);
+}
+
+void mc_restart(svc_t *s) {
+  char port[16], log[300];
   snprintf(port, sizeof(port), "%d", s->port);
   snprintf(s->dir, sizeof(s->dir), "%s", run_dir());
   snprintf(log, sizeof(log), "%s/memcached-%d.log", s->dir, s->port);

@@ -38,6 +38,8 @@ void pg_destroy(svc_t *s);
 /* A memcached on 127.0.0.1 and a free port (asserts it started). */
 void mc_start(svc_t *s);
 void mc_stop(svc_t *s);
+/* Starts a stopped memcached again on the same port. */
+void mc_restart(svc_t *s);
 
 /* A free TCP port on 127.0.0.1. */
 int svc_free_port(void);
