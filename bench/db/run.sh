@@ -85,7 +85,7 @@ with_pg_cpu() {
   after=$(pg_cpu)
   echo "$line db_cpu $(awk -v a="$after" -v b="$before" -v t="$TCK" 'BEGIN{printf "%.2f", (a-b)/t}') s"
 }
-rate() { sed -E 's/^[a-z]+ ([0-9]+) q\/s.*/\1/'; }
+rate() { sed -E 's/^[a-z-]+ ([0-9]+) q\/s.*/\1/'; }
 
 for r in $(seq "$ROUNDS"); do
   echo "== round $r"
@@ -96,12 +96,15 @@ for r in $(seq "$ROUNDS"); do
   echo "ratio_sqlite $(awk -v a="$(echo "$e" | rate)" -v b="$(echo "$f" | rate)" 'BEGIN{printf "%.2f", a/b}')" | tee -a "$TMP/ratios"
   pe=$(with_pg_cpu taskset -c 1 "$B/eddy_point" "$URL" "$ROWS" "$N_PG" 64 4)
   pn=$(with_pg_cpu taskset -c 1 node "$NODE_DIR/node_pg.js" "$URL" "$ROWS" "$N_PG" 64 4)
+  pm=$(NAMED=1 with_pg_cpu taskset -c 1 node "$NODE_DIR/node_pg.js" "$URL" "$ROWS" "$N_PG" 64 4)
   echo "postgres $pe"
   echo "postgres $pn"
+  echo "postgres $pm"
   echo "ratio_pg $(awk -v a="$(echo "$pe" | rate)" -v b="$(echo "$pn" | rate)" 'BEGIN{printf "%.2f", a/b}')" | tee -a "$TMP/ratios"
+  echo "ratio_pg_named $(awk -v a="$(echo "$pe" | rate)" -v b="$(echo "$pm" | rate)" 'BEGIN{printf "%.2f", a/b}')" | tee -a "$TMP/ratios"
 done
 echo "== medians of same-round ratios"
-for k in ratio_sqlite ratio_pg; do
+for k in ratio_sqlite ratio_pg ratio_pg_named; do
   grep "^$k " "$TMP/ratios" | awk '{print $2}' | sort -n |
     awk -v k="$k" '{a[NR]=$1} END{print k, "median", a[int((NR+1)/2)], "of", NR}'
 done
