@@ -10,6 +10,8 @@
 #include "support/db_helpers.h"
 #include "support/fs_helpers.h"
 #include "support/loop_helpers.h"
+#include "support/net_helpers.h"
+#include "support/service_helpers.h"
 
 static void bound(void) { bound_test_time(60); }
 TestSuite(db_sqlite, .init = bound);
@@ -327,4 +329,45 @@ Test(db_sqlite, bad_urls_are_refused) {
                -EINVAL, "a host name would need DNS on the loop");
   cr_assert_null(db);
   db_loop_finish(NULL);
+}
+
+static int tx_closed;
+static void on_tx_db_closed(eddy_db_t *db) { tx_closed = 1; }
+
+static eddy_db_t *open_url(const char *url) {
+  eddy_db_t *db = NULL;
+  cr_assert_eq(eddy_db_open(&db_loop, url, NULL, &db), 0, "%s", url);
+  return db;
+}
+
+DB_TEST(close_rolls_back_a_transaction_left_open) {
+  db_loop_start();
+  char url[512];
+  if (is_pg(engine)) snprintf(url, sizeof(url), "%s", pg_shared()->url);
+  else snprintf(url, sizeof(url), "sqlite:%s/tx.db", temp_dir());
+  eddy_db_t *db = open_url(url);
+  const char *t = db_table("open_tx");
+  make_table(db, t, engine);
+  tx_began = 0;
+  cr_assert_eq(eddy_db_begin(db, on_begin, NULL), 0);
+  db_wait(&tx_began, 5000);
+  cr_assert_eq(tx_status, 0);
+  char sql[256];
+  snprintf(sql, sizeof(sql), "INSERT INTO %s (name) VALUES ('left open')", t);
+  qres_t q = {0};
+  cr_assert_eq(eddy_db_tx_query(the_tx, sql, NULL, 0, NULL, qres_done, &q), 0);
+  db_wait(&q.done, 5000);
+  cr_assert_eq(q.status, 0, "%s", q.message);
+  qres_free(&q);
+  /* close without commit: the connection goes, the transaction with it */
+  tx_closed = 0;
+  cr_assert_eq(eddy_db_close(db, on_tx_db_closed), 0);
+  db_wait(&tx_closed, 10000);
+  cr_assert(tx_closed);
+  eddy_db_t *again = open_url(url);
+  snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", t);
+  cr_assert_eq(db_run(again, &q, sql, NULL, 0), 0, "%s", q.message);
+  cr_assert_eq(q.v[0][0].i, 0, "the open transaction's row survived");
+  qres_free(&q);
+  db_loop_finish(again);
 }

@@ -3,7 +3,11 @@
  * under load (pending queries fail with a status, new ones succeed after,
  * nothing hangs or leaks), a dead connection replaced by the pool.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -147,4 +151,33 @@ Test(db_pg_only, a_connection_killed_by_the_server_is_replaced) {
   cr_assert_neq(q.v[0][0].i, pid, "the dead connection was reused");
   qres_free(&q);
   db_loop_finish(db);
+}
+
+Test(db_pg_only, a_server_that_never_answers_times_out) {
+  /* a socket that listens and never accepts: TCP connects, PostgreSQL's
+   * startup answer never comes */
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  cr_assert_eq(listen(fd, 8), 0);
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  char url[128];
+  snprintf(url, sizeof(url), "postgres://postgres@127.0.0.1:%d/postgres",
+           ntohs(a.sin_port));
+  db_loop_start();
+  eddy_db_options_t o = {.max_conns = 1, .connect_timeout_ms = 300};
+  eddy_db_t *db = NULL;
+  cr_assert_eq(eddy_db_open(&db_loop, url, &o, &db), 0);
+  uint64_t t0 = now_ms();
+  qres_t q;
+  cr_assert_eq(db_run(db, &q, "SELECT 1", NULL, 0), -ETIMEDOUT, "%s",
+               eddy_err_name(q.status));
+  uint64_t took = now_ms() - t0;
+  cr_assert(took >= 250 && took < 3000, "timed out after %llu ms",
+            (unsigned long long)took);
+  qres_free(&q);
+  db_loop_finish(db);
+  close(fd);
 }
