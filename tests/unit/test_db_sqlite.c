@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -152,4 +153,19 @@ Test(db_sqlite_only, readers_and_the_writer_run_together_and_agree) {
   cr_assert_eq(mixed_done, want);
   cr_assert_eq(mixed_bad, 0);
   db_loop_finish(mixed_db);
+}
+
+Test(db_sqlite_only, example_db_users_runs) {
+  const char *ex = getenv("EDDY_EXAMPLES");
+  cr_assert_not_null(ex, "EDDY_EXAMPLES is not set (make test sets it)");
+  char cmd[512], out[2048] = "";
+  snprintf(cmd, sizeof(cmd), "%s/db-users sqlite:%s/ex.db 2>&1", ex, temp_dir());
+  FILE *p = popen(cmd, "r");
+  cr_assert_not_null(p);
+  size_t n = fread(out, 1, sizeof(out) - 1, p);
+  out[n] = '\0';
+  cr_assert_eq(pclose(p), 0, "%s", out);
+  cr_assert(strstr(out, "duplicate email refused"), "%s", out);
+  cr_assert(strstr(out, "ada'); DROP TABLE users; --"), "%s", out);
+  cr_assert(strstr(out, "2 users with id >= 1"), "%s", out);
 }
