@@ -181,3 +181,38 @@ Test(db_pg_only, a_server_that_never_answers_times_out) {
   db_loop_finish(db);
   close(fd);
 }
+
+static int burst_done;
+static void on_burst(eddy_db_result_t *res, int status) {
+  if (status == 0) burst_done++;
+}
+
+Test(db_pg_only, the_pool_grows_under_load_and_shrinks_to_min_when_idle) {
+  db_loop_start();
+  eddy_db_options_t o = {.max_conns = 4, .min_conns = 1, .idle_ms = 200,
+                         .pipeline_depth = 2};
+  eddy_db_t *db = NULL;
+  cr_assert_eq(eddy_db_open(&db_loop, pg_shared()->url, &o, &db), 0);
+  burst_done = 0;
+  for (int i = 0; i < 64; i++) /* pg_sleep keeps each connection busy */
+    cr_assert_eq(eddy_db_query(db, "SELECT pg_sleep(0.01)", NULL, 0, NULL,
+                               on_burst, NULL), 0);
+  unsigned most = 0;
+  uint64_t end = now_ms() + 10000;
+  while (burst_done < 64 && now_ms() < end) {
+    eddy_run(&db_loop, EDDY_RUN_ONCE);
+    if (eddy_db_connections(db) > most) most = eddy_db_connections(db);
+  }
+  cr_assert_eq(burst_done, 64);
+  cr_assert_gt(most, 1, "the pool never grew");
+  cr_assert_leq(most, 4, "max_conns exceeded");
+  eddy_timer_t pause;
+  int paused = 0;
+  eddy_timer_init(&db_loop, &pause);
+  pause.data = &paused;
+  eddy_timer_start(&pause, set_flag, 1500, 0);
+  db_wait(&paused, 5000);
+  eddy_close(EDDY_HANDLE(&pause), NULL);
+  cr_assert_eq(eddy_db_connections(db), 1, "idle connections above min stay");
+  db_loop_finish(db);
+}
