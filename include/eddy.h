@@ -23,5 +23,7 @@
 #include "eddy/client.h"
 #include "eddy/app.h"
 #include "eddy/cluster.h"
+#include "eddy/db.h"
+#include "eddy/memcache.h"
 
 #endif
