@@ -1,0 +1,192 @@
+/*
+ * express.static for eddy: resolve the URL path below the root
+ * (static_path.c), find an open descriptor in the cache (static_cache.c)
+ * or open it on the thread pool (static_open.c), then answer with
+ * validators, a conditional 304, one range, or the whole file through
+ * eddy_http_res_send_file (sendfile, zero-copy).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/static_job.h"
+
+#define HDR(req, name) eddy_http_find_header((req), name, sizeof(name) - 1)
+
+void eddy__static_file_fill(static_file_t *f, int64_t size, int64_t mtime_ns,
+                            uint64_t ino) {
+  f->size = size;
+  f->mtime_ns = mtime_ns;
+  f->ino = ino;
+  eddy_static_etag(size, mtime_ns, f->etag);
+  eddy_http_date(mtime_ns / 1000000000, f->last_modified);
+}
+
+static int answer_text(eddy_http_res_t *res, int status, const char *body) {
+  eddy_http_res_status(res, status);
+  eddy_http_res_set_header(res, "Content-Type", "text/plain; charset=utf-8");
+  return eddy_http_res_end(res, body, strlen(body));
+}
+
+static void set_validators(eddy_static_t *st, eddy_http_res_t *res,
+                           const static_file_t *f) {
+  eddy_http_res_set_header(res, "Accept-Ranges", "bytes");
+  eddy_http_res_set_header(res, "Cache-Control", st->cache_control);
+  if (!st->opts.no_last_modified)
+    eddy_http_res_set_header(res, "Last-Modified", f->last_modified);
+  if (!st->opts.no_etag) eddy_http_res_set_header(res, "ETag", f->etag);
+}
+
+static const eddy_http_slice_t *value_of(const eddy_http_header_t *h) {
+  return h ? &h->value : NULL;
+}
+
+/* 416 or 206 + Content-Range; returns 1 if the response was ended. */
+static int answer_range(eddy_http_res_t *res, eddy_http_request_t *req,
+                        static_file_t *f, int64_t *off, int64_t *n) {
+  if (req->method != EDDY_HTTP_GET) return 0;
+  int r = eddy_static_range(value_of(HDR(req, "Range")),
+                            value_of(HDR(req, "If-Range")), f->etag,
+                            f->mtime_ns / 1000000000, f->size, off, n);
+  char cr[80];
+  if (r == 416) {
+    snprintf(cr, sizeof(cr), "bytes */%" PRId64, f->size);
+    eddy_http_res_set_header(res, "Content-Range", cr);
+    close(f->fd);
+    answer_text(res, 416, "Range Not Satisfiable\n");
+    return 1;
+  }
+  if (r == 206) {
+    snprintf(cr, sizeof(cr), "bytes %" PRId64 "-%" PRId64 "/%" PRId64, *off,
+             *off + *n - 1, f->size);
+    eddy_http_res_status(res, 206);
+    eddy_http_res_set_header(res, "Content-Range", cr);
+  }
+  return 0;
+}
+
+/* Answers with the open file `f` (its fd is consumed). */
+static void respond(eddy_static_t *st, eddy_http_res_t *res,
+                    static_file_t *f) {
+  eddy_http_request_t *req = eddy_http_res_req(res);
+  set_validators(st, res, f);
+  const eddy_http_header_t *inm = HDR(req, "If-None-Match");
+  const eddy_http_header_t *ims = HDR(req, "If-Modified-Since");
+  if ((inm || ims) &&
+      eddy_static_fresh(value_of(inm), value_of(ims),
+                        st->opts.no_etag ? "" : f->etag,
+                        f->mtime_ns / 1000000000)) {
+    close(f->fd);
+    st->stats.not_modified++;
+    eddy_http_res_status(res, 304);
+    eddy_http_res_end(res, NULL, 0);
+    return;
+  }
+  eddy_http_res_set_header(res, "Content-Type", f->type);
+  int64_t off = 0, n = f->size;
+  if (answer_range(res, req, f, &off, &n)) return;
+  if (eddy_http_res_send_file(res, f->fd, off, n) == -EINVAL)
+    answer_text(res, 500, "Internal Server Error\n"); /* fd is closed */
+}
+
+/* "dir" -> 301 "dir/": the original path, leading slashes collapsed so
+ * "//evil.example/x" cannot become a protocol-relative Location. */
+static void redirect(eddy_http_res_t *res) {
+  eddy_http_request_t *req = eddy_http_res_req(res);
+  const char *p = req->path.base;
+  size_t n = req->path.len;
+  while (n > 1 && p[0] == '/' && p[1] == '/') p++, n--;
+  char *loc = malloc(n + req->query.len + 3);
+  if (!loc) {
+    answer_text(res, 500, "Internal Server Error\n");
+    return;
+  }
+  memcpy(loc, p, n);
+  loc[n++] = '/';
+  if (req->query.len) {
+    loc[n++] = '?';
+    memcpy(loc + n, req->query.base, req->query.len);
+    n += req->query.len;
+  }
+  loc[n] = '\0';
+  eddy_http_res_set_header(res, "Location", loc);
+  free(loc);
+  answer_text(res, 301, "Moved Permanently\n");
+}
+
+static void job_done(eddy_work_t *w, int status) {
+  static_job_t *j = w->data;
+  eddy_static_t *st = j->st;
+  eddy_http_res_t *res = j->res;
+  int fd = status < 0 ? status : j->fd;
+  if (fd >= 0) {
+    st->stats.opens++;
+    eddy__static_cache_put(st, j->buf, j->rel_len, &j->file);
+    static_file_t f = j->file;
+    free(j);
+    respond(st, res, &f);
+    return;
+  }
+  eddy_static_miss_cb miss = j->miss;
+  void *arg = j->arg;
+  int dir_request = j->rel_len == 0 || j->buf[j->rel_len - 1] == '/';
+  free(j);
+  if (fd == -EISDIR && !dir_request && !st->opts.no_redirect) redirect(res);
+  else if (fd == -EACCES || fd == -EPERM) answer_text(res, 403, "Forbidden\n");
+  else if (fd == -ENOENT || fd == -ENOTDIR || fd == -EISDIR || fd == -ELOOP ||
+           fd == -EXDEV || fd == -ENAMETOOLONG)
+    miss(res, arg);
+  else answer_text(res, 500, "Internal Server Error\n");
+}
+
+static int start_job(eddy_static_t *st, eddy_http_res_t *res, const char *rel,
+                     size_t len, eddy_static_miss_cb miss, void *arg) {
+  int dir = len == 0 || rel[len - 1] == '/';
+  size_t ilen = dir ? strlen(st->index) : 0;
+  if (dir && ilen == 0) return 1; /* no index: directories are not ours */
+  static_job_t *j = malloc(sizeof(*j) + 2 * len + ilen + 2);
+  if (!j) return -ENOMEM;
+  memcpy(j->buf, rel, len + 1);
+  j->open_path = j->buf + len + 1;
+  memcpy(j->open_path, rel, len);
+  memcpy(j->open_path + len, st->index, ilen + 1);
+  j->rel_len = len;
+  j->st = st;
+  j->res = res;
+  j->miss = miss;
+  j->arg = arg;
+  j->fd = -1;
+  memset(&j->file, 0, sizeof(j->file));
+  j->file.type = eddy_mime_type(j->open_path, len + ilen);
+  j->work.data = j;
+  int r = eddy_queue_work(st->loop, &j->work, eddy__static_job_work, job_done);
+  if (r < 0) free(j);
+  return r;
+}
+
+int eddy_static_serve(eddy_static_t *st, eddy_http_request_t *req,
+                      eddy_http_res_t *res, const char *path, size_t len,
+                      eddy_static_miss_cb miss, void *arg) {
+  if (!st || !req || !res || !miss) return -EINVAL;
+  if (req->method != EDDY_HTTP_GET && req->method != EDDY_HTTP_HEAD) return 1;
+  char rel[PATH_MAX];
+  ssize_t n = eddy_static_path(path, len, rel, sizeof(rel), st->opts.dotfiles);
+  if (n == -404) return 1;
+  if (n < 0) {
+    int code = (int)-n;
+    answer_text(res, code, eddy_http_status_reason(code));
+    return 0;
+  }
+  static_file_t f;
+  if (eddy__static_cache_get(st, rel, (size_t)n, &f) >= 0) {
+    st->stats.hits++;
+    respond(st, res, &f);
+    return 0;
+  }
+  return start_job(st, res, rel, (size_t)n, miss, arg);
+}
