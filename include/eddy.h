@@ -18,5 +18,6 @@
 #include "eddy/pool.h"
 #include "eddy/http_parser.h"
 #include "eddy/http.h"
+#include "eddy/app.h"
 
 #endif
