@@ -4,7 +4,8 @@
 # Usage: scripts/deps.sh [build|bench]
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl)
+build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl
+            python3-prometheus-client)
 bench_pkgs=(libuv1-dev liburing-dev wrk nginx-light h2o nodejs npm)
 
 case "${1:-build}" in
