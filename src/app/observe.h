@@ -119,14 +119,18 @@ EDDY_EXTERN size_t eddy_access_log_format(char *out, size_t cap,
                                           int status, uint64_t bytes,
                                           int64_t when_s);
 
+/* Appends `n` bytes (whole lines) to the log; dropped and counted if
+ * the buffer is full. Never blocks on I/O. */
+EDDY_EXTERN void eddy_access_log_write(eddy_access_log_t *log,
+                                       const char *line, size_t n);
+
 /* Appends one request's line (eddy_app_on_end with arg = the log). */
 EDDY_EXTERN void eddy_access_log_on_end(eddy_app_req_t *req,
                                         eddy_app_res_t *res, void *arg);
 
-/* Waits up to timeout_ms for the lines to be written, then closes the
- * file and stops the writer. Blocking: at exit. NULL is a no-op. */
-EDDY_EXTERN void eddy_access_log_close(eddy_access_log_t *log,
-                                       unsigned timeout_ms);
+/* Writes what is buffered, stops the writer and closes the file.
+ * Blocking: at exit. NULL is a no-op. */
+EDDY_EXTERN void eddy_access_log_close(eddy_access_log_t *log);
 
 /* Lines dropped because the buffer was full. */
 EDDY_EXTERN uint64_t eddy_access_log_dropped(const eddy_access_log_t *log);
