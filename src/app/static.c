@@ -18,28 +18,19 @@
 
 #define HDR(req, name) eddy_http_find_header((req), name, sizeof(name) - 1)
 
-void eddy__static_file_fill(static_file_t *f, int64_t size, int64_t mtime_ns,
-                            uint64_t ino) {
-  f->size = size;
-  f->mtime_ns = mtime_ns;
-  f->ino = ino;
-  eddy_static_etag(size, mtime_ns, f->etag);
-  eddy_http_date(mtime_ns / 1000000000, f->last_modified);
+static int answer_text(eddy_app_res_t *res, int status, const char *body) {
+  eddy_app_res_status(res, status);
+  eddy_app_res_set(res, "Content-Type", "text/plain; charset=utf-8");
+  return eddy_app_res_end(res, body, strlen(body));
 }
 
-static int answer_text(eddy_http_res_t *res, int status, const char *body) {
-  eddy_http_res_status(res, status);
-  eddy_http_res_set_header(res, "Content-Type", "text/plain; charset=utf-8");
-  return eddy_http_res_end(res, body, strlen(body));
-}
-
-static void set_validators(eddy_static_t *st, eddy_http_res_t *res,
+static void set_validators(eddy_static_t *st, eddy_app_res_t *res,
                            const static_file_t *f) {
-  eddy_http_res_set_header(res, "Accept-Ranges", "bytes");
-  eddy_http_res_set_header(res, "Cache-Control", st->cache_control);
+  eddy_app_res_set(res, "Accept-Ranges", "bytes");
+  eddy_app_res_set(res, "Cache-Control", st->cache_control);
   if (!st->opts.no_last_modified)
-    eddy_http_res_set_header(res, "Last-Modified", f->last_modified);
-  if (!st->opts.no_etag) eddy_http_res_set_header(res, "ETag", f->etag);
+    eddy_app_res_set(res, "Last-Modified", f->last_modified);
+  if (!st->opts.no_etag) eddy_app_res_set(res, "ETag", f->etag);
 }
 
 static const eddy_http_slice_t *value_of(const eddy_http_header_t *h) {
@@ -47,7 +38,7 @@ static const eddy_http_slice_t *value_of(const eddy_http_header_t *h) {
 }
 
 /* 416 or 206 + Content-Range; returns 1 if the response was ended. */
-static int answer_range(eddy_http_res_t *res, eddy_http_request_t *req,
+static int answer_range(eddy_app_res_t *res, eddy_http_request_t *req,
                         static_file_t *f, int64_t *off, int64_t *n) {
   if (req->method != EDDY_HTTP_GET) return 0;
   int r = eddy_static_range(value_of(HDR(req, "Range")),
@@ -56,7 +47,7 @@ static int answer_range(eddy_http_res_t *res, eddy_http_request_t *req,
   char cr[80];
   if (r == 416) {
     snprintf(cr, sizeof(cr), "bytes */%" PRId64, f->size);
-    eddy_http_res_set_header(res, "Content-Range", cr);
+    eddy_app_res_set(res, "Content-Range", cr);
     close(f->fd);
     answer_text(res, 416, "Range Not Satisfiable\n");
     return 1;
@@ -64,16 +55,16 @@ static int answer_range(eddy_http_res_t *res, eddy_http_request_t *req,
   if (r == 206) {
     snprintf(cr, sizeof(cr), "bytes %" PRId64 "-%" PRId64 "/%" PRId64, *off,
              *off + *n - 1, f->size);
-    eddy_http_res_status(res, 206);
-    eddy_http_res_set_header(res, "Content-Range", cr);
+    eddy_app_res_status(res, 206);
+    eddy_app_res_set(res, "Content-Range", cr);
   }
   return 0;
 }
 
 /* Answers with the open file `f` (its fd is consumed). */
-static void respond(eddy_static_t *st, eddy_http_res_t *res,
+static void respond(eddy_static_t *st, eddy_app_res_t *res,
                     static_file_t *f) {
-  eddy_http_request_t *req = eddy_http_res_req(res);
+  eddy_http_request_t *req = eddy_app_req_http(eddy_app_res_req(res));
   set_validators(st, res, f);
   const eddy_http_header_t *inm = HDR(req, "If-None-Match");
   const eddy_http_header_t *ims = HDR(req, "If-Modified-Since");
@@ -83,21 +74,21 @@ static void respond(eddy_static_t *st, eddy_http_res_t *res,
                         f->mtime_ns / 1000000000)) {
     close(f->fd);
     st->stats.not_modified++;
-    eddy_http_res_status(res, 304);
-    eddy_http_res_end(res, NULL, 0);
+    eddy_app_res_status(res, 304);
+    eddy_app_res_end(res, NULL, 0);
     return;
   }
-  eddy_http_res_set_header(res, "Content-Type", f->type);
+  eddy_app_res_set(res, "Content-Type", f->type);
   int64_t off = 0, n = f->size;
   if (answer_range(res, req, f, &off, &n)) return;
-  if (eddy_http_res_send_file(res, f->fd, off, n) == -EINVAL)
+  if (eddy_app_res_send_fd(res, f->fd, off, n) == -EINVAL)
     answer_text(res, 500, "Internal Server Error\n"); /* fd is closed */
 }
 
 /* "dir" -> 301 "dir/": the original path, leading slashes collapsed so
  * "//evil.example/x" cannot become a protocol-relative Location. */
-static void redirect(eddy_http_res_t *res) {
-  eddy_http_request_t *req = eddy_http_res_req(res);
+static void redirect(eddy_app_res_t *res) {
+  eddy_http_request_t *req = eddy_app_req_http(eddy_app_res_req(res));
   const char *p = req->path.base;
   size_t n = req->path.len;
   while (n > 1 && p[0] == '/' && p[1] == '/') p++, n--;
@@ -114,7 +105,7 @@ static void redirect(eddy_http_res_t *res) {
     n += req->query.len;
   }
   loc[n] = '\0';
-  eddy_http_res_set_header(res, "Location", loc);
+  eddy_app_res_set(res, "Location", loc);
   free(loc);
   answer_text(res, 301, "Moved Permanently\n");
 }
@@ -122,7 +113,8 @@ static void redirect(eddy_http_res_t *res) {
 static void job_done(eddy_work_t *w, int status) {
   static_job_t *j = w->data;
   eddy_static_t *st = j->st;
-  eddy_http_res_t *res = j->res;
+  eddy_app_req_t *req = j->req;
+  eddy_app_res_t *res = eddy_app_req_res(req);
   int fd = status < 0 ? status : j->fd;
   if (fd >= 0) {
     st->stats.opens++;
@@ -132,20 +124,18 @@ static void job_done(eddy_work_t *w, int status) {
     respond(st, res, &f);
     return;
   }
-  eddy_static_miss_cb miss = j->miss;
-  void *arg = j->arg;
   int dir_request = j->rel_len == 0 || j->buf[j->rel_len - 1] == '/';
   free(j);
   if (fd == -EISDIR && !dir_request && !st->opts.no_redirect) redirect(res);
   else if (fd == -EACCES || fd == -EPERM) answer_text(res, 403, "Forbidden\n");
   else if (fd == -ENOENT || fd == -ENOTDIR || fd == -EISDIR || fd == -ELOOP ||
            fd == -EXDEV || fd == -ENAMETOOLONG)
-    miss(res, arg);
+    eddy_app_next(req, 0); /* Express's fallthrough */
   else answer_text(res, 500, "Internal Server Error\n");
 }
 
-static int start_job(eddy_static_t *st, eddy_http_res_t *res, const char *rel,
-                     size_t len, eddy_static_miss_cb miss, void *arg) {
+static int start_job(eddy_static_t *st, eddy_app_req_t *req, const char *rel,
+                     size_t len) {
   int dir = len == 0 || rel[len - 1] == '/';
   size_t ilen = dir ? strlen(st->index) : 0;
   if (dir && ilen == 0) return 1; /* no index: directories are not ours */
@@ -157,9 +147,7 @@ static int start_job(eddy_static_t *st, eddy_http_res_t *res, const char *rel,
   memcpy(j->open_path + len, st->index, ilen + 1);
   j->rel_len = len;
   j->st = st;
-  j->res = res;
-  j->miss = miss;
-  j->arg = arg;
+  j->req = req;
   j->fd = -1;
   memset(&j->file, 0, sizeof(j->file));
   j->file.type = eddy_mime_type(j->open_path, len + ilen);
@@ -169,11 +157,13 @@ static int start_job(eddy_static_t *st, eddy_http_res_t *res, const char *rel,
   return r;
 }
 
-int eddy_static_serve(eddy_static_t *st, eddy_http_request_t *req,
-                      eddy_http_res_t *res, const char *path, size_t len,
-                      eddy_static_miss_cb miss, void *arg) {
-  if (!st || !req || !res || !miss) return -EINVAL;
-  if (req->method != EDDY_HTTP_GET && req->method != EDDY_HTTP_HEAD) return 1;
+int eddy_static_serve(eddy_static_t *st, eddy_app_req_t *req,
+                      const char *path, size_t len) {
+  if (!st || !req) return -EINVAL;
+  eddy_http_request_t *http = eddy_app_req_http(req);
+  eddy_app_res_t *res = eddy_app_req_res(req);
+  if (http->method != EDDY_HTTP_GET && http->method != EDDY_HTTP_HEAD)
+    return 1;
   char rel[PATH_MAX];
   ssize_t n = eddy_static_path(path, len, rel, sizeof(rel), st->opts.dotfiles);
   if (n == -404) return 1;
@@ -188,5 +178,26 @@ int eddy_static_serve(eddy_static_t *st, eddy_http_request_t *req,
     respond(st, res, &f);
     return 0;
   }
-  return start_job(st, res, rel, (size_t)n, miss, arg);
+  return start_job(st, req, rel, (size_t)n);
+}
+
+/* The path below the mount point, or NULL if the request is not under it
+ * (at a segment boundary). */
+static const char *below_mount(const eddy_static_t *st, const char *path,
+                               size_t *len) {
+  size_t m = st->mount_len, n = strlen(path);
+  if (m == 0) return *len = n, path;
+  if (n < m || memcmp(path, st->mount, m) != 0) return NULL;
+  if (n > m && path[m] != '/') return NULL;
+  *len = n - m;
+  return path + m;
+}
+
+void eddy_static_middleware(eddy_app_req_t *req, eddy_app_res_t *res,
+                            void *arg) {
+  eddy_static_t *st = arg;
+  size_t len;
+  const char *path = below_mount(st, eddy_app_req_path(req), &len);
+  int r = path ? eddy_static_serve(st, req, path, len) : 1;
+  if (r != 0) eddy_app_next(req, r > 0 ? 0 : r);
 }

@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "eddy/http.h"
+#include "eddy/app.h"
 
 /* ------------------------------------------------------- path resolving */
 
@@ -106,6 +106,7 @@ typedef struct eddy_static_s eddy_static_t;
 /* Options; zero fields mean the default shown. */
 typedef struct {
   const char *index;           /* "index.html": served for "dir/" */
+  const char *mount;           /* "": the prefix the middleware strips */
   uint64_t max_age_s;          /* 0: "Cache-Control: public, max-age=N" */
   eddy_static_dotfiles_t dotfiles; /* IGNORE */
   int no_etag;                 /* 0: send ETag */
@@ -118,14 +119,6 @@ typedef struct {
 } eddy_static_opts_t;
 
 /*
- * Called, on the loop thread and never inside eddy_static_serve, when the
- * file turned out not to exist (404) or not to be servable: the caller
- * passes the request on (Express's fallthrough: next()). `res` is not
- * ended.
- */
-typedef void (*eddy_static_miss_cb)(eddy_http_res_t *res, void *arg);
-
-/*
  * Opens `root` (a directory; O_PATH) and makes a static server for `loop`.
  * Blocking: call it at start-up. `opts` may be NULL and is copied (the
  * index name too). Returns 0 and *out, or -ENOTDIR, -ENOENT, -EACCES,
@@ -136,17 +129,25 @@ EDDY_EXTERN int eddy_static_create(eddy_loop_t *loop, const char *root,
 
 /*
  * Serves `path` (the URL path below the mount point, percent-encoded) for
- * `req`/`res`. Returns:
- *   0  the response is answered or will be (file, 206, 304, 301, 400,
- *      403, 416...), or `miss` will be called later;
+ * `req`. Returns:
+ *   0  the request is finished or will be (file, 206, 304, 301, 400, 403,
+ *      416...), or passed on later with eddy_app_next(req, 0) when the
+ *      file does not exist (Express's fallthrough);
  *   1  not for static files, decided now (a method other than GET/HEAD,
- *      an ignored dotfile): call next yourself; `miss` is not called;
+ *      an ignored dotfile): call eddy_app_next yourself;
  *   <0 an error (-ENOMEM, a thread-pool error): nothing was answered.
  * Loop thread.
  */
-EDDY_EXTERN int eddy_static_serve(eddy_static_t *st, eddy_http_request_t *req,
-                      eddy_http_res_t *res, const char *path, size_t len,
-                      eddy_static_miss_cb miss, void *arg);
+EDDY_EXTERN int eddy_static_serve(eddy_static_t *st, eddy_app_req_t *req,
+                                  const char *path, size_t len);
+
+/*
+ * Middleware (`arg` = the eddy_static_t): serves the request's path below
+ * opts.mount, else calls eddy_app_next. Register it with the same prefix:
+ *   eddy_app_use(app, "/assets", eddy_static_middleware, st);
+ */
+EDDY_EXTERN void eddy_static_middleware(eddy_app_req_t *req,
+                                        eddy_app_res_t *res, void *arg);
 
 /*
  * Closes the cached descriptors and the root, frees `st`. Only once no

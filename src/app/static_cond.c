@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app/static.h"
+#include "app/static_open.h"
 
 size_t eddy_static_etag(int64_t size, int64_t mtime_ns, char out[40]) {
   int n = snprintf(out, 40, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)size,
@@ -82,4 +82,13 @@ int eddy_static_fresh(const eddy_http_slice_t *inm,
   if (!ims) return 0;
   int64_t t = eddy_static_parse_date(ims->base, ims->len);
   return t >= 0 && mtime_s <= t;
+}
+
+void eddy__static_file_fill(static_file_t *f, int64_t size, int64_t mtime_ns,
+                            uint64_t ino) {
+  f->size = size;
+  f->mtime_ns = mtime_ns;
+  f->ino = ino;
+  eddy_static_etag(size, mtime_ns, f->etag);
+  eddy_http_date(mtime_ns / 1000000000, f->last_modified);
 }

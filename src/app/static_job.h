@@ -8,9 +8,7 @@
 typedef struct {
   eddy_work_t work;
   eddy_static_t *st;
-  eddy_http_res_t *res; /* valid until we end it: http.h's contract */
-  eddy_static_miss_cb miss;
-  void *arg;
+  eddy_app_req_t *req;  /* valid until we finish it: app.h's contract */
   int fd;               /* result: the open file, or -errno */
   static_file_t file;
   size_t rel_len;       /* rel is the cache key: the resolved URL path */
