@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed" >&2; exit 1; }
 out=build/fuzz
 mkdir -p "$out/artifacts"
-# The harnesses reach the parser layer only: no loop, no sockets.
-srcs="src/http/parser.c src/http/chunked.c src/http/url.c src/http/status.c src/core/error.c"
+# The harnesses reach the parser layer and the static path resolver only:
+# no loop, no sockets.
+srcs="src/http/parser.c src/http/chunked.c src/http/url.c src/http/status.c src/core/error.c src/app/static_path.c"
 status=0
 for h in tests/fuzz/fuzz_*.c; do
   base=$(basename "$h" .c)

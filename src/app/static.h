@@ -44,7 +44,8 @@ typedef enum {
  * `out` (room for `cap` bytes, NUL-terminated; "" for the root itself).
  * Segments are joined by single '/'; a trailing '/' in the URL is kept.
  * Returns the length written, or minus the HTTP status to answer:
- * -400 (malformed percent-encoding, %00, a decoded '/' or '\'), -403
+ * -400 (malformed percent-encoding, %00 or a raw NUL, a decoded '/' or
+ * '\'), -403
  * (a ".." segment, or a dotfile with DENY), -404 (a dotfile with IGNORE),
  * -414 (longer than `cap` - 1).
  */

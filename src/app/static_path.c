@@ -17,7 +17,11 @@ static ssize_t put_segment(const char *seg, size_t n, char *out, size_t o,
   ssize_t d = eddy_http_url_decode(seg, n, out + o, 0);
   if (d < 0) return -400;
   char *s = out + o;
-  if (memchr(s, '/', (size_t)d) || memchr(s, '\\', (size_t)d)) return -400;
+  /* A raw NUL would cut the C string handed to openat2 (the HTTP parser
+   * refuses it, but the resolver does not rely on its caller). */
+  if (memchr(s, '/', (size_t)d) || memchr(s, '\\', (size_t)d) ||
+      memchr(s, '\0', (size_t)d))
+    return -400;
   if (d == 0 || (d == 1 && s[0] == '.')) return (ssize_t)o; /* dropped */
   if (d == 2 && s[0] == '.' && s[1] == '.') return -403;
   if (s[0] == '.' && dot != EDDY_STATIC_DOT_ALLOW)

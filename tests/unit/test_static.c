@@ -224,3 +224,10 @@ Test(static_cond, mime) {
   cr_assert_str_eq(eddy_mime_type("a.d/file", 8), "application/octet-stream");
   cr_assert_str_eq(eddy_mime_type("x.", 2), "application/octet-stream");
 }
+
+/* Found by the fuzzer: a raw NUL (not %00) must not reach openat2. */
+Test(static_path, raw_nul_refused) {
+  char out[64];
+  cr_assert_eq(eddy_static_path("/a\0/../x", 8, out, sizeof(out), 0), -400);
+  cr_assert_eq(eddy_static_path("/.\0\016etc", 8, out, sizeof(out), 0), -400);
+}
