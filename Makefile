@@ -28,6 +28,7 @@ endif
 CFLAGS   += $(BASE) $(OPT)
 LDFLAGS  += $(filter -fsanitize=%,$(OPT)) -pthread
 LDLIBS   += -lm
+LDLIBS   += -ljansson
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)

@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|bench]
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl
+build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl libjansson-dev
             python3-prometheus-client)
 bench_pkgs=(libuv1-dev liburing-dev wrk nginx-light h2o nodejs npm)
 

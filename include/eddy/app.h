@@ -24,18 +24,22 @@
  * server). OPTIONS without its own route is answered 204 with `Allow`.
  * Parameters are percent-decoded; a malformed escape (or %00) is 400.
  *
- * Middleware (Connect's (req, res, next)). Before the route, every
- * middleware whose prefix matches the path (at a segment boundary: "/api"
- * matches "/api" and "/api/x", not "/apix") runs in registration order.
- * Each one either answers (eddy_app_res_*end/send/json...), or calls
- * eddy_app_next(req, 0) -- now, or later from any callback on the loop
- * thread (a timer, a file read, a pool task) -- to pass the request on.
- * Mounted routers (eddy_app_mount) bring their middleware in at the point
- * of mounting and their routes under the prefix.
+ * Middleware (Connect's (req, res, next)). Middleware and routes run in
+ * registration order, as in Express: a middleware runs when its prefix
+ * matches the path (at a segment boundary: "/api" matches "/api" and
+ * "/api/x", not "/apix"); the route that matches (one, chosen by the tree)
+ * runs at the place where it was registered. Each layer either answers
+ * (eddy_app_res_end/send/json...), or calls eddy_app_next(req, 0) -- now,
+ * or later from any callback on the loop thread (a timer, a file read, a
+ * pool task) -- to pass the request on. So a middleware registered after
+ * the routes runs only when no route matched (or the route passed on): a
+ * custom 404. When the list ends unanswered: 404, 405 or the OPTIONS
+ * answer above. Mounted routers (eddy_app_mount) bring their middleware
+ * and routes in at the point of mounting, under the prefix.
  *
- * Errors. eddy_app_next(req, err) with err < 0 skips the remaining
- * middleware and the route and runs the error middleware whose prefix
- * matches, in registration order; each answers or passes the error on with
+ * Errors. eddy_app_next(req, err) with err < 0 skips the normal layers and
+ * runs the next error middleware (registered after the current point)
+ * whose prefix matches; each answers or passes the error on with
  * eddy_app_next (calling it with 0 keeps the current error). After the last
  * one the default handler answers. An error is either an HTTP status,
  * negated (-404, -413: the range -100..-599 that the HTTP parser uses and
@@ -151,12 +155,12 @@ EDDY_EXTERN int eddy_app_use_error(eddy_app_t *app, const char *prefix,
                                    eddy_app_error_cb fn, void *arg);
 
 /*
- * Mounts `router` (from eddy_app_create) at `prefix` (not "/"-only:
- * "/api"): its routes answer under the prefix, its middleware run at this
- * point of `app`'s list with the prefix prepended. `app` takes ownership
- * (eddy_app_destroy frees it); a router is mounted once. What is added to
- * the router before the first request counts. Returns 0, -EINVAL (bad
- * prefix, router already mounted, router == app), -EBUSY or -ENOMEM.
+ * Mounts `router` (from eddy_app_create) at `prefix` ("/api"; NULL or
+ * "/" for none): its routes answer under the prefix, its middleware run at
+ * this point of `app`'s list with the prefix prepended. `app` takes
+ * ownership (eddy_app_destroy frees it); a router is mounted once. What is
+ * added to the router before the first request counts. Returns 0, -EINVAL
+ * (bad prefix, router already mounted, a cycle), -EBUSY or -ENOMEM.
  */
 EDDY_EXTERN int eddy_app_mount(eddy_app_t *app, const char *prefix,
                                eddy_app_t *router);
@@ -246,8 +250,8 @@ EDDY_EXTERN const char *eddy_app_req_method(const eddy_app_req_t *req);
 EDDY_EXTERN const char *eddy_app_req_path(eddy_app_req_t *req);
 /*
  * The pattern of the matched route ("/users/:id", with the mount prefix),
- * or NULL (no route matched, or the route is not looked at yet: it is
- * known from the first middleware on). For metrics labels.
+ * or NULL if no route matches. Known from the first middleware on (the
+ * lookup comes first). For metrics labels.
  */
 EDDY_EXTERN const char *eddy_app_req_route(const eddy_app_req_t *req);
 /* Monotonic time (ns) the app got the request. */

@@ -1,13 +1,11 @@
-/* Media types by file extension: the common web types (the subset of
- * mime-db that Express's `send` meets in practice). */
+/* Content types by extension (the common ones of the web), res.type. */
 #include <string.h>
 #include <strings.h>
 
-#include "app/static.h"
+#include "app/app_int.h"
 
 static const struct {
-  const char *ext;
-  const char *type;
+  const char *ext, *type;
 } types[] = {
     {"html", "text/html; charset=utf-8"},
     {"htm", "text/html; charset=utf-8"},
@@ -17,6 +15,7 @@ static const struct {
     {"json", "application/json"},
     {"map", "application/json"},
     {"txt", "text/plain; charset=utf-8"},
+    {"text", "text/plain; charset=utf-8"},
     {"md", "text/markdown; charset=utf-8"},
     {"csv", "text/csv; charset=utf-8"},
     {"xml", "application/xml"},
@@ -27,7 +26,7 @@ static const struct {
     {"gif", "image/gif"},
     {"webp", "image/webp"},
     {"avif", "image/avif"},
-    {"ico", "image/x-icon"},
+    {"ico", "image/vnd.microsoft.icon"},
     {"woff", "font/woff"},
     {"woff2", "font/woff2"},
     {"ttf", "font/ttf"},
@@ -42,17 +41,29 @@ static const struct {
     {"mp3", "audio/mpeg"},
     {"ogg", "audio/ogg"},
     {"wav", "audio/wav"},
+    {"form", "application/x-www-form-urlencoded"},
+    {"urlencoded", "application/x-www-form-urlencoded"},
     {"bin", "application/octet-stream"},
 };
 
-const char *eddy_mime_type(const char *name, size_t len) {
-  size_t i = len;
-  while (i > 0 && name[i - 1] != '.' && name[i - 1] != '/') i--;
-  if (i == 0 || name[i - 1] != '.') return "application/octet-stream";
-  const char *ext = name + i;
-  size_t n = len - i;
-  for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
-    if (strlen(types[k].ext) == n && strncasecmp(types[k].ext, ext, n) == 0)
-      return types[k].type;
-  return "application/octet-stream";
+static const char *by_ext(const char *ext) {
+  for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+    if (!strcasecmp(types[i].ext, ext)) return types[i].type;
+  return NULL;
+}
+
+const char *eddy_app_mime_type(const char *path) {
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  const char *dot = strrchr(base, '.');
+  const char *t = dot ? by_ext(dot + 1) : NULL;
+  return t ? t : "application/octet-stream";
+}
+
+int eddy_app_res_type(eddy_app_res_t *res, const char *type) {
+  if (!type) return -EINVAL;
+  if (strchr(type, '/')) return eddy_app_res_set(res, "Content-Type", type);
+  const char *t = by_ext(type[0] == '.' ? type + 1 : type);
+  return eddy_app_res_set(res, "Content-Type",
+                          t ? t : "application/octet-stream");
 }

@@ -150,7 +150,7 @@ static int start_job(eddy_static_t *st, eddy_app_req_t *req, const char *rel,
   j->req = req;
   j->fd = -1;
   memset(&j->file, 0, sizeof(j->file));
-  j->file.type = eddy_mime_type(j->open_path, len + ilen);
+  j->file.type = eddy_app_mime_type(j->open_path);
   j->work.data = j;
   int r = eddy_queue_work(st->loop, &j->work, eddy__static_job_work, job_done);
   if (r < 0) free(j);

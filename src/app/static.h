@@ -18,7 +18,7 @@
  * `cache_valid_ms`) lets a hot file skip the pool (see ARCHITECTURE.md).
  *
  * Threads: eddy_static_path, eddy_static_range, eddy_static_fresh,
- * eddy_static_etag, eddy_static_parse_date and eddy_mime_type are pure
+ * eddy_static_etag and eddy_static_parse_date are pure
  * (any thread); the rest is loop-thread only.
  */
 #ifndef EDDY_APP_STATIC_H
@@ -92,13 +92,6 @@ EDDY_EXTERN int eddy_static_range(const eddy_http_slice_t *range,
                       const eddy_http_slice_t *if_range, const char *etag,
                       int64_t mtime_s, int64_t size, int64_t *off,
                       int64_t *n);
-
-/*
- * The media type for the file name `name` by its extension (case-
- * insensitive), with "; charset=utf-8" for text; "application/octet-
- * stream" when unknown. A static string.
- */
-EDDY_EXTERN const char *eddy_mime_type(const char *name, size_t len);
 
 /* --------------------------------------------------------- the server */
 

@@ -215,16 +215,6 @@ Test(static_cond, ranges) {
                    &n), 0);
 }
 
-Test(static_cond, mime) {
-  cr_assert_str_eq(eddy_mime_type("a/index.html", 12),
-                   "text/html; charset=utf-8");
-  cr_assert_str_eq(eddy_mime_type("x.PNG", 5), "image/png");
-  cr_assert_str_eq(eddy_mime_type("x.json", 6), "application/json");
-  cr_assert_str_eq(eddy_mime_type("Makefile", 8), "application/octet-stream");
-  cr_assert_str_eq(eddy_mime_type("a.d/file", 8), "application/octet-stream");
-  cr_assert_str_eq(eddy_mime_type("x.", 2), "application/octet-stream");
-}
-
 /* Found by the fuzzer: a raw NUL (not %00) must not reach openat2. */
 Test(static_path, raw_nul_refused) {
   char out[64];

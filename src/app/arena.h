@@ -1,0 +1,35 @@
+/*
+ * The per-request arena (h2o's mem pool model): bump allocation from 4 KiB
+ * chunks, the first one inside the request object itself; allocations of
+ * 1 KiB or more get their own malloc; everything is freed at once, after
+ * the deferred callbacks, when the response ends.
+ */
+#ifndef EDDY_APP_ARENA_H
+#define EDDY_APP_ARENA_H
+
+#include <stddef.h>
+
+#define EDDY__ARENA_CHUNK 4096
+#define EDDY__ARENA_DIRECT 1024
+
+typedef struct eddy__arena_block_s eddy__arena_block_t;
+typedef struct eddy__arena_defer_s eddy__arena_defer_t;
+
+typedef struct eddy__arena_s {
+  char *cur, *end;
+  char *first; /* the inline chunk, kept by reset */
+  size_t first_len;
+  eddy__arena_block_t *blocks; /* extra chunks and direct allocations */
+  eddy__arena_defer_t *defers; /* last registered first */
+} eddy__arena_t;
+
+/* Starts an arena on the caller's inline buffer (may be 0 bytes). */
+void eddy__arena_init(eddy__arena_t *a, char *inline_buf, size_t len);
+/* 16-byte aligned memory, or NULL. */
+void *eddy__arena_alloc(eddy__arena_t *a, size_t size);
+/* Registers fn(arg) for reset; -ENOMEM. */
+int eddy__arena_defer(eddy__arena_t *a, void (*fn)(void *), void *arg);
+/* Runs the deferred callbacks, frees every block: back to empty. */
+void eddy__arena_reset(eddy__arena_t *a);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * The streaming JSON writer: appends to one growing buffer (the request's
+ * arena, or malloc), tracks commas and nesting in two bit sets, escapes
+ * strings with a table. No tree, no second pass.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app_int.h"
+
+#define MAX_DEPTH 64
+
+void eddy_app_jw_init(eddy_app_jw_t *jw, eddy_app_req_t *req) {
+  memset(jw, 0, sizeof(*jw));
+  jw->_req = req;
+}
+
+void eddy_app_jw_free(eddy_app_jw_t *jw) {
+  if (!jw->_req) free(jw->buf);
+  jw->buf = NULL;
+  jw->len = jw->cap = 0;
+}
+
+static int reserve(eddy_app_jw_t *jw, size_t more) {
+  if (jw->error) return 0;
+  if (jw->cap - jw->len >= more) return 1;
+  size_t cap = jw->cap ? jw->cap : 128;
+  while (cap - jw->len < more) cap *= 2;
+  char *p;
+  if (jw->_req) {
+    p = eddy_app_alloc(jw->_req, cap);
+    if (p && jw->len) memcpy(p, jw->buf, jw->len);
+  } else {
+    p = realloc(jw->buf, cap);
+  }
+  if (!p) return jw->error = -ENOMEM, 0;
+  jw->buf = p, jw->cap = cap;
+  return 1;
+}
+
+static void put(eddy_app_jw_t *jw, const char *s, size_t n) {
+  if (!reserve(jw, n)) return;
+  memcpy(jw->buf + jw->len, s, n);
+  jw->len += n;
+}
+
+/* Before any value: the comma, and the check that a key came first. */
+static int before_value(eddy_app_jw_t *jw) {
+  if (jw->error) return 0;
+  uint64_t bit = 1ull << jw->_depth;
+  if (jw->_depth && (jw->_in_object & bit)) {
+    if (!jw->_key_done) return jw->error = -EINVAL, 0;
+    jw->_key_done = 0;
+    return 1;
+  }
+  if (jw->_depth == 0 && jw->len) return jw->error = -EINVAL, 0;
+  if (jw->_has_items & bit) put(jw, ",", 1);
+  jw->_has_items |= bit;
+  return !jw->error;
+}
+
+static void open_container(eddy_app_jw_t *jw, char c, int object) {
+  if (!before_value(jw)) return;
+  if (jw->_depth + 1 >= MAX_DEPTH) {
+    jw->error = -EINVAL;
+    return;
+  }
+  put(jw, &c, 1);
+  jw->_depth++;
+  uint64_t bit = 1ull << jw->_depth;
+  jw->_has_items &= ~bit;
+  if (object) jw->_in_object |= bit;
+  else jw->_in_object &= ~bit;
+}
+
+static void close_container(eddy_app_jw_t *jw, char c, int object) {
+  if (jw->error) return;
+  uint64_t bit = 1ull << jw->_depth;
+  if (!jw->_depth || !!(jw->_in_object & bit) != object || jw->_key_done) {
+    jw->error = -EINVAL;
+    return;
+  }
+  put(jw, &c, 1);
+  jw->_depth--;
+}
+
+void eddy_app_jw_object(eddy_app_jw_t *jw) { open_container(jw, '{', 1); }
+void eddy_app_jw_object_end(eddy_app_jw_t *jw) {
+  close_container(jw, '}', 1);
+}
+void eddy_app_jw_array(eddy_app_jw_t *jw) { open_container(jw, '[', 0); }
+void eddy_app_jw_array_end(eddy_app_jw_t *jw) {
+  close_container(jw, ']', 0);
+}
+
+/* 0: as is; 1: \X short escape in `short_esc`; 2: \u00XX. */
+static const char short_esc[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+
+static void put_escaped(eddy_app_jw_t *jw, const char *s, size_t n) {
+  /* Worst case 6 bytes per byte, plus the quotes. */
+  if (!reserve(jw, 6 * n + 2)) return;
+  char *o = jw->buf + jw->len;
+  *o++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (ch >= 0x20 && ch != '"' && ch != '\\') {
+      *o++ = (char)ch;
+    } else if (short_esc[ch]) {
+      *o++ = '\\', *o++ = short_esc[ch];
+    } else {
+      static const char hex[] = "0123456789abcdef";
+      memcpy(o, "\\u00", 4);
+      o[4] = hex[ch >> 4], o[5] = hex[ch & 15];
+      o += 6;
+    }
+  }
+  *o++ = '"';
+  jw->len = (size_t)(o - jw->buf);
+}
+
+void eddy_app_jw_key(eddy_app_jw_t *jw, const char *key) {
+  if (jw->error) return;
+  uint64_t bit = 1ull << jw->_depth;
+  if (!jw->_depth || !(jw->_in_object & bit) || jw->_key_done || !key) {
+    jw->error = -EINVAL;
+    return;
+  }
+  if (jw->_has_items & bit) put(jw, ",", 1);
+  jw->_has_items |= bit;
+  put_escaped(jw, key, strlen(key));
+  put(jw, ":", 1);
+  jw->_key_done = 1;
+}
+
+void eddy_app_jw_string_n(eddy_app_jw_t *jw, const char *s, size_t len) {
+  if (before_value(jw)) put_escaped(jw, s, len);
+}
+
+void eddy_app_jw_string(eddy_app_jw_t *jw, const char *s) {
+  if (!s) eddy_app_jw_null(jw);
+  else eddy_app_jw_string_n(jw, s, strlen(s));
+}
+
+void eddy_app_jw_int(eddy_app_jw_t *jw, int64_t v) {
+  char tmp[24];
+  int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+  if (before_value(jw)) put(jw, tmp, (size_t)n);
+}
+
+/* The shortest of %.15g..%.17g that reads back as the same double. */
+static int format_double(char *tmp, size_t size, double v) {
+  int n = 0;
+  for (int prec = 15; prec <= 17; prec++) {
+    n = snprintf(tmp, size, "%.*g", prec, v);
+    if (strtod(tmp, NULL) == v) break;
+  }
+  return n;
+}
+
+void eddy_app_jw_double(eddy_app_jw_t *jw, double v) {
+  char tmp[32];
+  int n = isfinite(v) ? format_double(tmp, sizeof(tmp), v) : 0;
+  if (!before_value(jw)) return;
+  if (n <= 0) put(jw, "null", 4);
+  else put(jw, tmp, (size_t)n);
+}
+
+void eddy_app_jw_bool(eddy_app_jw_t *jw, int v) {
+  if (before_value(jw)) put(jw, v ? "true" : "false", v ? 4 : 5);
+}
+
+void eddy_app_jw_null(eddy_app_jw_t *jw) {
+  if (before_value(jw)) put(jw, "null", 4);
+}
+
+void eddy_app_jw_raw(eddy_app_jw_t *jw, const char *json, size_t len) {
+  if (before_value(jw)) put(jw, json, len);
+}
+
+int eddy_app_res_send_jw(eddy_app_res_t *res, eddy_app_jw_t *jw) {
+  if (jw->error || jw->_depth || !jw->len) return -EINVAL;
+  eddy_app_req_t *r = &res->req;
+  eddy_http_res_set_header(r->hres, "Content-Type", "application/json");
+  return eddy_app_res_end(res, jw->buf, jw->len);
+}

@@ -1,0 +1,277 @@
+/*
+ * The app over real HTTP: an in-process server on a loop thread, a raw
+ * socket client on the test thread. Routing answers (404, 405 + Allow,
+ * HEAD, OPTIONS, 400 on bad escapes), middleware order, async next,
+ * error middleware and the default handler, routers, the running label.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eddy/app.h"
+#include "support/httpsrv_helpers.h"
+
+TestSuite(app_server, .timeout = 20);
+
+static tsrv_t srv;
+static eddy_app_t *app;
+static char out[16384];
+
+static void start(void) {
+  tsrv_init(&srv, NULL, eddy_app_http_handler);
+  srv.server.data = app;
+  tsrv_run(&srv);
+}
+
+static void stop(void) {
+  tsrv_stop(&srv);
+  eddy_app_destroy(app);
+  app = NULL;
+}
+
+/* One request (extra header lines and a body may be NULL); returns the
+ * status and leaves the whole response in `out`. */
+static int ask(const char *method, const char *path, const char *headers,
+               const char *body) {
+  char req[8192];
+  size_t blen = body ? strlen(body) : 0;
+  int n = snprintf(req, sizeof req,
+                   "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s"
+                   "Content-Length: %zu\r\n\r\n%s",
+                   method, path, headers ? headers : "", blen,
+                   body ? body : "");
+  tsrv_exchange(srv.port, req, (size_t)n, out, sizeof out);
+  int status = 0;
+  sscanf(out, "HTTP/1.1 %d", &status);
+  return status;
+}
+
+static const char *body(void) {
+  const char *b = strstr(out, "\r\n\r\n");
+  return b ? b + 4 : "";
+}
+
+static void say(eddy_app_res_t *res, const char *s) {
+  eddy_app_res_type(res, "txt");
+  eddy_app_res_send(res, s);
+}
+
+static void user(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  char *s = eddy_app_printf(req, "%s id=%s label=%s", (char *)arg,
+                            eddy_app_req_param(req, "id"),
+                            eddy_loop_label(eddy_app_req_loop(req), NULL));
+  say(res, s);
+}
+
+static void files(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  say(res, eddy_app_req_param(req, "*"));
+}
+
+Test(app_server, routes_params_and_the_default_answers) {
+  app = eddy_app_create();
+  cr_assert_eq(eddy_app_get(app, "/users/:id", user, "param"), 0);
+  cr_assert_eq(eddy_app_get(app, "/users/me", user, "literal"), 0);
+  cr_assert_eq(eddy_app_post(app, "/users/:id", user, "post"), 0);
+  cr_assert_eq(eddy_app_get(app, "/files/*", files, NULL), 0);
+  cr_assert_eq(eddy_app_get(app, "/users/:name", user, NULL), -EEXIST);
+  start();
+  cr_assert_eq(ask("GET", "/users/42", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "param id=42 label=GET /users/:id");
+  cr_assert_eq(ask("GET", "/users/me", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "literal id=(null) label=GET /users/me");
+  cr_assert_eq(ask("GET", "/users/a%20b%2Fc", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "param id=a b/c label=GET /users/:id");
+  cr_assert_eq(ask("GET", "/users/a%00b", NULL, NULL), 400);
+  cr_assert(strstr(body(), "malformed percent-encoding"), "%s", out);
+  cr_assert_eq(ask("GET", "/files/a/b.txt", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "a/b.txt");
+  cr_assert_eq(ask("GET", "/nope", NULL, NULL), 404);
+  cr_assert_str_eq(body(), "{\"error\":\"Not Found\"}");
+  cr_assert(strstr(out, "Content-Type: application/json"));
+  cr_assert_eq(ask("DELETE", "/users/42", NULL, NULL), 405);
+  cr_assert(strstr(out, "Allow: GET, HEAD, POST, OPTIONS\r\n"), "%s", out);
+  cr_assert_eq(ask("HEAD", "/users/42", NULL, NULL), 200);
+  cr_assert(strstr(out, "Content-Length: 32\r\n"), "%s", out);
+  cr_assert_str_eq(body(), "");
+  cr_assert_eq(ask("OPTIONS", "/users/42", NULL, NULL), 204);
+  cr_assert(strstr(out, "Allow: GET, HEAD, POST, OPTIONS\r\n"), "%s", out);
+  cr_assert_eq(ask("OPTIONS", "/nope", NULL, NULL), 404);
+  stop();
+}
+
+/* Middleware that appends its name to the "trail" local. */
+static void trail(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  const char *t = eddy_app_locals_get(req, "trail");
+  eddy_app_locals_set(req, "trail",
+                      eddy_app_printf(req, "%s%s ", t ? t : "", (char *)arg));
+  eddy_app_next(req, 0);
+}
+
+static void show_trail(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  trail(req, res, arg); /* calls next: the handler must not, so undo */
+}
+
+static void answer_trail(eddy_app_req_t *req, eddy_app_res_t *res,
+                         void *arg) {
+  const char *t = eddy_app_locals_get(req, "trail");
+  say(res, eddy_app_printf(req, "%s%s", t ? t : "", (char *)arg));
+}
+
+static void pass(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  eddy_app_next(req, 0);
+}
+
+Test(app_server, middleware_and_routes_run_in_registration_order) {
+  app = eddy_app_create();
+  eddy_app_use(app, NULL, trail, "all");
+  eddy_app_use(app, "/api", trail, "api");
+  eddy_app_use(app, "/apix", trail, "apix");
+  eddy_app_get(app, "/api/x", answer_trail, "route");
+  eddy_app_get(app, "/api/pass", pass, NULL);
+  eddy_app_use(app, "/api", trail, "late");
+  eddy_app_use(app, NULL, answer_trail, "custom-404");
+  (void)show_trail;
+  start();
+  cr_assert_eq(ask("GET", "/api/x", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "all api route");
+  cr_assert_eq(ask("GET", "/api/pass", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "all api late custom-404");
+  cr_assert_eq(ask("GET", "/apix", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "all apix custom-404");
+  stop();
+}
+
+/* Async next: a timer, then the next layer. */
+typedef struct {
+  eddy_timer_t timer;
+  eddy_app_req_t *req;
+  int err;
+} later_t;
+
+static void free_later(eddy_handle_t *h) { free(h->data); }
+
+static void on_later(eddy_timer_t *t) {
+  later_t *l = t->data;
+  eddy_app_req_t *req = l->req;
+  int err = l->err;
+  eddy_close((eddy_handle_t *)t, free_later);
+  eddy_app_locals_set(req, "waited", "yes");
+  eddy_app_next(req, err);
+}
+
+static void wait_then_next(eddy_app_req_t *req, eddy_app_res_t *res,
+                           void *arg) {
+  later_t *l = calloc(1, sizeof(*l));
+  l->req = req;
+  l->err = (int)(intptr_t)arg;
+  eddy_timer_init(eddy_app_req_loop(req), &l->timer);
+  l->timer.data = l;
+  eddy_timer_start(&l->timer, on_later, 20, 0);
+}
+
+static void waited(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  say(res, eddy_app_locals_get(req, "waited"));
+}
+
+static int error_seen;
+static void on_error(int err, eddy_app_req_t *req, eddy_app_res_t *res,
+                     void *arg) {
+  error_seen = err;
+  if (arg) {
+    eddy_app_res_status(res, 418);
+    say(res, eddy_app_printf(req, "caught %s", eddy_err_name(err)));
+  } else {
+    eddy_app_next(req, 0); /* keeps the error */
+  }
+}
+
+static void fails(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  eddy_app_next(req, (int)(intptr_t)arg);
+}
+
+static void teapot(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  eddy_app_fail(req, 422, "field '%s' is missing", "name");
+}
+
+Test(app_server, async_next_and_error_middleware) {
+  app = eddy_app_create();
+  eddy_app_use_error(app, NULL, on_error, "too early: never runs");
+  eddy_app_use(app, "/slow", wait_then_next, NULL);
+  eddy_app_use(app, "/slowfail", wait_then_next, (void *)(intptr_t)-EIO);
+  eddy_app_get(app, "/slow", waited, NULL);
+  eddy_app_get(app, "/slowfail", waited, NULL);
+  eddy_app_get(app, "/caught", fails, (void *)(intptr_t)-ENOENT);
+  eddy_app_get(app, "/internal", fails, (void *)(intptr_t)-EACCES);
+  eddy_app_get(app, "/status", fails, (void *)(intptr_t)-403);
+  eddy_app_get(app, "/teapot", teapot, NULL);
+  eddy_app_use_error(app, "/caught", on_error, "answer");
+  eddy_app_use_error(app, NULL, on_error, NULL);
+  start();
+  cr_assert_eq(ask("GET", "/slow", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "yes");
+  cr_assert_eq(ask("GET", "/slowfail", NULL, NULL), 500);
+  cr_assert_str_eq(body(), "{\"error\":\"Internal Server Error\"}");
+  cr_assert_eq(error_seen, -EIO);
+  cr_assert_eq(ask("GET", "/caught", NULL, NULL), 418);
+  cr_assert_str_eq(body(), "caught ENOENT");
+  cr_assert_eq(ask("GET", "/internal", NULL, NULL), 500);
+  cr_assert_str_eq(body(), "{\"error\":\"Internal Server Error\"}");
+  cr_assert_eq(ask("GET", "/status", NULL, NULL), 403);
+  cr_assert_str_eq(body(), "{\"error\":\"Forbidden\"}");
+  cr_assert_eq(ask("GET", "/teapot", NULL, NULL), 422);
+  cr_assert_str_eq(body(), "{\"error\":\"field 'name' is missing\"}");
+  stop();
+}
+
+static void sub_hello(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  say(res, eddy_app_printf(req, "sub %s %s", eddy_app_req_route(req),
+                           eddy_app_req_param(req, "n")));
+}
+
+Test(app_server, mounted_router) {
+  app = eddy_app_create();
+  eddy_app_t *v1 = eddy_app_create(), *inner = eddy_app_create();
+  eddy_app_use(v1, NULL, trail, "v1");
+  eddy_app_get(v1, "/hello/:n", sub_hello, NULL);
+  eddy_app_get(v1, "/", answer_trail, "v1-root");
+  eddy_app_get(inner, "/deep", answer_trail, "deep");
+  cr_assert_eq(eddy_app_mount(v1, "/inner", inner), 0);
+  cr_assert_eq(eddy_app_mount(app, "/v1", v1), 0);
+  cr_assert_eq(eddy_app_mount(app, "/again", v1), -EINVAL);
+  cr_assert_eq(eddy_app_mount(inner, "/x", app), -EINVAL); /* a cycle */
+  eddy_app_use(app, NULL, trail, "after");
+  start();
+  cr_assert_eq(ask("GET", "/v1/hello/bob", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "sub /v1/hello/:n bob");
+  cr_assert_eq(ask("GET", "/v1", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "v1 v1-root");
+  cr_assert_eq(ask("GET", "/v1/inner/deep", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "v1 deep");
+  cr_assert_eq(ask("GET", "/hello/bob", NULL, NULL), 404);
+  cr_assert_eq(eddy_app_get(app, "/late", pass, NULL), -EBUSY);
+  stop();
+}
+
+static void route_n(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  say(res, eddy_app_printf(req, "%d %s", (int)(intptr_t)arg,
+                           eddy_app_req_param(req, "id")));
+}
+
+Test(app_server, a_thousand_routes) {
+  app = eddy_app_create();
+  char pat[64];
+  for (int i = 0; i < 1000; i++) {
+    snprintf(pat, sizeof pat, "/r%d/:id", i);
+    cr_assert_eq(eddy_app_get(app, pat, route_n, (void *)(intptr_t)i), 0);
+  }
+  start();
+  for (int i = 0; i < 1000; i += 111) {
+    snprintf(pat, sizeof pat, "/r%d/x%d", i, i);
+    cr_assert_eq(ask("GET", pat, NULL, NULL), 200);
+    char want[64];
+    snprintf(want, sizeof want, "%d x%d", i, i);
+    cr_assert_str_eq(body(), want);
+  }
+  stop();
+}
