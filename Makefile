@@ -66,7 +66,9 @@ $(B)/libeddy.a: $(LIB_OBJ)
 $(B)/libeddy.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bin/eddy: $(B)/bin/eddy.o $(B)/libeddy.a
+# bin/eddy.c is the command, bin/serve*.c its `eddy serve` app.
+BIN_SRC  := $(sort $(wildcard bin/*.c))
+$(B)/bin/eddy: $(BIN_SRC:%.c=$(B)/%.o) $(B)/libeddy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

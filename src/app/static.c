@@ -127,11 +127,11 @@ static void job_done(eddy_work_t *w, int status) {
   int dir_request = j->rel_len == 0 || j->buf[j->rel_len - 1] == '/';
   free(j);
   if (fd == -EISDIR && !dir_request && !st->opts.no_redirect) redirect(res);
-  else if (fd == -EACCES || fd == -EPERM) answer_text(res, 403, "Forbidden\n");
+  else if (fd == -EACCES || fd == -EPERM) eddy_app_next(req, -403);
   else if (fd == -ENOENT || fd == -ENOTDIR || fd == -EISDIR || fd == -ELOOP ||
            fd == -EXDEV || fd == -ENAMETOOLONG)
     eddy_app_next(req, 0); /* Express's fallthrough */
-  else answer_text(res, 500, "Internal Server Error\n");
+  else eddy_app_next(req, fd); /* 500, logged with the errno's name */
 }
 
 static int start_job(eddy_static_t *st, eddy_app_req_t *req, const char *rel,
@@ -144,7 +144,8 @@ static int start_job(eddy_static_t *st, eddy_app_req_t *req, const char *rel,
   memcpy(j->buf, rel, len + 1);
   j->open_path = j->buf + len + 1;
   memcpy(j->open_path, rel, len);
-  memcpy(j->open_path + len, st->index, ilen + 1);
+  memcpy(j->open_path + len, st->index, ilen); /* ilen is 0 for files */
+  j->open_path[len + ilen] = '\0';
   j->rel_len = len;
   j->st = st;
   j->req = req;
@@ -167,9 +168,8 @@ int eddy_static_serve(eddy_static_t *st, eddy_app_req_t *req,
   char rel[PATH_MAX];
   ssize_t n = eddy_static_path(path, len, rel, sizeof(rel), st->opts.dotfiles);
   if (n == -404) return 1;
-  if (n < 0) {
-    int code = (int)-n;
-    answer_text(res, code, eddy_http_status_reason(code));
+  if (n < 0) { /* the app's error handler answers, in JSON */
+    eddy_app_next(req, (int)n);
     return 0;
   }
   static_file_t f;
