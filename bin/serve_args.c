@@ -44,8 +44,9 @@ const char serve_usage[] =
     "                             limit)\n"
     "  -h, --help                 this text\n"
     "\n"
-    "Open http://HOST:PORT/ for the list of demos. SIGINT/SIGTERM stop the\n"
-    "server gracefully.\n";
+    "GET / answers Hello, World! (browsers, which send Accept: text/html,\n"
+    "get the list of demos there). SIGINT/SIGTERM stop the server\n"
+    "gracefully.\n";
 
 /* Parses a decimal value; -1 if it is not a number in 0..max. */
 static long long number(const char *s, long long max) {

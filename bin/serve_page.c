@@ -1,4 +1,6 @@
 /* The page at `/`: each demo, linked, with what it shows in a sentence. */
+#include <string.h>
+
 #include "serve.h"
 
 static const char page[] =
@@ -40,9 +42,20 @@ static const char page[] =
     "shutting down).</li>\n"
     "</ul>\n</body></html>\n";
 
+/* Browsers (Accept: text/html) get the page; every other client gets the
+ * classic hello, so `curl host:port/`, the HTTP benchmarks and the raw
+ * socket tests see "Hello, World!" as they always have. */
 static void home(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  const char *accept = eddy_app_req_header(req, "Accept");
+  eddy_app_res_set(res, "Vary", "Accept");
+  if (!accept || !strstr(accept, "text/html")) {
+    eddy_app_res_set(res, "Content-Type", "text/plain");
+    eddy_app_res_end(res, "Hello, World!", 13);
+    return;
+  }
   eddy_app_res_set(res, "Content-Type", "text/html; charset=utf-8");
   eddy_app_res_end(res, page, sizeof(page) - 1);
 }
 
-int serve_add_page(serve_t *s) { return eddy_app_get(s->app, "/", home, s); }
+/* Any method, as the hello server before the app answered them all. */
+int serve_add_page(serve_t *s) { return eddy_app_all(s->app, "/", home, s); }
