@@ -80,6 +80,11 @@ static int resolve_status = 1;
 static void on_resolved(eddy_getaddrinfo_t *req, int status) {
   resolve_status = status;
   struct addrinfo *ai = req->addrinfo;
+  for (struct addrinfo *p = ai; p; p = p->ai_next) /* IPv4 first */
+    if (p->ai_family == AF_INET) {
+      ai = p;
+      break;
+    }
   if (!status && ai && ai->ai_family == AF_INET)
     inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr,
               listen_ip, sizeof(listen_ip));
@@ -160,8 +165,11 @@ static int open_parts(serve_t *s) {
   if (s->cfg.access_log &&
       (r = eddy_access_log_open(s->cfg.access_log, &s->access_log)))
     return fail(s->cfg.access_log, r);
+  /* Long tasks: one per thread at a time (Piscina's default), so the
+   * queue fills, and /compute says 503, when every thread is busy. */
   eddy_pool_opts_t po = {.max_threads = s->cfg.pool_threads,
-                         .max_queue = EDDY_POOL_QUEUE_AUTO};
+                         .max_queue = EDDY_POOL_QUEUE_AUTO,
+                         .concurrent_tasks = 1};
   if ((r = eddy_pool_init(&s->loop, &s->pool, &po)))
     return fail("worker pool", r);
   if ((r = eddy_app_metrics_create(&s->loop, &s->metrics)))

@@ -39,6 +39,7 @@ Test(access_log, combined_format) {
 }
 
 Test(access_log, writer_thread_writes_every_line) {
+  scratch_dir();
   const char *path = scratch_path("access.log");
   eddy_access_log_t *log;
   cr_assert_eq(eddy_access_log_open(path, &log), 0);
