@@ -20,7 +20,7 @@ static serve_t S; /* one server per process */
 /* Finds `rel` next to the executable (bin/, build/MODE/bin/) or in the
  * working directory. */
 static int find_dir(const char *rel, char *out, size_t cap) {
-  char exe[PATH_MAX];
+  char exe[PATH_MAX - 64]; /* room for the ups and `rel` in `out` */
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) {
     exe[n] = '\0';

@@ -48,7 +48,7 @@ static int answer_range(eddy_app_res_t *res, eddy_http_request_t *req,
   if (r == 416) {
     snprintf(cr, sizeof(cr), "bytes */%" PRId64, f->size);
     eddy_app_res_set(res, "Content-Range", cr);
-    close(f->fd);
+    if (f->fd >= 0) close(f->fd);
     answer_text(res, 416, "Range Not Satisfiable\n");
     return 1;
   }
@@ -61,7 +61,8 @@ static int answer_range(eddy_app_res_t *res, eddy_http_request_t *req,
   return 0;
 }
 
-/* Answers with the open file `f` (its fd is consumed). */
+/* Answers with the open file `f` (its fd, if any, is consumed; its data
+ * is only read, before this returns). */
 static void respond(eddy_static_t *st, eddy_app_res_t *res,
                     static_file_t *f) {
   eddy_http_request_t *req = eddy_app_req_http(eddy_app_res_req(res));
@@ -72,7 +73,7 @@ static void respond(eddy_static_t *st, eddy_app_res_t *res,
       eddy_static_fresh(value_of(inm), value_of(ims),
                         st->opts.no_etag ? "" : f->etag,
                         f->mtime_ns / 1000000000)) {
-    close(f->fd);
+    if (f->fd >= 0) close(f->fd);
     st->stats.not_modified++;
     eddy_app_res_status(res, 304);
     eddy_app_res_end(res, NULL, 0);
@@ -81,6 +82,11 @@ static void respond(eddy_static_t *st, eddy_app_res_t *res,
   eddy_app_res_set(res, "Content-Type", f->type);
   int64_t off = 0, n = f->size;
   if (answer_range(res, req, f, &off, &n)) return;
+  if (f->data) { /* a small file from memory: one write */
+    if (f->fd >= 0) close(f->fd);
+    eddy_app_res_end(res, f->data + off, (size_t)n);
+    return;
+  }
   if (eddy_app_res_send_fd(res, f->fd, off, n) == -EINVAL)
     answer_text(res, 500, "Internal Server Error\n"); /* fd is closed */
 }
@@ -118,10 +124,11 @@ static void job_done(eddy_work_t *w, int status) {
   int fd = status < 0 ? status : j->fd;
   if (fd >= 0) {
     st->stats.opens++;
-    eddy__static_cache_put(st, j->buf, j->rel_len, &j->file);
+    int kept = eddy__static_cache_put(st, j->buf, j->rel_len, &j->file);
     static_file_t f = j->file;
     free(j);
     respond(st, res, &f);
+    if (!kept) free(f.data);
     return;
   }
   int dir_request = j->rel_len == 0 || j->buf[j->rel_len - 1] == '/';

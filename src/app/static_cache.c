@@ -10,7 +10,10 @@
  *     catches what fstat cannot see (a rename that leaves the old inode
  *     linked elsewhere, new permissions, a changed symlink).
  * Responses get their own dup, so evicting an entry never pulls a
- * descriptor from under a sendfile in progress.
+ * descriptor from under a sendfile in progress. Small files also keep their
+ * bytes (read on the pool with the open): a hit is then one fstat and one
+ * write of head and body, where nginx makes open, fstat, writev, sendfile
+ * and close; a changed size or mtime drops such an entry.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -30,6 +33,7 @@ static unsigned slot_of(const eddy_static_t *st, const char *rel,
 static void drop(static_entry_t *e) {
   if (!e->key) return;
   close(e->file.fd);
+  free(e->file.data);
   free(e->key);
   e->key = NULL;
 }
@@ -48,24 +52,31 @@ int eddy__static_cache_get(eddy_static_t *st, const char *rel, size_t len,
     return -1;
   }
   int64_t mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-  if (sb.st_size != e->file.size || mtime != e->file.mtime_ns)
+  if (sb.st_size != e->file.size || mtime != e->file.mtime_ns) {
+    if (e->file.data) { /* the bytes kept are stale: read them again */
+      drop(e);
+      return -1;
+    }
     eddy__static_file_fill(&e->file, sb.st_size, mtime, sb.st_ino);
-  int fd = fcntl(e->file.fd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  *out = e->file;
-  out->fd = fd;
-  return fd;
+  }
+  *out = e->file; /* out->data stays the entry's: used synchronously */
+  if (e->file.data) {
+    out->fd = -1;
+    return 0;
+  }
+  out->fd = fcntl(e->file.fd, F_DUPFD_CLOEXEC, 0);
+  return out->fd;
 }
 
-void eddy__static_cache_put(eddy_static_t *st, const char *rel, size_t len,
-                            const static_file_t *f) {
-  if (!st->cache) return;
+int eddy__static_cache_put(eddy_static_t *st, const char *rel, size_t len,
+                           const static_file_t *f) {
+  if (!st->cache) return 0;
   static_entry_t *e = &st->cache[slot_of(st, rel, len)];
   char *key = malloc(len + 1);
   int fd = key ? fcntl(f->fd, F_DUPFD_CLOEXEC, 0) : -1;
   if (fd < 0) {
     free(key);
-    return;
+    return 0;
   }
   drop(e);
   memcpy(key, rel, len);
@@ -74,6 +85,7 @@ void eddy__static_cache_put(eddy_static_t *st, const char *rel, size_t len,
   e->file = *f;
   e->file.fd = fd;
   e->checked_ms = eddy_loop_now(st->loop);
+  return 1;
 }
 
 void eddy__static_cache_free(eddy_static_t *st) {

@@ -42,6 +42,22 @@ static int open_file(static_job_t *j, struct stat *sb) {
   return S_ISDIR(sb->st_mode) ? -EISDIR : -ENOENT; /* FIFO, socket, device */
 }
 
+/* The whole of a small file, or NULL (then it is sent with sendfile). */
+static char *read_small(int fd, off_t size) {
+  char *buf = malloc(size > 0 ? (size_t)size : 1);
+  off_t got = 0;
+  while (buf && got < size) {
+    ssize_t n = pread(fd, buf + got, (size_t)(size - got), got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { /* shrank or failed under us: sendfile will tell */
+      free(buf);
+      return NULL;
+    }
+    got += n;
+  }
+  return buf;
+}
+
 void eddy__static_job_work(eddy_work_t *w) {
   static_job_t *j = w->data;
   struct stat sb;
@@ -51,4 +67,5 @@ void eddy__static_job_work(eddy_work_t *w) {
   int64_t mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
   eddy__static_file_fill(&j->file, sb.st_size, mtime, sb.st_ino);
   j->file.fd = fd;
+  if (sb.st_size <= STATIC_SMALL_FILE) j->file.data = read_small(fd, sb.st_size);
 }

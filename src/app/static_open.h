@@ -7,9 +7,15 @@
 
 #include "app/static.h"
 
-/* An open file ready to send: its descriptor and validators. */
+/* Files up to this size are also kept in memory by the cache, so a hit
+ * answers with one write (head and body) and no descriptor work. */
+#define STATIC_SMALL_FILE 16384
+
+/* An open file ready to send: its descriptor, validators and, for a small
+ * file, its bytes (read on the pool). */
 typedef struct {
-  int fd;
+  int fd;             /* -1 when answered from `data` */
+  char *data;         /* NULL, or the whole file (small files) */
   int64_t size;
   int64_t mtime_ns;
   uint64_t ino;
@@ -46,10 +52,11 @@ void eddy__static_file_fill(static_file_t *f, int64_t size, int64_t mtime_ns,
  * (and refreshes its validators from an in-memory fstat), else -1. */
 int eddy__static_cache_get(eddy_static_t *st, const char *rel, size_t len,
                            static_file_t *out);
-/* Keeps a duplicate of f->fd under `rel`, replacing the slot's previous
- * entry (f->fd stays the caller's). Nothing is kept if the cache is off
- * or dup fails. */
-void eddy__static_cache_put(eddy_static_t *st, const char *rel, size_t len,
+/* Keeps a duplicate of f->fd and f->data (which the cache then owns:
+ * returns 1) under `rel`, replacing the slot's previous entry; f->fd stays
+ * the caller's. Returns 0 (nothing kept, f->data still the caller's) if
+ * the cache is off or dup fails. */
+int eddy__static_cache_put(eddy_static_t *st, const char *rel, size_t len,
                            const static_file_t *f);
 void eddy__static_cache_free(eddy_static_t *st);
 
