@@ -177,7 +177,8 @@ static int open_parts(serve_t *s) {
   eddy_app_metrics_add_pool(s->metrics, &s->pool, "compute");
   eddy_app_metrics_set_server(s->metrics, &s->server);
   if ((r = build_app(s))) return fail("app", r);
-  if (s->cfg.stall_ms) eddy_loop_stall_start(&s->loop, s->cfg.stall_ms, NULL, NULL);
+  if (s->cfg.stall_ms)
+    eddy_loop_stall_start(&s->loop, s->cfg.stall_ms, NULL, NULL);
   return 0;
 }
 

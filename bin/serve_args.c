@@ -12,7 +12,7 @@ const char serve_usage[] =
     "       eddy --version         prints the version\n"
     "\n"
     "flags of eddy serve:\n"
-    "  --port P                   port (default $PORT, else 8080; 0 picks one)\n"
+    "  --port P                   port (default $PORT, else 8080; 0: any)\n"
     "  --host NAME                address or name to listen on (default\n"
     "                             127.0.0.1; a name such as localhost is\n"
     "                             resolved on the thread pool)\n"
@@ -75,11 +75,16 @@ static int number_flag(serve_config_t *c, const char *a, long long n) {
   else if (!strcmp(a, "--stall-ms") && n <= 3600000) c->stall_ms = (unsigned)n;
   else if (!strcmp(a, "--drain-delay-ms")) c->drain_delay_ms = (uint64_t)n;
   else if (!strcmp(a, "--grace-ms")) c->grace_ms = (uint64_t)n;
-  else if (!strcmp(a, "--headers-timeout-ms")) o->headers_timeout_ms = (uint64_t)n;
-  else if (!strcmp(a, "--request-timeout-ms")) o->request_timeout_ms = (uint64_t)n;
-  else if (!strcmp(a, "--keep-alive-timeout-ms")) o->keep_alive_timeout_ms = (uint64_t)n;
-  else if (!strcmp(a, "--send-timeout-ms")) o->send_timeout_ms = (uint64_t)n;
-  else if (!strcmp(a, "--max-connections") && n <= 1 << 30) o->max_connections = (unsigned)n;
+  else if (!strcmp(a, "--headers-timeout-ms"))
+    o->headers_timeout_ms = (uint64_t)n;
+  else if (!strcmp(a, "--request-timeout-ms"))
+    o->request_timeout_ms = (uint64_t)n;
+  else if (!strcmp(a, "--keep-alive-timeout-ms"))
+    o->keep_alive_timeout_ms = (uint64_t)n;
+  else if (!strcmp(a, "--send-timeout-ms"))
+    o->send_timeout_ms = (uint64_t)n;
+  else if (!strcmp(a, "--max-connections") && n <= 1 << 30)
+    o->max_connections = (unsigned)n;
   else return 0;
   return 1;
 }

@@ -107,7 +107,8 @@ static void loop_families(out_t *o, eddy_app_metrics_t *m) {
   put(o, "eddy_eventloop_utilization_ratio %.6f\n", u.utilization);
   family(o, "eddy_eventloop_active_seconds_total", "counter",
          "Time the loop spent running callbacks.");
-  put(o, "eddy_eventloop_active_seconds_total %.9f\n", (double)u.active_ns / 1e9);
+  put(o, "eddy_eventloop_active_seconds_total %.9f\n",
+      (double)u.active_ns / 1e9);
   family(o, "eddy_eventloop_idle_seconds_total", "counter",
          "Time the loop spent waiting for events.");
   put(o, "eddy_eventloop_idle_seconds_total %.9f\n", (double)u.idle_ns / 1e9);

@@ -49,8 +49,9 @@ typedef enum {
  * (a ".." segment, or a dotfile with DENY), -404 (a dotfile with IGNORE),
  * -414 (longer than `cap` - 1).
  */
-EDDY_EXTERN ssize_t eddy_static_path(const char *path, size_t len, char *out, size_t cap,
-                         eddy_static_dotfiles_t dotfiles);
+EDDY_EXTERN ssize_t eddy_static_path(const char *path, size_t len, char *out,
+                                     size_t cap,
+                                     eddy_static_dotfiles_t dotfiles);
 
 /* ---------------------------------------------- conditionals and ranges */
 
@@ -59,7 +60,8 @@ EDDY_EXTERN ssize_t eddy_static_path(const char *path, size_t len, char *out, si
  * out[40]: "\"<size hex>-<mtime ns hex>\"" (strong, like nginx's). Returns
  * its length.
  */
-EDDY_EXTERN size_t eddy_static_etag(int64_t size, int64_t mtime_ns, char out[40]);
+EDDY_EXTERN size_t eddy_static_etag(int64_t size, int64_t mtime_ns,
+                                    char out[40]);
 
 /*
  * Parses an HTTP-date in IMF-fixdate form ("Sun, 06 Nov 1994 08:49:37
@@ -156,6 +158,7 @@ typedef struct {
   uint64_t opens;
   uint64_t not_modified;
 } eddy_static_stats_t;
-EDDY_EXTERN void eddy_static_stats(const eddy_static_t *st, eddy_static_stats_t *out);
+EDDY_EXTERN void eddy_static_stats(const eddy_static_t *st,
+                                   eddy_static_stats_t *out);
 
 #endif

@@ -67,5 +67,6 @@ void eddy__static_job_work(eddy_work_t *w) {
   int64_t mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
   eddy__static_file_fill(&j->file, sb.st_size, mtime, sb.st_ino);
   j->file.fd = fd;
-  if (sb.st_size <= STATIC_SMALL_FILE) j->file.data = read_small(fd, sb.st_size);
+  if (sb.st_size <= STATIC_SMALL_FILE)
+    j->file.data = read_small(fd, sb.st_size);
 }

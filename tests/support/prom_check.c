@@ -130,7 +130,10 @@ static const char *sample(fam_t *f, const char *p, const char *eol, int line,
   if (err) return err;
   char *series = strndup(p, (size_t)(q - p));
   for (size_t i = 0; i < *nseen; i++)
-    if (!strcmp((*seen)[i], series)) return free(series), FAIL("line %d: repeated series", line);
+    if (!strcmp((*seen)[i], series)) {
+      free(series);
+      return FAIL("line %d: repeated series", line);
+    }
   *seen = realloc(*seen, (*nseen + 1) * sizeof(char *));
   (*seen)[(*nseen)++] = series;
   if (*q++ != ' ') return FAIL("line %d: no space before value", line);
@@ -138,7 +141,8 @@ static const char *sample(fam_t *f, const char *p, const char *eol, int line,
   double v = strtod(q, &end);
   if (end == q || (end != eol && *end != ' '))
     return FAIL("line %d: bad value", line);
-  if (!strcmp(f->type, "histogram")) err = histogram_sample(f, suffix, le, v, line);
+  if (!strcmp(f->type, "histogram"))
+    err = histogram_sample(f, suffix, le, v, line);
   f->samples++;
   return err;
 }
@@ -186,7 +190,8 @@ static void free_list(char **l, size_t n) {
 }
 
 const char *prom_check(const char *text, size_t len) {
-  if (len == 0 || text[len - 1] != '\n') return FAIL("text does not end in \\n");
+  if (len == 0 || text[len - 1] != '\n')
+    return FAIL("text does not end in \\n");
   if (strlen(text) != len) return FAIL("NUL byte in the text");
   fam_t f;
   memset(&f, 0, sizeof(f));

@@ -36,7 +36,8 @@ void serve_request(const e2e_server_t *s, const char *method,
   struct curl_slist *list = NULL;
   for (size_t i = 0; headers && headers[i]; i++)
     list = curl_slist_append(list, headers[i]);
-  sink_t head = {&out->head, &out->head_len}, body = {&out->body, &out->body_len};
+  sink_t head = {&out->head, &out->head_len};
+  sink_t body = {&out->body, &out->body_len};
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   if (!strcmp(method, "HEAD")) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
