@@ -265,10 +265,11 @@ EDDY_EXTERN const char *eddy_app_req_param(eddy_app_req_t *req,
 /*
  * Query string ("?a=1&b=x%20y&a=2"), parsed on first use: keys and values
  * are decoded ('+' is a space); a pair with a malformed escape keeps its
- * raw bytes. eddy_app_req_query is the first value of `name` or NULL ("" for
- * "?flag"); query_all fills `out` (up to `max`) with every value of a
- * repeated key, in order, and returns how many there are in all;
- * query_at is the i-th pair in order (0 or -ENOENT past the end).
+ * raw bytes, a pair with a raw NUL byte is dropped. eddy_app_req_query is
+ * the first value of `name` or NULL ("" for "?flag"); query_all fills
+ * `out` (up to `max`) with every value of a repeated key, in order, and
+ * returns how many there are in all; query_at is the i-th pair in order
+ * (0 or -ENOENT past the end).
  */
 EDDY_EXTERN const char *eddy_app_req_query(eddy_app_req_t *req,
                                            const char *name);

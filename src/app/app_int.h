@@ -142,6 +142,11 @@ void eddy__app_no_route(eddy_app_req_t *r);
 /* res.c: finish with a status and a JSON error body ({"error": msg}). */
 int eddy__res_json_error(eddy_app_res_t *res, int status, const char *msg);
 
+/* json_parse.c: parses a JSON body (an object or an array, RFC 8259):
+ * 0 with *out set, or 400 with a message for the client in msg. Pure. */
+int eddy__json_parse_body(const char *body, size_t len,
+                          eddy_json_value_t **out, char *msg, size_t msgsz);
+
 /* The arena allocator as a callback (for eddy_app_parse_query). */
 void *eddy__req_alloc_cb(void *req, size_t size);
 

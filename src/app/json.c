@@ -53,11 +53,11 @@ void eddy_app_json_body(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
     eddy_app_fail(req, 413, "request body is larger than %zu bytes", limit);
     return;
   }
-  json_error_t e;
-  json_t *v = json_loadb(body, len, 0, &e);
-  if (!v) {
-    eddy_app_fail(req, 400, "invalid JSON at line %d, column %d: %s", e.line,
-                  e.column, e.text);
+  char msg[256];
+  json_t *v;
+  int status = eddy__json_parse_body(body, len, &v, msg, sizeof msg);
+  if (status) {
+    eddy_app_fail(req, status, "%s", msg);
     return;
   }
   if (eddy_app_defer(req, json_free, v)) {

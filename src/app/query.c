@@ -45,7 +45,10 @@ ssize_t eddy_app_parse_query(const char *s, size_t len, int strict,
     const char *e = amp ? amp : end;
     const char *eq = memchr(p, '=', (size_t)(e - p));
     const char *name_end = eq ? eq : e;
-    if (name_end > p) { /* "&&" and "=x" carry no name: skipped */
+    /* A raw NUL (a form body may hold one) would cut the C strings. */
+    int nul = memchr(p, '\0', (size_t)(e - p)) != NULL;
+    if (nul && strict) return -EINVAL;
+    if (name_end > p && !nul) { /* "&&" and "=x" have no name: skipped */
       int bad = 0;
       char *k = decode(p, (size_t)(name_end - p), strict, &bad, alloc, ctx);
       char *v = k ? decode(eq ? eq + 1 : e, eq ? (size_t)(e - eq - 1) : 0,
@@ -94,7 +97,7 @@ ssize_t eddy_app_parse_cookies(const char *s, size_t len,
       while (vs < ve && is_ows(*vs)) vs++;
       while (ve > vs && is_ows(ve[-1])) ve--;
       if (ve - vs >= 2 && *vs == '"' && ve[-1] == '"') vs++, ve--;
-      if (ne > ns) {
+      if (ne > ns && !memchr(ns, '\0', (size_t)(ve - ns))) {
         char *k = copy(ns, (size_t)(ne - ns), alloc, ctx);
         char *v = k ? copy(vs, (size_t)(ve - vs), alloc, ctx) : NULL;
         if (!v) return -ENOMEM;

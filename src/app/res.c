@@ -151,3 +151,10 @@ int eddy_app_res_send_file(eddy_app_res_t *res, const char *path) {
   eddy__app_finished(r);
   return 0;
 }
+
+int eddy_app_res_send_jw(eddy_app_res_t *res, eddy_app_jw_t *jw) {
+  if (jw->error || jw->_depth || !jw->len) return -EINVAL;
+  eddy_app_req_t *r = &res->req;
+  eddy_http_res_set_header(r->hres, "Content-Type", "application/json");
+  return eddy_app_res_end(res, jw->buf, jw->len);
+}

@@ -1,12 +1,15 @@
 /*
  * The route tree. Each node stands for one path segment; its children are
- * the literal segments that may follow (sorted, found by binary search),
- * at most one parameter child and at most one wildcard child. A lookup
+ * the literal segments that may follow (sorted; past 8 of them also in a
+ * hash table, so a node with 1,000 children costs one hash and one compare
+ * like a node with 10), at most one parameter child and at most one
+ * wildcard child. A lookup
  * walks the path one segment at a time, trying literal, then parameter,
  * then wildcard, and backtracks when a branch leads nowhere: a node at
  * depth d only ever meets segment d, so no node is visited twice and the
  * cost is bounded by the depth of the path, not the number of routes.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,11 +20,39 @@ struct eddy__rnode_s {
   size_t seglen;
   eddy__rnode_t **kids; /* literal children, sorted by (length, bytes) */
   size_t nkids, capkids;
+  uint32_t *hash; /* nkids > HASH_MIN: slots of index + 1 (0 = empty) */
+  size_t hash_mask;
   eddy__rnode_t *param;
   eddy__rnode_t *wild;
   unsigned mask; /* bit m: routes[m] is set */
   const eddy__route_t *routes[EDDY_HTTP_METHOD_COUNT];
 };
+
+#define HASH_MIN 8
+
+static uint32_t seg_hash(const char *s, size_t n) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+  return h;
+}
+
+/* Rebuilds the hash of a node's literal children (after an insert). */
+static int rehash(eddy__rnode_t *n) {
+  if (n->nkids <= HASH_MIN) return 0;
+  size_t size = 16;
+  while (size < 2 * n->nkids) size *= 2;
+  uint32_t *h = calloc(size, sizeof(*h));
+  if (!h) return -ENOMEM;
+  for (size_t i = 0; i < n->nkids; i++) {
+    size_t at = seg_hash(n->kids[i]->seg, n->kids[i]->seglen) & (size - 1);
+    while (h[at]) at = (at + 1) & (size - 1);
+    h[at] = (uint32_t)i + 1;
+  }
+  free(n->hash);
+  n->hash = h;
+  n->hash_mask = size - 1;
+  return 0;
+}
 
 static int seg_cmp(const char *a, size_t alen, const char *b, size_t blen) {
   if (alen != blen) return alen < blen ? -1 : 1;
@@ -43,6 +74,22 @@ static size_t find_kid(const eddy__rnode_t *n, const char *seg, size_t len,
   return lo;
 }
 
+/* The literal child `seg` of `n`, or NULL: the lookup's hot path. */
+static const eddy__rnode_t *get_kid(const eddy__rnode_t *n, const char *seg,
+                                    size_t len) {
+  if (n->hash) {
+    size_t at = seg_hash(seg, len) & n->hash_mask;
+    for (; n->hash[at]; at = (at + 1) & n->hash_mask) {
+      const eddy__rnode_t *k = n->kids[n->hash[at] - 1];
+      if (k->seglen == len && !memcmp(k->seg, seg, len)) return k;
+    }
+    return NULL;
+  }
+  int found;
+  size_t at = n->nkids ? find_kid(n, seg, len, &found) : 0;
+  return n->nkids && found ? n->kids[at] : NULL;
+}
+
 static eddy__rnode_t *literal_kid(eddy__rnode_t *n, const char *seg,
                                   size_t len) {
   int found;
@@ -60,6 +107,13 @@ static eddy__rnode_t *literal_kid(eddy__rnode_t *n, const char *seg,
   memmove(n->kids + at + 1, n->kids + at, (n->nkids - at) * sizeof(*n->kids));
   n->kids[at] = kid;
   n->nkids++;
+  if (rehash(n)) { /* the hash would miss it: take it out again */
+    memmove(n->kids + at, n->kids + at + 1,
+            (n->nkids - at - 1) * sizeof(*n->kids));
+    n->nkids--;
+    free(kid);
+    return NULL;
+  }
   return kid;
 }
 
@@ -179,9 +233,8 @@ static int walk(const eddy__rnode_t *n, const char *p, const char *end,
     const char *seg = p + 1;
     const char *slash = memchr(seg, '/', (size_t)(end - seg));
     const char *e = slash ? slash : end;
-    int found;
-    size_t at = n->nkids ? find_kid(n, seg, (size_t)(e - seg), &found) : 0;
-    if (n->nkids && found && walk(n->kids[at], e, end, method, m)) return 1;
+    const eddy__rnode_t *kid = get_kid(n, seg, (size_t)(e - seg));
+    if (kid && walk(kid, e, end, method, m)) return 1;
     if (n->param && e > seg && push(m, seg, (size_t)(e - seg))) {
       if (walk(n->param, e, end, method, m)) return 1;
       m->nparams--;
@@ -210,6 +263,7 @@ void eddy__router_free(eddy__rnode_t *n) {
   if (!n) return;
   for (size_t i = 0; i < n->nkids; i++) eddy__router_free(n->kids[i]);
   free(n->kids);
+  free(n->hash);
   eddy__router_free(n->param);
   eddy__router_free(n->wild);
   free(n);
