@@ -86,13 +86,11 @@ static void blocking(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
 /* ---- non-blocking: 1 ms slices, each in its own immediate */
 
 typedef struct {
-  eddy_immediate_t imm; /* first: the close callback frees the struct */
+  eddy_immediate_t imm; /* not a handle: nothing to close, only free */
   eddy_app_req_t *req;  /* valid until we finish it (app.h) */
   uint64_t ms, start_ns, left_ns;
   int64_t slices;
 } slicer_t;
-
-static void slicer_free(eddy_handle_t *h) { free(h); }
 
 static void next_slice(eddy_immediate_t *imm) {
   slicer_t *w = imm->data;
@@ -108,7 +106,7 @@ static void next_slice(eddy_immediate_t *imm) {
   answer(res, "non-blocking", w->ms, w->start_ns, "slices", w->slices,
          "the work was cut into 1 ms slices: other requests ran between "
          "them");
-  eddy_close(EDDY_HANDLE(imm), slicer_free);
+  free(w); /* the loop does not touch `imm` after its callback returns */
 }
 
 static void non_blocking(eddy_app_req_t *req, eddy_app_res_t *res,

@@ -389,3 +389,25 @@ Test(serve_e2e, compute_says_503_when_the_pool_is_full) {
   cr_assert(t[0].status == 200 && t[1].status == 200);
   e2e_stop(&s);
 }
+
+/* Clients that leave in the middle of every slow demo: the server keeps
+ * serving and exits cleanly (LeakSanitizer would fail the exit status). */
+Test(serve_e2e, clients_leaving_mid_demo) {
+  static const char *const slow[] = {
+      "/non-blocking?ms=300", "/compute?ms=300", "/parallel?ms=300",
+      "/blocking?ms=200",     "/efficient",      "/inefficient"};
+  e2e_server_t s;
+  e2e_start(&s, NULL);
+  for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
+    timed_t t;
+    int fd = send_get(&s, slow[i], &t);
+    usleep(50000);
+    close(fd);
+  }
+  usleep(500000);
+  served_t r;
+  serve_request(&s, "GET", "/hello", NULL, &r);
+  cr_assert_eq(r.status, 200);
+  served_free(&r);
+  e2e_stop(&s);
+}
