@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl libjansson-dev
             python3-prometheus-client)
-bench_pkgs=(libuv1-dev liburing-dev wrk nginx-light h2o nodejs npm)
+bench_pkgs=(libuv1-dev liburing-dev wrk nginx-light h2o nodejs npm libcjson-dev)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;

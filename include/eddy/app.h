@@ -144,8 +144,9 @@ EDDY_EXTERN int eddy_app_route(eddy_app_t *app, eddy_http_method_t method,
 
 /*
  * Adds middleware that runs for paths under `prefix` (NULL or "/" for
- * all; copied; one trailing '/' ignored). Returns 0, -EINVAL (prefix not
- * starting with '/', NULL fn), -EBUSY or -ENOMEM.
+ * all; copied; one trailing '/' ignored; literal segments only). Returns
+ * 0, -EINVAL (prefix not starting with '/', an empty segment, a ':', '*'
+ * or '?', NULL fn), -EBUSY or -ENOMEM.
  */
 EDDY_EXTERN int eddy_app_use(eddy_app_t *app, const char *prefix,
                              eddy_app_handler_cb fn, void *arg);
@@ -173,6 +174,15 @@ EDDY_EXTERN int eddy_app_mount(eddy_app_t *app, const char *prefix,
  */
 EDDY_EXTERN void eddy_app_on_end(eddy_app_t *app, eddy_app_res_cb fn,
                                  void *arg);
+
+/*
+ * Adds one more end hook (as eddy_app_on_end, which keeps its own slot),
+ * so that a metrics middleware and an access log can both watch: they run
+ * in the order added, after the eddy_app_on_end one. At most 8. Returns
+ * 0, -ENOSPC, -EINVAL (NULL fn) or -EBUSY (the app has served requests).
+ */
+EDDY_EXTERN int eddy_app_add_end_hook(eddy_app_t *app, eddy_app_res_cb fn,
+                                      void *arg);
 
 /*
  * The HTTP handler that runs the app whose pointer is `server->data`:
@@ -254,8 +264,19 @@ EDDY_EXTERN const char *eddy_app_req_path(eddy_app_req_t *req);
  * lookup comes first). For metrics labels.
  */
 EDDY_EXTERN const char *eddy_app_req_route(const eddy_app_req_t *req);
-/* Monotonic time (ns) the app got the request. */
+/* When the app got the request: the loop's cached time (ns) of the
+ * iteration that read it (eddy_loop_now_ns: no clock read per request);
+ * compare with eddy_hrtime(). */
 EDDY_EXTERN uint64_t eddy_app_req_start_ns(const eddy_app_req_t *req);
+
+/*
+ * The path below the prefix of the middleware running now (Express's
+ * req.path inside app.use('/static', ...)): "/css/a.css" for "/static/css/
+ * a.css" under "/static"; "/" when nothing is left; the whole path in a
+ * route handler or a middleware without prefix. Still percent-encoded,
+ * without the query.
+ */
+EDDY_EXTERN const char *eddy_app_req_subpath(eddy_app_req_t *req);
 
 /* The decoded value of route parameter `name` (":id" -> "id"; "*" or
  * the wildcard's name), or NULL. */

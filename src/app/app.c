@@ -35,6 +35,15 @@ void eddy_app_on_end(eddy_app_t *app, eddy_app_res_cb fn, void *arg) {
   app->on_end_arg = arg;
 }
 
+int eddy_app_add_end_hook(eddy_app_t *app, eddy_app_res_cb fn, void *arg) {
+  if (!app || !fn) return -EINVAL;
+  if (app->compiled) return -EBUSY;
+  if (app->nend_hooks == 8) return -ENOSPC;
+  app->end_hooks[app->nend_hooks] = fn;
+  app->end_hook_args[app->nend_hooks++] = arg;
+  return 0;
+}
+
 void eddy_app_set_trust_proxy(eddy_app_t *app, int trust) {
   app->trust_proxy = trust != 0;
 }
@@ -47,8 +56,11 @@ static char *prefix_copy(const char *prefix) {
   return strndup(prefix, n);
 }
 
+/* Literal segments only: a prefix is compared byte for byte, and joined
+ * to route patterns, which must stay valid. */
 static int prefix_ok(const char *prefix) {
-  return !prefix || (prefix[0] == '/' && !strchr(prefix, '?'));
+  return !prefix || (eddy__router_check(prefix) == 0 &&
+                     !strpbrk(prefix, "?:*#"));
 }
 
 static int add_entry(eddy_app_t *app, const eddy__entry_t *e) {

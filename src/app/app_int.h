@@ -56,6 +56,9 @@ struct eddy_app_s {
   eddy__compiled_t *compiled; /* NULL until the first request */
   eddy_app_res_cb on_end;
   void *on_end_arg;
+  eddy_app_res_cb end_hooks[8]; /* eddy_app_add_end_hook */
+  void *end_hook_args[8];
+  unsigned nend_hooks;
   eddy__ctx_t *free_ctx; /* recycled request objects */
   unsigned nfree;
 };
@@ -89,12 +92,12 @@ struct eddy_app_req_s {
   eddy_http_res_t *hres;
   unsigned flags;
   size_t pos; /* next middleware to consider */
+  size_t prefix_len; /* of the middleware running now (subpath) */
   int err;
   const char *err_msg;
   int status;
   uint64_t bytes;
   uint64_t start_ns;
-  eddy__match_t match;
   int match_result; /* eddy__router_match's */
   const char **param_values;
   const char *path; /* NUL-terminated copy, made on demand */
@@ -104,6 +107,8 @@ struct eddy_app_req_s {
   eddy__local_t *locals;
   eddy_app_res_cb on_close, on_drain;
   void *on_close_arg, *on_drain_arg;
+  /* Not zeroed per request: the lookup fills what it uses. */
+  eddy__match_t match;
   eddy__ctx_t *next_free;
   eddy__arena_t arena;
 };

@@ -24,7 +24,7 @@ static eddy_app_req_t *ctx_get(eddy_app_t *app) {
                      sizeof(c->inline_arena));
   }
   eddy_app_req_t *r = &c->rr.req;
-  memset(r, 0, offsetof(eddy_app_req_t, arena));
+  memset(r, 0, offsetof(eddy_app_req_t, match));
   return r;
 }
 
@@ -58,7 +58,11 @@ static int decode_params(eddy_app_req_t *r) {
     const eddy_http_slice_t *s = &r->match.params[i];
     char *v = eddy__arena_alloc(&r->arena, s->len + 1);
     if (!v) return -ENOMEM;
-    ssize_t len = eddy_http_url_decode(s->base, s->len, v, 0);
+    ssize_t len = (ssize_t)s->len;
+    if (memchr(s->base, '%', s->len)) /* else nothing to decode */
+      len = eddy_http_url_decode(s->base, s->len, v, 0);
+    else
+      memcpy(v, s->base, s->len);
     if (len < 0) return -EINVAL;
     v[len] = '\0';
     r->param_values[i] = v;
@@ -80,6 +84,7 @@ static void run_route(eddy_app_req_t *r, eddy_loop_t *loop) {
     return;
   }
   eddy_loop_set_label(loop, route->label);
+  r->prefix_len = 0;
   route->fn(r, eddy__res_of(r), route->arg);
 }
 
@@ -89,6 +94,7 @@ static void run_error_mw(eddy_app_req_t *r, eddy_loop_t *loop) {
     const eddy__mw_t *mw = &c->mws[r->pos++];
     if (mw->is_error && prefix_match(mw, &r->hreq->path)) {
       eddy_loop_set_label(loop, mw->label);
+      r->prefix_len = mw->prefix_len;
       mw->efn(r->err, r, eddy__res_of(r), mw->arg);
       return;
     }
@@ -113,6 +119,7 @@ static void step(eddy_app_req_t *r, eddy_loop_t *loop) {
     const eddy__mw_t *mw = &c->mws[r->pos++];
     if (!mw->is_error && prefix_match(mw, &r->hreq->path)) {
       eddy_loop_set_label(loop, mw->label);
+      r->prefix_len = mw->prefix_len;
       mw->fn(r, eddy__res_of(r), mw->arg);
       return;
     }
@@ -196,7 +203,7 @@ void eddy_app_dispatch(eddy_app_t *app, eddy_http_server_t *server,
   r->hreq = hreq;
   r->hres = hres;
   r->status = 200;
-  r->start_ns = eddy_hrtime();
+  r->start_ns = eddy_loop_now_ns(server->loop);
   *eddy_http_res_data(hres) = r;
   eddy_http_res_on_close(hres, on_http_close);
   r->match_result = eddy__router_match(r->c->tree, hreq->method,

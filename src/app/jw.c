@@ -25,9 +25,7 @@ void eddy_app_jw_free(eddy_app_jw_t *jw) {
   jw->len = jw->cap = 0;
 }
 
-static int reserve(eddy_app_jw_t *jw, size_t more) {
-  if (jw->error) return 0;
-  if (jw->cap - jw->len >= more) return 1;
+static int grow(eddy_app_jw_t *jw, size_t more) {
   size_t cap = jw->cap ? jw->cap : 128;
   while (cap - jw->len < more) cap *= 2;
   char *p;
@@ -42,25 +40,38 @@ static int reserve(eddy_app_jw_t *jw, size_t more) {
   return 1;
 }
 
+static inline int reserve(eddy_app_jw_t *jw, size_t more) {
+  if (jw->error) return 0;
+  return jw->cap - jw->len >= more ? 1 : grow(jw, more);
+}
+
 static void put(eddy_app_jw_t *jw, const char *s, size_t n) {
   if (!reserve(jw, n)) return;
   memcpy(jw->buf + jw->len, s, n);
   jw->len += n;
 }
 
-/* Before any value: the comma, and the check that a key came first. */
-static int before_value(eddy_app_jw_t *jw) {
-  if (jw->error) return 0;
+/* The comma a value needs (or 0); -1 after an error (misuse). */
+static int value_sep(eddy_app_jw_t *jw) {
+  if (jw->error) return -1;
   uint64_t bit = 1ull << jw->_depth;
   if (jw->_depth && (jw->_in_object & bit)) {
-    if (!jw->_key_done) return jw->error = -EINVAL, 0;
+    if (!jw->_key_done) return jw->error = -EINVAL, -1;
     jw->_key_done = 0;
-    return 1;
+    return 0;
   }
-  if (jw->_depth == 0 && jw->len) return jw->error = -EINVAL, 0;
-  if (jw->_has_items & bit) put(jw, ",", 1);
+  if (jw->_depth == 0 && jw->len) return jw->error = -EINVAL, -1;
+  int comma = (jw->_has_items & bit) ? ',' : 0;
   jw->_has_items |= bit;
-  return !jw->error;
+  return comma;
+}
+
+/* Before any value but a string: the comma, and the check that a key
+ * came first. */
+static int before_value(eddy_app_jw_t *jw) {
+  int sep = value_sep(jw);
+  if (sep > 0) put(jw, ",", 1);
+  return sep >= 0 && !jw->error;
 }
 
 static void open_container(eddy_app_jw_t *jw, char c, int object) {
@@ -97,22 +108,31 @@ void eddy_app_jw_array_end(eddy_app_jw_t *jw) {
   close_container(jw, ']', 0);
 }
 
-/* 0: as is; 1: \X short escape in `short_esc`; 2: \u00XX. */
-static const char short_esc[256] = {
-    ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
-    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+/* The short escape of a byte ('n' for LF), 'u' for \u00XX, 0: as is. */
+static const char esc[256] = {
+    [0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
+    [0x05] = 'u', [0x06] = 'u', [0x07] = 'u', ['\b'] = 'b', ['\t'] = 't',
+    ['\n'] = 'n', [0x0b] = 'u', ['\f'] = 'f', ['\r'] = 'r', [0x0e] = 'u',
+    [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
+    [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
+    [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
+    [0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\'};
 
-static void put_escaped(eddy_app_jw_t *jw, const char *s, size_t n) {
-  /* Worst case 6 bytes per byte, plus the quotes. */
-  if (!reserve(jw, 6 * n + 2)) return;
+/* Writes "s" escaped, after `pre` (a comma or nothing) and before `post`
+ * (':' after a key, or nothing): one reserve for the worst case. */
+static void put_escaped(eddy_app_jw_t *jw, char pre, const char *s, size_t n,
+                        char post) {
+  if (!reserve(jw, 6 * n + 4)) return;
   char *o = jw->buf + jw->len;
+  if (pre) *o++ = pre;
   *o++ = '"';
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)s[i];
-    if (ch >= 0x20 && ch != '"' && ch != '\\') {
+    char e = esc[ch];
+    if (!e) {
       *o++ = (char)ch;
-    } else if (short_esc[ch]) {
-      *o++ = '\\', *o++ = short_esc[ch];
+    } else if (e != 'u') {
+      *o++ = '\\', *o++ = e;
     } else {
       static const char hex[] = "0123456789abcdef";
       memcpy(o, "\\u00", 4);
@@ -121,6 +141,7 @@ static void put_escaped(eddy_app_jw_t *jw, const char *s, size_t n) {
     }
   }
   *o++ = '"';
+  if (post) *o++ = post;
   jw->len = (size_t)(o - jw->buf);
 }
 
@@ -131,15 +152,15 @@ void eddy_app_jw_key(eddy_app_jw_t *jw, const char *key) {
     jw->error = -EINVAL;
     return;
   }
-  if (jw->_has_items & bit) put(jw, ",", 1);
+  char pre = (jw->_has_items & bit) ? ',' : 0;
   jw->_has_items |= bit;
-  put_escaped(jw, key, strlen(key));
-  put(jw, ":", 1);
+  put_escaped(jw, pre, key, strlen(key), ':');
   jw->_key_done = 1;
 }
 
 void eddy_app_jw_string_n(eddy_app_jw_t *jw, const char *s, size_t len) {
-  if (before_value(jw)) put_escaped(jw, s, len);
+  int sep = value_sep(jw);
+  if (sep >= 0) put_escaped(jw, (char)sep, s, len, 0);
 }
 
 void eddy_app_jw_string(eddy_app_jw_t *jw, const char *s) {

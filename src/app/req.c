@@ -41,6 +41,13 @@ const char *eddy_app_req_path(eddy_app_req_t *req) {
   return req->path ? req->path : "";
 }
 
+const char *eddy_app_req_subpath(eddy_app_req_t *req) {
+  const eddy_http_slice_t *p = &req->hreq->path;
+  size_t skip = req->prefix_len <= p->len ? req->prefix_len : 0;
+  if (skip == p->len) return "/";
+  return eddy_app_strndup(req, p->base + skip, p->len - skip);
+}
+
 const char *eddy_app_req_route(const eddy_app_req_t *req) {
   return req->match.route ? req->match.route->pattern : NULL;
 }

@@ -45,7 +45,10 @@ uint64_t eddy_app_res_bytes(const eddy_app_res_t *res) {
 }
 
 static void run_on_end(eddy_app_req_t *r) {
-  if (r->app->on_end) r->app->on_end(r, eddy__res_of(r), r->app->on_end_arg);
+  eddy_app_t *app = r->app;
+  if (app->on_end) app->on_end(r, eddy__res_of(r), app->on_end_arg);
+  for (unsigned i = 0; i < app->nend_hooks; i++)
+    app->end_hooks[i](r, eddy__res_of(r), app->end_hook_args[i]);
 }
 
 int eddy_app_res_end(eddy_app_res_t *res, const void *body, size_t len) {

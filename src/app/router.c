@@ -230,9 +230,8 @@ static int walk(const eddy__rnode_t *n, const char *p, const char *end,
   if (rest <= 1) {
     if (accept_node(n, method, m)) return 1;
   } else {
-    const char *seg = p + 1;
-    const char *slash = memchr(seg, '/', (size_t)(end - seg));
-    const char *e = slash ? slash : end;
+    const char *seg = p + 1, *e = seg;
+    while (e < end && *e != '/') e++; /* segments are short: no memchr */
     const eddy__rnode_t *kid = get_kid(n, seg, (size_t)(e - seg));
     if (kid && walk(kid, e, end, method, m)) return 1;
     if (n->param && e > seg && push(m, seg, (size_t)(e - seg))) {

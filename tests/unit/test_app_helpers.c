@@ -218,3 +218,32 @@ Test(app_helpers, responses) {
   cr_assert_eq(ended_status, 201);
   unlink(file_path);
 }
+
+static void show_subpath(eddy_app_req_t *req, eddy_app_res_t *res, void *a) {
+  eddy_app_res_send(res, eddy_app_req_subpath(req));
+}
+
+static int hook_calls[3];
+static void hook(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  hook_calls[(intptr_t)arg]++;
+}
+
+Test(app_helpers, subpath_and_end_hooks) {
+  app = eddy_app_create();
+  eddy_app_t *r = eddy_app_create();
+  eddy_app_use(r, "/files", show_subpath, NULL);
+  eddy_app_mount(app, "/static", r);
+  eddy_app_get(app, "/whole/path", show_subpath, NULL);
+  eddy_app_on_end(app, hook, (void *)0);
+  cr_assert_eq(eddy_app_add_end_hook(app, hook, (void *)1), 0);
+  cr_assert_eq(eddy_app_add_end_hook(app, hook, (void *)2), 0);
+  start();
+  cr_assert_eq(ask("GET", "/static/files/css/a%20b.css?x=1", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "/css/a%20b.css");
+  cr_assert_eq(ask("GET", "/static/files", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "/");
+  cr_assert_eq(ask("GET", "/whole/path", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "/whole/path");
+  stop();
+  for (int i = 0; i < 3; i++) cr_assert_eq(hook_calls[i], 3);
+}

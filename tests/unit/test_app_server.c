@@ -5,11 +5,14 @@
  * error middleware and the default handler, routers, the running label.
  */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "eddy/app.h"
+#include "support/e2e_helpers.h"
 #include "support/httpsrv_helpers.h"
 
 TestSuite(app_server, .timeout = 20);
@@ -160,14 +163,18 @@ static void on_later(eddy_timer_t *t) {
   eddy_app_next(req, err);
 }
 
-static void wait_then_next(eddy_app_req_t *req, eddy_app_res_t *res,
-                           void *arg) {
+static void wait_ms(eddy_app_req_t *req, int err, uint64_t ms) {
   later_t *l = calloc(1, sizeof(*l));
   l->req = req;
-  l->err = (int)(intptr_t)arg;
+  l->err = err;
   eddy_timer_init(eddy_app_req_loop(req), &l->timer);
   l->timer.data = l;
-  eddy_timer_start(&l->timer, on_later, 20, 0);
+  eddy_timer_start(&l->timer, on_later, ms, 0);
+}
+
+static void wait_then_next(eddy_app_req_t *req, eddy_app_res_t *res,
+                           void *arg) {
+  wait_ms(req, (int)(intptr_t)arg, 20);
 }
 
 static void waited(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
@@ -240,6 +247,9 @@ Test(app_server, mounted_router) {
   cr_assert_eq(eddy_app_mount(app, "/v1", v1), 0);
   cr_assert_eq(eddy_app_mount(app, "/again", v1), -EINVAL);
   cr_assert_eq(eddy_app_mount(inner, "/x", app), -EINVAL); /* a cycle */
+  cr_assert_eq(eddy_app_use(app, "/a//b", pass, NULL), -EINVAL);
+  cr_assert_eq(eddy_app_use(app, "/u/:id", pass, NULL), -EINVAL);
+  cr_assert_eq(eddy_app_use(app, "api", pass, NULL), -EINVAL);
   eddy_app_use(app, NULL, trail, "after");
   start();
   cr_assert_eq(ask("GET", "/v1/hello/bob", NULL, NULL), 200);
@@ -273,5 +283,77 @@ Test(app_server, a_thousand_routes) {
     snprintf(want, sizeof want, "%d x%d", i, i);
     cr_assert_str_eq(body(), want);
   }
+  stop();
+}
+
+/* The client leaves while a middleware waits: on_close runs, the later
+ * next() finishes the request (on_end runs, nothing leaks or crashes). */
+static volatile int closes, ends;
+
+static void note_close(eddy_app_req_t *req, eddy_app_res_t *res, void *a) {
+  closes++;
+}
+
+static void note_end(eddy_app_req_t *req, eddy_app_res_t *res, void *a) {
+  ends++;
+}
+
+static void wait_watching(eddy_app_req_t *req, eddy_app_res_t *res,
+                          void *arg) {
+  eddy_app_res_on_close(res, note_close, NULL);
+  wait_ms(req, 0, 500); /* long enough for the close to be seen first */
+}
+
+static void never(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  cr_assert_fail("the route ran for a client that left");
+}
+
+Test(app_server, client_leaves_during_async_middleware) {
+  app = eddy_app_create();
+  eddy_app_use(app, "/gone", wait_watching, NULL);
+  eddy_app_get(app, "/gone", never, NULL);
+  eddy_app_get(app, "/here", answer_trail, "here");
+  eddy_app_on_end(app, note_end, NULL);
+  start();
+  e2e_server_t s = {.pid = 0, .port = srv.port};
+  int fd = e2e_connect(&s);
+  const char *req = "GET /gone HTTP/1.1\r\nHost: t\r\n\r\n";
+  e2e_send(fd, req, strlen(req));
+  usleep(5000);
+  close(fd);
+  for (int i = 0; i < 400 && ends < 1; i++) usleep(5000);
+  cr_assert_eq(closes, 1);
+  cr_assert_eq(ends, 1);
+  cr_assert_eq(ask("GET", "/here", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "here");
+  stop();
+}
+
+/* The stall detector names the route that blocks the loop. */
+static _Atomic(const char *) stalled_label;
+
+static void on_stall(eddy_loop_t *loop, const char *label, uint64_t ns,
+                     void *arg) {
+  const char *none = NULL;
+  atomic_compare_exchange_strong(&stalled_label, &none, label);
+}
+
+static void block(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  uint64_t until = eddy_hrtime() + 500 * 1000000ull;
+  while (eddy_hrtime() < until) {
+  }
+  say(res, "done");
+}
+
+Test(app_server, the_stall_detector_names_the_route) {
+  app = eddy_app_create();
+  eddy_app_use(app, NULL, pass, NULL);
+  eddy_app_get(app, "/block/:n", block, NULL);
+  tsrv_init(&srv, NULL, eddy_app_http_handler);
+  srv.server.data = app;
+  cr_assert_eq(eddy_loop_stall_start(&srv.loop, 50, on_stall, NULL), 0);
+  tsrv_run(&srv);
+  cr_assert_eq(ask("GET", "/block/1", NULL, NULL), 200);
+  cr_assert_str_eq(atomic_load(&stalled_label), "GET /block/:n");
   stop();
 }
