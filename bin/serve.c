@@ -51,12 +51,6 @@ static int set_paths(serve_t *s) {
   return 0;
 }
 
-static void on_end(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
-  serve_t *s = arg;
-  eddy_app_metrics_on_end(req, res, s->metrics);
-  if (s->access_log) eddy_access_log_on_end(req, res, s->access_log);
-}
-
 static int build_app(serve_t *s) {
   if (!(s->app = eddy_app_create())) return -ENOMEM;
   int r = serve_add_page(s);
@@ -67,7 +61,10 @@ static int build_app(serve_t *s) {
   if (!r) r = eddy_app_get(s->app, "/healthz", eddy_app_healthz, s);
   if (!r) r = eddy_app_get(s->app, "/readyz", eddy_app_readyz, &s->draining);
   if (!r) r = eddy_app_use(s->app, NULL, eddy_static_middleware, s->files);
-  eddy_app_on_end(s->app, on_end, s);
+  if (!r) r = eddy_app_add_end_hook(s->app, eddy_app_metrics_on_end,
+                                    s->metrics);
+  if (!r && s->access_log)
+    r = eddy_app_add_end_hook(s->app, eddy_access_log_on_end, s->access_log);
   return r;
 }
 

@@ -188,23 +188,9 @@ int eddy_static_serve(eddy_static_t *st, eddy_app_req_t *req,
   return start_job(st, req, rel, (size_t)n);
 }
 
-/* The path below the mount point, or NULL if the request is not under it
- * (at a segment boundary). */
-static const char *below_mount(const eddy_static_t *st, const char *path,
-                               size_t *len) {
-  size_t m = st->mount_len, n = strlen(path);
-  if (m == 0) return *len = n, path;
-  if (n < m || memcmp(path, st->mount, m) != 0) return NULL;
-  if (n > m && path[m] != '/') return NULL;
-  *len = n - m;
-  return path + m;
-}
-
 void eddy_static_middleware(eddy_app_req_t *req, eddy_app_res_t *res,
                             void *arg) {
-  eddy_static_t *st = arg;
-  size_t len;
-  const char *path = below_mount(st, eddy_app_req_path(req), &len);
-  int r = path ? eddy_static_serve(st, req, path, len) : 1;
+  const char *path = eddy_app_req_subpath(req); /* below the use() prefix */
+  int r = eddy_static_serve(arg, req, path, strlen(path));
   if (r != 0) eddy_app_next(req, r > 0 ? 0 : r);
 }

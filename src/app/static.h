@@ -102,7 +102,6 @@ typedef struct eddy_static_s eddy_static_t;
 /* Options; zero fields mean the default shown. */
 typedef struct {
   const char *index;           /* "index.html": served for "dir/" */
-  const char *mount;           /* "": the prefix the middleware strips */
   uint64_t max_age_s;          /* 0: "Cache-Control: public, max-age=N" */
   eddy_static_dotfiles_t dotfiles; /* IGNORE */
   int no_etag;                 /* 0: send ETag */
@@ -124,7 +123,7 @@ EDDY_EXTERN int eddy_static_create(eddy_loop_t *loop, const char *root,
                        const eddy_static_opts_t *opts, eddy_static_t **out);
 
 /*
- * Serves `path` (the URL path below the mount point, percent-encoded) for
+ * Serves `path` (the URL path below the middleware's prefix, encoded) for
  * `req`. Returns:
  *   0  the request is finished or will be (file, 206, 304, 301, 400, 403,
  *      416...), or passed on later with eddy_app_next(req, 0) when the
@@ -139,7 +138,8 @@ EDDY_EXTERN int eddy_static_serve(eddy_static_t *st, eddy_app_req_t *req,
 
 /*
  * Middleware (`arg` = the eddy_static_t): serves the request's path below
- * opts.mount, else calls eddy_app_next. Register it with the same prefix:
+ * the prefix it was registered with (eddy_app_req_subpath), else calls
+ * eddy_app_next:
  *   eddy_app_use(app, "/assets", eddy_static_middleware, st);
  */
 EDDY_EXTERN void eddy_static_middleware(eddy_app_req_t *req,

@@ -16,12 +16,6 @@ static int set_options(eddy_static_t *st, const eddy_static_opts_t *opts) {
   if (strlen(index) > NAME_MAX || strchr(index, '/')) return -EINVAL;
   memcpy(st->index, index, strlen(index) + 1);
   st->opts.index = st->index;
-  const char *mount = st->opts.mount ? st->opts.mount : "";
-  st->mount_len = strlen(mount);
-  while (st->mount_len > 0 && mount[st->mount_len - 1] == '/') st->mount_len--;
-  if (st->mount_len >= sizeof(st->mount)) return -EINVAL;
-  memcpy(st->mount, mount, st->mount_len);
-  st->opts.mount = st->mount;
   if (!st->opts.cache_valid_ms) st->opts.cache_valid_ms = 1000;
   unsigned n = st->opts.cache_entries ? st->opts.cache_entries : 256;
   if (n > 65536) n = 65536;

@@ -36,8 +36,6 @@ struct eddy_static_s {
   int root_fd;
   eddy_static_opts_t opts;
   char index[NAME_MAX + 1];
-  char mount[256];        /* the prefix the middleware strips */
-  size_t mount_len;
   char cache_control[48];
   static_entry_t *cache; /* opts.cache_entries slots, NULL if off */
   unsigned mask;
