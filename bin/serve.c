@@ -173,6 +173,7 @@ static int open_parts(serve_t *s) {
     return fail("metrics", r);
   eddy_app_metrics_add_pool(s->metrics, &s->pool, "compute");
   eddy_app_metrics_set_server(s->metrics, &s->server);
+  eddy_app_metrics_set_static(s->metrics, s->files);
   if ((r = build_app(s))) return fail("app", r);
   if (s->cfg.stall_ms)
     eddy_loop_stall_start(&s->loop, s->cfg.stall_ms, NULL, NULL);

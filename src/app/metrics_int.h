@@ -34,6 +34,7 @@ struct eddy_app_metrics_s {
   uint64_t expected_ns;    /* when the sampler should fire next */
   eddy_loop_t *loop;
   eddy_http_server_t *server;
+  eddy_static_t *files;
   struct {
     eddy_pool_t *pool;
     const char *name;

@@ -66,6 +66,11 @@ void eddy_app_metrics_set_server(eddy_app_metrics_t *m,
   m->server = server;
 }
 
+void eddy_app_metrics_set_static(eddy_app_metrics_t *m,
+                                 eddy_static_t *files) {
+  m->files = files;
+}
+
 int eddy_app_metrics_add_pool(eddy_app_metrics_t *m, eddy_pool_t *pool,
                               const char *name) {
   if (m->npools == METRICS_POOLS) return -ENOSPC;

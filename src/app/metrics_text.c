@@ -114,6 +114,22 @@ static void loop_families(out_t *o, eddy_app_metrics_t *m) {
   put(o, "eddy_eventloop_idle_seconds_total %.9f\n", (double)u.idle_ns / 1e9);
 }
 
+static void static_families(out_t *o, const eddy_app_metrics_t *m) {
+  if (!m->files) return;
+  eddy_static_stats_t st;
+  eddy_static_stats(m->files, &st);
+  family(o, "eddy_static_cache_hits_total", "counter",
+         "Static files answered from the descriptor cache.");
+  put(o, "eddy_static_cache_hits_total %llu\n", (unsigned long long)st.hits);
+  family(o, "eddy_static_opens_total", "counter",
+         "Static files opened on the thread pool (misses, revalidations).");
+  put(o, "eddy_static_opens_total %llu\n", (unsigned long long)st.opens);
+  family(o, "eddy_static_not_modified_total", "counter",
+         "Static files answered 304.");
+  put(o, "eddy_static_not_modified_total %llu\n",
+      (unsigned long long)st.not_modified);
+}
+
 static void threadpool_families(out_t *o) {
   eddy_threadpool_stats_t t;
   eddy_threadpool_stats(&t);
@@ -225,6 +241,7 @@ int eddy_app_metrics_render(eddy_app_metrics_t *m, char **out, size_t *len) {
   requests(&o, m);
   loop_families(&o, m);
   threadpool_families(&o);
+  static_families(&o, m);
   workerpool_families(&o, m);
   process_families(&o, m);
   if (o.err) {

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "app/static.h"
 #include "eddy/app.h"
 #include "eddy/pool.h"
 
@@ -44,6 +45,10 @@ EDDY_EXTERN void eddy_app_metrics_set_server(eddy_app_metrics_t *m,
 EDDY_EXTERN int eddy_app_metrics_add_pool(eddy_app_metrics_t *m,
                                           eddy_pool_t *pool,
                                           const char *name);
+
+/* The static server whose cache figures are reported (NULL: none). */
+EDDY_EXTERN void eddy_app_metrics_set_static(eddy_app_metrics_t *m,
+                                             eddy_static_t *files);
 
 /*
  * Counts one finished request: method, route pattern (NULL: no route

@@ -210,6 +210,7 @@ Test(serve_e2e, metrics_are_prometheus_text) {
   cr_assert_eq(prom_value(r.body, "eddy_workerpool_completed_total"
                                   "{pool=\"compute\"}"), 1);
   cr_assert_geq(prom_value(r.body, "eddy_threadpool_completed_total"), 1);
+  cr_assert_eq(prom_value(r.body, "eddy_static_opens_total"), 1);
   cr_assert_geq(prom_value(r.body, "eddy_eventloop_delay_seconds_count"), 0);
   double u = prom_value(r.body, "eddy_eventloop_utilization_ratio");
   cr_assert(u > 0 && u <= 1, "utilization %f", u);
