@@ -14,7 +14,6 @@ FORMAT_DIRS=(src include examples bin)
 # work that owns them lands; then they are formatted and taken off this
 # list. Keep it empty otherwise.
 FORMAT_PENDING=(
-  bin/eddy.c
 )
 
 clang_format=$(command -v clang-format-14 || command -v clang-format) || {
