@@ -63,19 +63,22 @@ static void serve_metrics(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
     eddy_app_metrics_handler(req, res, s->metrics);
     return;
   }
-  char *text = NULL, cluster[65536];
+  char *text = NULL, *all;
   size_t len = 0;
-  int n = eddy_cluster_worker_metrics(s->worker, cluster, sizeof(cluster));
-  if (eddy_app_metrics_render(s->metrics, &text, &len) < 0) {
+  int n = eddy_cluster_worker_metrics(s->worker, NULL, 0);
+  if (n < 0) n = 0; /* before the first figures from the primary */
+  if (eddy_app_metrics_render(s->metrics, &text, &len) < 0 ||
+      !(all = malloc((size_t)n + 1 + len))) {
+    free(text);
     eddy_app_next(req, -ENOMEM);
     return;
   }
+  if (n) eddy_cluster_worker_metrics(s->worker, all, (size_t)n + 1);
+  memcpy(all + n, text, len); /* the cluster's summary first */
   eddy_app_res_type(res, "text/plain; version=0.0.4");
-  eddy_app_res_write(res, text, len);
+  eddy_app_res_end(res, all, (size_t)n + len);
   free(text);
-  if (n > 0 && (size_t)n < sizeof(cluster))
-    eddy_app_res_write(res, cluster, (size_t)n);
-  eddy_app_res_end(res, NULL, 0);
+  free(all);
 }
 
 static int build_app(serve_t *s) {
