@@ -86,6 +86,7 @@ static int build_app(serve_t *s) {
   int r = serve_add_page(s);
   if (!r) r = serve_add_demos(s);
   if (!r) r = serve_add_io(s);
+  if (!r) r = serve_add_fetch(s);
   if (!r) r = eddy_app_get(s->app, "/metrics", serve_metrics, s);
   if (!r) r = eddy_app_get(s->app, "/healthz", eddy_app_healthz, s);
   if (!r) r = eddy_app_get(s->app, "/readyz", eddy_app_readyz, &s->draining);
@@ -153,6 +154,7 @@ static void on_server_closed(eddy_http_server_t *srv) {
     eddy_close(EDDY_HANDLE(&s->drain_timer), NULL);
   }
   eddy_pool_close(&s->pool, NULL);
+  if (s->client) eddy_client_close(s->client, NULL);
   eddy_app_metrics_close(s->metrics);
 }
 

@@ -15,6 +15,7 @@
 #include "eddy/static.h"
 #include "eddy.h"
 #include "eddy/app.h"
+#include "eddy/client.h"
 #include "eddy/cluster.h"
 #include "eddy/pool.h"
 
@@ -30,8 +31,9 @@ typedef struct {
   uint64_t max_block_ms;
   uint64_t drain_delay_ms;
   uint64_t grace_ms;
-  unsigned pool_threads; /* 0: one per CPU */
-  unsigned stall_ms;     /* 0: no stall detector */
+  unsigned pool_threads;   /* 0: one per CPU */
+  unsigned stall_ms;       /* 0: no stall detector */
+  const char *fetch_allow; /* hosts /fetch may call, comma-separated */
 } serve_config_t;
 
 typedef struct {
@@ -45,7 +47,8 @@ typedef struct {
   eddy_app_metrics_t *metrics;
   eddy_access_log_t *access_log;
   eddy_pool_t pool;
-  json_t *users; /* {"users": [...]} from users.json */
+  eddy_client_t *client; /* /fetch's keep-alive agent */
+  json_t *users;         /* {"users": [...]} from users.json */
   char root[PATH_MAX];
   char data[SERVE_NFILES][PATH_MAX];
   const char *data_ptrs[SERVE_NFILES];
@@ -77,6 +80,7 @@ int serve_cluster(int argc, char **argv, serve_config_t *cfg);
 int serve_add_demos(serve_t *s);
 int serve_add_io(serve_t *s);
 int serve_add_page(serve_t *s);
+int serve_add_fetch(serve_t *s);
 
 /* Reads ?ms=N (default 100) into *ms; on a bad or too large value it has
  * answered 400 and returns -1. */

@@ -40,8 +40,14 @@ const char serve_usage[] =
     "                             (default 5000)\n"
     "  --send-timeout-ms MS       a client that takes no byte for this long\n"
     "                             is cut off (default 60000)\n"
-    "  --max-connections N        above: accept and close (default 0: no\n"
-    "                             limit)\n"
+    "  --body-timeout-ms MS       a request body that stops arriving for\n"
+    "                             this long is 408 (default 60000)\n"
+    "  --response-timeout-ms MS   a handler that has not begun its answer\n"
+    "                             after this long: 503 (default 0: off)\n"
+    "  --max-connections N        above: accept and close (default: the\n"
+    "                             open-file limit less 64)\n"
+    "  --fetch-allow HOSTS        hosts GET /fetch?url= may call, comma-\n"
+    "                             separated (default 127.0.0.1)\n"
     "  -h, --help                 this text\n"
     "\n"
     "GET / answers Hello, World! (browsers, which send Accept: text/html,\n"
@@ -66,6 +72,8 @@ static int string_flag(serve_config_t *c, const char *a, const char *v) {
     c->data_dir = v;
   else if (!strcmp(a, "--access-log"))
     c->access_log = v;
+  else if (!strcmp(a, "--fetch-allow"))
+    c->fetch_allow = v;
   else
     return 0;
   return 1;
@@ -93,6 +101,10 @@ static int number_flag(serve_config_t *c, const char *a, long long n) {
     o->keep_alive_timeout_ms = (uint64_t)n;
   else if (!strcmp(a, "--send-timeout-ms"))
     o->send_timeout_ms = (uint64_t)n;
+  else if (!strcmp(a, "--body-timeout-ms"))
+    o->body_timeout_ms = (uint64_t)n;
+  else if (!strcmp(a, "--response-timeout-ms"))
+    o->response_timeout_ms = (uint64_t)n;
   else if (!strcmp(a, "--max-connections") && n <= 1 << 30)
     o->max_connections = (unsigned)n;
   else
