@@ -312,7 +312,7 @@ eddy_http_find_header(const eddy_http_request_t *req, const char *name,
  */
 typedef struct eddy_http_chunked_s {
   int _state;
-  int _digits;          /* significant hex digits of the current size */
+  int _digits;          /* hex digits of the current size, zeros too */
   uint64_t _remaining;  /* data bytes left in the current chunk */
   uint64_t _total;      /* data bytes so far */
   size_t _ext;          /* extension bytes on the current chunk */
