@@ -46,7 +46,7 @@ EX_BIN   := $(EX_SRC:examples/%.c=$(B)/examples/%)
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/e2e/*.c tests/support/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 # The tests that exercise threads; `make tsan` runs exactly these.
-TSAN_MODULES := async signal threadpool fs join stall log thread port shared pool http_res spin thread_stress respool client_dns db_sqlite access_log metrics_text
+TSAN_MODULES := async signal threadpool fs join stall log thread port shared pool http_res spin thread_stress respool client_dns db_sqlite access_log metrics_text startup_faults
 TSAN_SRC := $(wildcard $(TSAN_MODULES:%=tests/unit/test_%.c) tests/support/*.c)
 TEST_CFLAGS := $(shell pkg-config --cflags criterion libcurl 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs criterion libcurl 2>/dev/null || \

@@ -315,7 +315,7 @@ EDDY_EXTERN const eddy_http_header_t *eddy_http_find_header(
  */
 typedef struct eddy_http_chunked_s {
   int _state;
-  int _digits;         /* significant hex digits of the current size */
+  int _digits;         /* hex digits of the current size, zeros too */
   uint64_t _remaining; /* data bytes left in the current chunk */
   uint64_t _total;     /* data bytes so far */
   size_t _ext;         /* extension bytes on the current chunk */

@@ -7,11 +7,11 @@
  * Strictness, against request smuggling: sizes are 1*HEXDIG and overflow is
  * an error (not a wrap); a size has at most 16 digits, leading zeros
  * included, so a client cannot keep a connection busy sending "0000..."
- * forever (RFC 9112 §7.1 sets no bound; 16 is what a 64-bit size needs);
- * extensions follow the grammar exactly (BWS ";" BWS token [BWS "=" BWS (token
- * / quoted-string)]) and are bounded; every line ends in CRLF (bare LF is 400);
- * the data is followed by CRLF exactly; trailers follow the field-line rules
- * and are bounded.
+ * forever (RFC 9112 §7.1 sets no bound; 16 is what a 64-bit size needs,
+ * so overflow cannot happen either); extensions follow the grammar exactly
+ * (BWS ";" BWS token [BWS "=" BWS (token / quoted-string)]) and are
+ * bounded; every line ends in CRLF (bare LF is 400); the data is followed by
+ * CRLF exactly; trailers follow the field-line rules and are bounded.
  */
 #include <string.h>
 
