@@ -80,7 +80,9 @@ SONAME   := libeddy.so.$(firstword $(subst ., ,$(VERSION)))
 $(B)/libeddy.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
 
-$(B)/bin/eddy: $(B)/bin/eddy.o $(B)/libeddy.a
+# `eddy top` (bin/top.c) and its Prometheus text reader.
+BIN_OBJ  := $(B)/bin/eddy.o $(B)/bin/top.o $(B)/bin/prom_parse.o
+$(B)/bin/eddy: $(BIN_OBJ) $(B)/libeddy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -10,6 +10,7 @@
 
 #include "eddy.h"
 #include "eddy/http.h"
+#include "top.h"
 
 static int ticks;
 
@@ -227,6 +228,8 @@ int main(int argc, char **argv) {
     int r = serve_cluster(argc, argv);
     if (r >= 0) return r;
   }
+  if (argc > 1 && strcmp(argv[1], "top") == 0)
+    return eddy_top_main(argc - 1, argv + 1); /* bin/top.c */
   if (argc > 1 && strcmp(argv[1], "demo") == 0) return demo();
   if (argc > 1 && strcmp(argv[1], "serve") == 0) return serve(argc, argv);
   fputs(usage, stderr);
