@@ -272,6 +272,16 @@ static void print_totals(FILE *o, const top_t *t) {
           t->nrows ? util * 100 / (double)t->nrows : 0.0, conns, rt);
 }
 
+/* On a terminal each line also clears the rest of its row (\033[K), as
+ * the frame is drawn over the last one. */
+static void write_frame(const top_t *t, const char *text, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    if (t->tty && text[i] == '\n') fputs("\033[K", stdout);
+    putchar(text[i]);
+  }
+  fflush(stdout);
+}
+
 static void render(top_t *t) {
   char *text = NULL, when[16];
   size_t len = 0;
@@ -279,7 +289,8 @@ static void render(top_t *t) {
   if (!o) return;
   time_t now = time(NULL);
   strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-  fprintf(o, "%seddy top  %s  %s  workers %zu\n", t->tty ? "\033[H\033[2J" : "",
+  /* Home, draw over the last frame, clear what is left: no flicker. */
+  fprintf(o, "%seddy top  %s  %s  workers %zu\n", t->tty ? "\033[H" : "",
           t->url, when, t->nrows);
   fprintf(o, "restarts:");
   for (int i = 0; i < 5; i++)
@@ -290,10 +301,9 @@ static void render(top_t *t) {
   for (size_t i = 0; i < t->nrows; i++) print_row(o, t, &t->rows[i]);
   print_totals(o, t);
   if (t->error[0]) fprintf(o, "error: %s\n", t->error);
-  fprintf(o, "%s", t->tty ? "q quits\n" : "\n");
+  fprintf(o, "%s", t->tty ? "q quits\033[J" : "\n");
   fclose(o);
-  fwrite(text, 1, len, stdout);
-  fflush(stdout);
+  write_frame(t, text, len);
   free(text);
 }
 
@@ -346,7 +356,8 @@ static void on_key(eddy_io_t *io, unsigned events) {
   top_t *t = io->data;
   char c[16];
   ssize_t n = read(io->fd, c, sizeof(c));
-  if (n == 0) stop(t); /* the terminal went away */
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+    stop(t); /* the terminal went away (EOF, EIO) */
   for (ssize_t i = 0; i < n; i++)
     if (c[i] == 'q' || c[i] == 'Q') stop(t);
 }
