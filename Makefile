@@ -35,6 +35,9 @@ CFLAGS   += $(BASE) $(OPT)
 LDFLAGS  += $(filter -fsanitize=%,$(OPT)) -pthread
 LDLIBS   += -lm
 LDLIBS   += -ljansson
+# db layer: SQLite and PostgreSQL's client library (Debian packages)
+CFLAGS   += $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+LDLIBS   += -lsqlite3 -lpq
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
@@ -43,7 +46,7 @@ EX_BIN   := $(EX_SRC:examples/%.c=$(B)/examples/%)
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/e2e/*.c tests/support/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 # The tests that exercise threads; `make tsan` runs exactly these.
-TSAN_MODULES := async signal threadpool fs join stall log thread port shared pool http_res spin thread_stress respool client_dns
+TSAN_MODULES := async signal threadpool fs join stall log thread port shared pool http_res spin thread_stress respool client_dns db_sqlite access_log metrics_text
 TSAN_SRC := $(wildcard $(TSAN_MODULES:%=tests/unit/test_%.c) tests/support/*.c)
 TEST_CFLAGS := $(shell pkg-config --cflags criterion libcurl 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs criterion libcurl 2>/dev/null || \
@@ -83,9 +86,9 @@ SONAME   := libeddy.so.$(firstword $(subst ., ,$(VERSION)))
 $(B)/libeddy.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
 
-# `eddy top` (bin/top.c) and its Prometheus text reader.
-BIN_OBJ  := $(B)/bin/eddy.o $(B)/bin/top.o $(B)/bin/prom_parse.o
-$(B)/bin/eddy: $(BIN_OBJ) $(B)/libeddy.a
+# bin/eddy.c is the command, bin/serve*.c its `eddy serve` app.
+BIN_SRC  := $(sort $(wildcard bin/*.c))
+$(B)/bin/eddy: $(BIN_SRC:%.c=$(B)/%.o) $(B)/libeddy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

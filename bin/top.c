@@ -31,6 +31,11 @@ typedef struct {
   double prev_requests, rate; /* rate < 0: not known yet */
   uint64_t prev_ns;
   int seen;
+  double start_time; /* process_start_time_seconds, 0: unknown */
+  /* A single process's loop-delay histogram (cumulative buckets): p99 of
+   * what was recorded between two polls. */
+  int nbk, nprev;
+  double le[32], bk[32], prev_bk[32];
 } row_t;
 
 typedef struct {
@@ -103,28 +108,50 @@ static row_t *row_for(top_t *t, const char *worker) {
 }
 
 /* Which column a metric name fills: the cluster's per-worker families, or
- * the same measures of a single process (no worker label). */
+ * the same measures of a single process (`eddy serve` without --workers;
+ * no worker label). */
 static double *field_of(row_t *r, const char *name) {
   static const char *const names[][3] = {
-      {"eddy_worker_requests_total", "eddy_requests_total",
-       "eddy_http_requests_total"},
-      {"eddy_worker_connections", "eddy_connections", "eddy_http_connections"},
-      {"eddy_worker_rss_bytes", "eddy_rss_bytes",
-       "process_resident_memory_bytes"},
-      {"eddy_worker_loop_delay_p99_seconds", "eddy_loop_delay_p99_seconds",
-       "eddy_event_loop_delay_p99_seconds"},
-      {"eddy_worker_utilization", "eddy_loop_utilization",
-       "eddy_event_loop_utilization"}};
-  double *fields[] = {&r->requests, &r->conns, &r->rss, &r->delay, &r->util};
-  for (int f = 0; f < 5; f++)
-    for (int k = 0; k < 3; k++)
+      {"eddy_worker_requests_total", "eddy_http_requests_total", ""},
+      {"eddy_worker_connections", "eddy_http_open_connections", ""},
+      {"eddy_worker_rss_bytes", "process_resident_memory_bytes", ""},
+      {"eddy_worker_loop_delay_p99_seconds", "", ""},
+      {"eddy_worker_utilization", "eddy_eventloop_utilization_ratio", ""},
+      {"process_start_time_seconds", "", ""}};
+  double *fields[] = {&r->requests, &r->conns, &r->rss,
+                      &r->delay,    &r->util,  &r->start_time};
+  for (int f = 0; f < 6; f++)
+    for (int k = 0; k < 3 && names[f][k][0]; k++)
       if (!strcmp(name, names[f][k])) return fields[f];
   return NULL;
 }
 
+static const char delay_hist[] = "eddy_eventloop_delay_seconds_bucket";
+
 static int is_row_metric(const char *name) {
   row_t probe;
-  return field_of(&probe, name) != NULL;
+  return field_of(&probe, name) != NULL || !strcmp(name, delay_hist);
+}
+
+static void take_bucket(row_t *r, const prom_sample_t *s) {
+  char le[32];
+  if (r->nbk == 32 || !prom_label(s, "le", le, sizeof(le))) return;
+  r->le[r->nbk] = strtod(le, NULL); /* "+Inf" reads as infinity */
+  r->bk[r->nbk++] = s->value;
+}
+
+/* p99 of the delays recorded since the last poll, from bucket deltas. */
+static void delay_from_buckets(row_t *r) {
+  if (r->nbk && r->nprev == r->nbk) {
+    double total = r->bk[r->nbk - 1] - r->prev_bk[r->nbk - 1];
+    for (int i = 0; total > 0 && i < r->nbk; i++)
+      if (r->bk[i] - r->prev_bk[i] >= 0.99 * total) {
+        r->delay = i == r->nbk - 1 && i ? r->le[i - 1] : r->le[i];
+        break;
+      }
+  }
+  memcpy(r->prev_bk, r->bk, sizeof(r->bk));
+  r->nprev = r->nbk;
 }
 
 static void take_cluster(top_t *t, const prom_sample_t *s) {
@@ -145,7 +172,12 @@ static void take_sample(top_t *t, const prom_sample_t *s) {
   row_t *r = row_for(t, worker);
   if (!r) return;
   r->seen = 1;
-  *field_of(r, s->name) = s->value;
+  if (!strcmp(s->name, delay_hist))
+    take_bucket(r, s);
+  else if (field_of(r, s->name) == &r->requests)
+    r->requests += s->value; /* a single process labels by route */
+  else
+    *field_of(r, s->name) = s->value;
   if (prom_label(s, "pid", buf, sizeof(buf))) r->pid = atol(buf);
   if (prom_label(s, "slot", buf, sizeof(buf)))
     snprintf(r->slot, sizeof(r->slot), "%s", buf);
@@ -175,7 +207,10 @@ static void settle_rows(top_t *t, uint64_t now_ns) {
   size_t keep = 0;
   for (size_t i = 0; i < t->nrows; i++) {
     row_t *r = &t->rows[i];
-    if (!r->seen) continue;
+    /* In a cluster the answering worker's own figures come too: the
+     * per-worker rows already count them. */
+    if (!r->seen || (!strcmp(r->worker, "-") && t->nworkers > 0)) continue;
+    delay_from_buckets(r);
     if (r->prev_ns && now_ns > r->prev_ns && r->requests >= r->prev_requests)
       r->rate = (r->requests - r->prev_requests) * 1e9 /
                 (double)(now_ns - r->prev_ns);
@@ -188,7 +223,11 @@ static void settle_rows(top_t *t, uint64_t now_ns) {
 
 static void take_metrics(top_t *t, const char *text, size_t len) {
   size_t n = prom_parse(text, len, t->samples, MAX_SAMPLES);
-  for (size_t i = 0; i < t->nrows; i++) t->rows[i].seen = 0;
+  for (size_t i = 0; i < t->nrows; i++) {
+    t->rows[i].seen = 0;
+    t->rows[i].requests = 0;
+    t->rows[i].nbk = 0;
+  }
   t->nworkers = 0;
   for (size_t i = 0; i < n; i++) take_sample(t, &t->samples[i]);
   settle_rows(t, eddy_hrtime());
@@ -242,7 +281,9 @@ static void fmt_rate(char *out, size_t max, double r) {
 
 static void print_row(FILE *o, top_t *t, const row_t *r) {
   char up[16], rss[16], rate[24];
-  fmt_uptime(up, sizeof(up), uptime_of(r->pid));
+  fmt_uptime(up, sizeof(up),
+             r->start_time > 0 ? (double)time(NULL) - r->start_time
+                               : uptime_of(r->pid));
   fmt_bytes(rss, sizeof(rss), r->rss);
   fmt_rate(rate, sizeof(rate), r->rate);
   fprintf(o, "%-7s %-5s %8ld %8s %8d %8s %9.2fms %5.1f%% %6.0f %9s\n",

@@ -22,6 +22,10 @@
 #include "eddy/respool.h"
 #include "eddy/client.h"
 #include "eddy/app.h"
+#include "eddy/static.h"
+#include "eddy/observe.h"
 #include "eddy/cluster.h"
+#include "eddy/db.h"
+#include "eddy/memcache.h"
 
 #endif

@@ -14,11 +14,6 @@ FORMAT_DIRS=(src include examples bin)
 # work that owns them lands; then they are formatted and taken off this
 # list. Keep it empty otherwise.
 FORMAT_PENDING=(
-  src/http/chunked.c
-  src/http/file.c
-  src/http/parser.c
-  src/http/status.c
-  bin/eddy.c
 )
 
 clang_format=$(command -v clang-format-14 || command -v clang-format) || {

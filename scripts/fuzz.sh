@@ -28,8 +28,7 @@ for h in $harnesses; do
   name=${base#fuzz_}
   bin=$out/$base
   srcs="$all_srcs -lm -pthread"
-  extra=""
-  [ "$name" = json_body ] && extra="-ljansson"
+  extra="-ljansson -lsqlite3 -lpq" # what the library links
   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -o "$bin" "$h" $srcs $extra

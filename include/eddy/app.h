@@ -494,7 +494,7 @@ EDDY_EXTERN uint64_t eddy_app_res_bytes(const eddy_app_res_t *res);
  * eddy_app_jw_free). Commas and nesting are tracked; strings are escaped
  * ('"', '\\', control bytes as \uXXXX; UTF-8 is passed through).
  * Doubles that are not finite are written as null. Calls after an error
- * (-ENOMEM, nesting deeper than 64, a value where a key is due) do nothing
+ * (-ENOMEM, nesting deeper than 63, a value where a key is due) do nothing
  * and the error stays in jw->error. Caller-owned.
  */
 typedef struct eddy_app_jw_s {

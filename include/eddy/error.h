@@ -39,10 +39,12 @@ extern "C" {
   XX(ETIMEDOUT, -30003, "operation timed out")                               \
   XX(ETERMINATED, -30004, "worker was terminated")                           \
   XX(EPARSE, -30005, "malformed input")                                      \
-  XX(ETASKFAILED, -30006, "task reported failure")                          \
+  XX(ETASKFAILED, -30006, "task reported failure")                           \
   XX(ENOTFOUND, -30100, "host name not found")                               \
   XX(ERESPTIMEOUT, -30101, "no response in time")                            \
-  XX(EIDLETIMEOUT, -30102, "response stalled too long")
+  XX(EIDLETIMEOUT, -30102, "response stalled too long")                      \
+  XX(EDB, -30200, "the database refused the statement")                      \
+  XX(ECONSTRAINT, -30201, "a database constraint was violated")
 /* clang-format on */
 
 enum eddy_errno_e {

@@ -65,6 +65,20 @@ EDDY_EXTERN int eddy_cancel(eddy_work_t *req);
  */
 EDDY_EXTERN unsigned eddy_threadpool_size(void);
 
+/* The process-wide pool's figures (for /metrics). */
+typedef struct {
+  size_t queued;      /* requests waiting for a thread now */
+  unsigned running;   /* requests whose work runs now */
+  unsigned threads;   /* pool threads started (0 before the first use) */
+  uint64_t completed; /* work callbacks that have returned, ever */
+} eddy_threadpool_stats_t;
+
+/*
+ * Copies the pool's figures into `out` (one consistent snapshot, taken
+ * under the pool's lock; fork resets them with the pool). Any thread.
+ */
+EDDY_EXTERN void eddy_threadpool_stats(eddy_threadpool_stats_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "eddy/client.h"
+#include "http/parser.h"
 
 #define NEED EDDY_HTTP_INCOMPLETE
 #define BAD (-EPROTO)
@@ -59,29 +60,13 @@ static long status_line(const char *b, size_t len, eddy_client_head_t *h) {
   return (long)(eol - b) + 1;
 }
 
-/* Next element of a comma list, OWS trimmed; 0 at the end. */
-static int list_next(const char *v, size_t n, size_t *i, const char **tok,
-                     size_t *len) {
-  size_t k = *i;
-  while (k < n && (v[k] == ',' || v[k] == ' ' || v[k] == '\t')) k++;
-  if (k == n) return *i = k, 0;
-  size_t s = k;
-  while (k < n && v[k] != ',') k++;
-  size_t e = k;
-  while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
-  *tok = v + s;
-  *len = e - s;
-  *i = k;
-  return 1;
-}
-
 /* 1*DIGIT, or a list of one repeated value; anything else is BAD. */
 static int content_length(frame_t *f, const char *v, size_t n) {
   const char *t;
   size_t tl, i = 0, elems = 0, commas = 0;
   int64_t value = -1;
   for (size_t k = 0; k < n; k++) commas += v[k] == ',';
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     int64_t x = 0;
     for (size_t k = 0; k < tl; k++) {
       if (t[k] < '0' || t[k] > '9') return BAD;
@@ -102,7 +87,7 @@ static int content_length(frame_t *f, const char *v, size_t n) {
 static int transfer_encoding(frame_t *f, const char *v, size_t n) {
   const char *t;
   size_t tl, i = 0;
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     for (size_t k = 0; k < tl; k++)
       if (!is_tchar((unsigned char)t[k])) return BAD;
     if (f->te_chunked_last) return BAD; /* chunked must be the last coding */
@@ -115,7 +100,7 @@ static int transfer_encoding(frame_t *f, const char *v, size_t n) {
 static void connection(frame_t *f, const char *v, size_t n) {
   const char *t;
   size_t tl, i = 0;
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     if (ieq(t, tl, "close"))
       f->conn_close = 1;
     else if (ieq(t, tl, "keep-alive"))

@@ -32,6 +32,9 @@ static struct {
   int slow_turn; /* alternates classes when both are queued */
   int err;       /* why the pool could not start, else 0 */
   pthread_t *threads;
+  size_t queued; /* for eddy_threadpool_stats */
+  unsigned running;
+  uint64_t completed;
 } pool = {.mutex = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
@@ -66,6 +69,8 @@ static eddy_work_t *next_work(void) {
   eddy_queue_remove(q);
   eddy_work_t *w = EDDY_CONTAINER_OF(q, eddy_work_t, _node);
   w->_state = RUNNING;
+  pool.queued--;
+  pool.running++;
   if (cls == EDDY__WORK_SLOW) pool.slow_running++;
   return w;
 }
@@ -98,6 +103,8 @@ static void *worker(void *arg) {
     w->_work_cb(w);
     post_done(w); /* w may be reused from here on */
     pthread_mutex_lock(&pool.mutex);
+    pool.running--;
+    pool.completed++;
     if (slow) pool.slow_running--;
   }
   return NULL;
@@ -114,6 +121,8 @@ static void after_fork_child(void) {
   free(pool.threads);
   pool.threads = NULL;
   pool.nthreads = pool.idle = pool.slow_running = 0;
+  pool.queued = pool.running = 0;
+  pool.completed = 0;
   pool.err = 0;
   eddy_queue_init(&pool.queue[0]);
   eddy_queue_init(&pool.queue[1]);
@@ -240,6 +249,7 @@ int eddy__queue_work_class(eddy_loop_t *loop, eddy_work_t *req,
   pthread_mutex_lock(&pool.mutex);
   req->_state = QUEUED;
   eddy_queue_push(&pool.queue[req->_slow], &req->_node);
+  pool.queued++;
   int wake = pool.idle > 0;
   pthread_mutex_unlock(&pool.mutex);
   if (wake) pthread_cond_signal(&pool.cond);
@@ -259,9 +269,19 @@ int eddy_cancel(eddy_work_t *req) {
   if (queued) {
     eddy_queue_remove(&req->_node);
     req->_state = CANCELED;
+    pool.queued--;
   }
   pthread_mutex_unlock(&pool.mutex);
   if (!queued) return -EBUSY;
   post_done(req); /* the callback runs on a later wake-up, not here */
   return 0;
+}
+
+void eddy_threadpool_stats(eddy_threadpool_stats_t *out) {
+  pthread_mutex_lock(&pool.mutex);
+  out->queued = pool.queued;
+  out->running = pool.running;
+  out->completed = pool.completed;
+  out->threads = pool.nthreads;
+  pthread_mutex_unlock(&pool.mutex);
 }

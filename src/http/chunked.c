@@ -7,10 +7,11 @@
  * Strictness, against request smuggling: sizes are 1*HEXDIG and overflow is
  * an error (not a wrap); a size has at most 16 digits, leading zeros
  * included, so a client cannot keep a connection busy sending "0000..."
- * forever (RFC 9112 §7.1 sets no bound; 16 is what a 64-bit size needs); extensions follow the grammar exactly
- * (BWS ";" BWS token [BWS "=" BWS (token / quoted-string)]) and are
- * bounded; every line ends in CRLF (bare LF is 400); the data is followed by
- * CRLF exactly; trailers follow the field-line rules and are bounded.
+ * forever (RFC 9112 §7.1 sets no bound; 16 is what a 64-bit size needs);
+ * extensions follow the grammar exactly (BWS ";" BWS token [BWS "=" BWS (token
+ * / quoted-string)]) and are bounded; every line ends in CRLF (bare LF is 400);
+ * the data is followed by CRLF exactly; trailers follow the field-line rules
+ * and are bounded.
  */
 #include <string.h>
 
@@ -18,10 +19,28 @@
 #include "http/parser.h"
 
 enum {
-  S_SIZE_FIRST, S_SIZE, S_SIZE_LF, S_DATA, S_DATA_CR, S_DATA_LF,
-  E_PRE_SEMI, E_PRE_NAME, E_NAME, E_POST_NAME, E_PRE_VAL, E_TVAL, E_QVAL,
-  E_QESC, E_AFTER_Q,
-  T_START, T_NAME, T_VALUE, T_LF, T_END_LF, S_DONE, S_ERROR
+  S_SIZE_FIRST,
+  S_SIZE,
+  S_SIZE_LF,
+  S_DATA,
+  S_DATA_CR,
+  S_DATA_LF,
+  E_PRE_SEMI,
+  E_PRE_NAME,
+  E_NAME,
+  E_POST_NAME,
+  E_PRE_VAL,
+  E_TVAL,
+  E_QVAL,
+  E_QESC,
+  E_AFTER_Q,
+  T_START,
+  T_NAME,
+  T_VALUE,
+  T_LF,
+  T_END_LF,
+  S_DONE,
+  S_ERROR
 };
 
 #define BAD (-400)
@@ -66,10 +85,8 @@ static int on_size(eddy_http_chunked_t *d, unsigned char c) {
 static int on_ext(int st, unsigned char c) {
   int tchar = EDDY__HC(c, EDDY__HC_TCHAR);
   switch (st) {
-  case E_PRE_SEMI:
-    return IS_WS(c) ? st : c == ';' ? E_PRE_NAME : BAD;
-  case E_PRE_NAME:
-    return IS_WS(c) ? st : tchar ? E_NAME : BAD;
+  case E_PRE_SEMI: return IS_WS(c) ? st : c == ';' ? E_PRE_NAME : BAD;
+  case E_PRE_NAME: return IS_WS(c) ? st : tchar ? E_NAME : BAD;
   case E_NAME:
     if (tchar) return st;
     __attribute__((fallthrough)); /* the name ended */
@@ -84,14 +101,15 @@ static int on_ext(int st, unsigned char c) {
     if (tchar) return st;
     __attribute__((fallthrough)); /* the value ended */
   case E_AFTER_Q:
-    return IS_WS(c) ? E_PRE_SEMI : c == ';' ? E_PRE_NAME
-                                  : c == '\r' ? S_SIZE_LF : BAD;
+    return IS_WS(c)    ? E_PRE_SEMI
+           : c == ';'  ? E_PRE_NAME
+           : c == '\r' ? S_SIZE_LF
+                       : BAD;
   case E_QVAL:
     if (c == '"') return E_AFTER_Q;
     if (c == '\\') return E_QESC;
     return EDDY__HC(c, EDDY__HC_VALUE) ? st : BAD;
-  case E_QESC:
-    return EDDY__HC(c, EDDY__HC_VALUE) ? E_QVAL : BAD;
+  case E_QESC: return EDDY__HC(c, EDDY__HC_VALUE) ? E_QVAL : BAD;
   }
   return BAD;
 }
@@ -106,10 +124,8 @@ static int on_trailer(int st, unsigned char c) {
     return EDDY__HC(c, EDDY__HC_TCHAR) ? st : c == ':' ? T_VALUE : BAD;
   case T_VALUE:
     return EDDY__HC(c, EDDY__HC_VALUE) ? st : c == '\r' ? T_LF : BAD;
-  case T_LF:
-    return c == '\n' ? T_START : BAD;
-  case T_END_LF:
-    return c == '\n' ? S_DONE : BAD;
+  case T_LF: return c == '\n' ? T_START : BAD;
+  case T_END_LF: return c == '\n' ? S_DONE : BAD;
   }
   return BAD;
 }
@@ -121,17 +137,13 @@ static int step(eddy_http_chunked_t *d, unsigned char c) {
   case S_SIZE_FIRST:
     if (!EDDY__HC(c, EDDY__HC_HEX)) return BAD;
     /* fall through */
-  case S_SIZE:
-    return on_size(d, c);
+  case S_SIZE: return on_size(d, c);
   case S_SIZE_LF:
     if (c != '\n') return BAD;
     d->_ext = 0;
     return d->_remaining ? S_DATA : T_START;
-  case S_DATA_CR:
-    return c == '\r' ? S_DATA_LF : BAD;
-  case S_DATA_LF:
-    d->_digits = 0;
-    return c == '\n' ? S_SIZE_FIRST : BAD;
+  case S_DATA_CR: return c == '\r' ? S_DATA_LF : BAD;
+  case S_DATA_LF: d->_digits = 0; return c == '\n' ? S_SIZE_FIRST : BAD;
   }
   if (st >= T_START) {
     if (++d->_trailer > d->_max_trailer) return BAD;
@@ -141,9 +153,8 @@ static int step(eddy_http_chunked_t *d, unsigned char c) {
   return on_ext(st, c);
 }
 
-int eddy_http_chunked_decode(eddy_http_chunked_t *d, const char *in,
-                             size_t len, char *out, size_t *consumed,
-                             size_t *produced) {
+int eddy_http_chunked_decode(eddy_http_chunked_t *d, const char *in, size_t len,
+                             char *out, size_t *consumed, size_t *produced) {
   size_t i = 0, o = 0;
   int st = d->_state;
   while (i < len && st != S_DONE) {

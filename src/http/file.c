@@ -53,7 +53,7 @@ typedef struct {
   eddy_work_t work;
   eddy_http_res_t *res;
   eddy_http_server_t *server; /* waits for this job before it closes */
-  int fd;  /* result: open descriptor or -errno */
+  int fd;                     /* result: open descriptor or -errno */
   int64_t size;
   char path[];
 } open_job_t;

@@ -38,31 +38,31 @@
 
 #define IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
-#define IS_UNRES(c) \
+#define IS_UNRES(c)                                                        \
   (IS_ALPHA(c) || IS_DIGIT(c) || (c) == '-' || (c) == '.' || (c) == '_' || \
    (c) == '~')
 #define IS_SUBDELIM(c)                                                    \
   ((c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || \
    (c) == ')' || (c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' ||  \
    (c) == '=')
-#define IS_TCHAR(c)                                                       \
+#define IS_TCHAR(c)                                                        \
   (IS_ALPHA(c) || IS_DIGIT(c) || (c) == '!' || (c) == '#' || (c) == '$' || \
    (c) == '%' || (c) == '&' || (c) == '\'' || (c) == '*' || (c) == '+' ||  \
    (c) == '-' || (c) == '.' || (c) == '^' || (c) == '_' || (c) == '`' ||   \
    (c) == '|' || (c) == '~')
 #define IS_PATH(c) \
   (IS_UNRES(c) || IS_SUBDELIM(c) || (c) == ':' || (c) == '@' || (c) == '/')
-#define CLS(c)                                                             \
-  ((IS_TCHAR(c) ? EDDY__HC_TCHAR : 0) |                                    \
-   (((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f)) ? EDDY__HC_VALUE : 0) |  \
-   (IS_PATH(c) ? EDDY__HC_PATH : 0) |                                      \
-   ((IS_PATH(c) || (c) == '?') ? EDDY__HC_QUERY : 0) |                     \
+#define CLS(c)                                                                \
+  ((IS_TCHAR(c) ? EDDY__HC_TCHAR : 0) |                                       \
+   (((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f)) ? EDDY__HC_VALUE : 0) |     \
+   (IS_PATH(c) ? EDDY__HC_PATH : 0) |                                         \
+   ((IS_PATH(c) || (c) == '?') ? EDDY__HC_QUERY : 0) |                        \
    ((IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F')) \
-        ? EDDY__HC_HEX                                                     \
-        : 0) |                                                             \
-   ((IS_ALPHA(c) || IS_DIGIT(c) || (c) == '+' || (c) == '-' || (c) == '.') \
-        ? EDDY__HC_SCHEME                                                  \
-        : 0) |                                                             \
+        ? EDDY__HC_HEX                                                        \
+        : 0) |                                                                \
+   ((IS_ALPHA(c) || IS_DIGIT(c) || (c) == '+' || (c) == '-' || (c) == '.')    \
+        ? EDDY__HC_SCHEME                                                     \
+        : 0) |                                                                \
    ((IS_UNRES(c) || IS_SUBDELIM(c)) ? EDDY__HC_REGNAME : 0))
 #define C4(b) CLS(b), CLS(b + 1), CLS(b + 2), CLS(b + 3)
 #define C16(b) C4(b), C4(b + 4), C4(b + 8), C4(b + 12)
@@ -145,14 +145,13 @@ typedef struct {
 /* host [":" port] (RFC 3986 §3.2.2; userinfo refused, RFC 9110 §4.2.4).
  * Stops at the first byte that cannot continue it; with `need_port` a
  * non-empty port must follow. Returns the stop index, NEED or BAD. */
-static long scan_authority(const char *b, size_t i, size_t end,
-                           int need_port) {
+static long scan_authority(const char *b, size_t i, size_t end, int need_port) {
   size_t start = i;
   long r;
   if (i < end && b[i] == '[') {
     i = skip(b, i + 1, end, EDDY__HC_HEX);
-    while (i < end && (b[i] == ':' || b[i] == '.' ||
-                       EDDY__HC(b[i], EDDY__HC_HEX)))
+    while (i < end &&
+           (b[i] == ':' || b[i] == '.' || EDDY__HC(b[i], EDDY__HC_HEX)))
       i++;
     if (i == end) return NEED;
     if (b[i] != ']' || i == start + 1) return BAD;
@@ -239,8 +238,7 @@ static long scan_version(const char *b, size_t i, size_t end, rline_t *rl) {
   for (size_t k = 0; k < 10; k++) {
     if (i + k >= end) return NEED;
     unsigned char c = (unsigned char)b[i + k];
-    if (want[k] == 'd' ? !IS_DIGIT(c) : c != (unsigned char)want[k])
-      return BAD;
+    if (want[k] == 'd' ? !IS_DIGIT(c) : c != (unsigned char)want[k]) return BAD;
   }
   rl->minor = b[i + 7] - '0';
   if (rl->minor > 1) rl->minor = 1;
@@ -323,23 +321,6 @@ typedef struct {
   int conn_close, conn_keep_alive, conn_upgrade, upgrade, expect;
 } head_t;
 
-/* Next element of the comma list v[*i, n), OWS trimmed; empty elements are
- * skipped (RFC 9110 §5.6.1). Returns 0 at the end of the list. */
-static int list_next(const char *v, size_t n, size_t *i, const char **tok,
-                     size_t *len) {
-  size_t k = *i;
-  while (k < n && (v[k] == ',' || v[k] == ' ' || v[k] == '\t')) k++;
-  if (k == n) return *i = k, 0;
-  size_t s = k;
-  while (k < n && v[k] != ',') k++;
-  size_t e = k;
-  while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
-  *tok = v + s;
-  *len = e - s;
-  *i = k;
-  return 1;
-}
-
 static int is_token(const char *s, size_t n) {
   return n > 0 && skip(s, 0, n, EDDY__HC_TCHAR) == n;
 }
@@ -354,7 +335,7 @@ static int on_content_length(head_t *h, const char *v, size_t n) {
   size_t tl, i = 0, elems = 0, commas = 0;
   int64_t value = -1;
   for (size_t k = 0; k < n; k++) commas += v[k] == ',';
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     int64_t x = 0;
     for (size_t k = 0; k < tl; k++) {
       if (!IS_DIGIT(t[k])) return BAD;
@@ -382,7 +363,7 @@ static int on_transfer_encoding(head_t *h, const char *v, size_t n) {
   size_t tl, i = 0;
   if (h->minor == 0) return BAD;
   h->te_seen = 1;
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     if (!is_token(t, tl)) return BAD;
     if (IEQ(t, tl, "chunked")) {
       h->te_chunked++;
@@ -404,11 +385,14 @@ static int on_transfer_encoding(head_t *h, const char *v, size_t n) {
 static int on_connection(head_t *h, const char *v, size_t n) {
   const char *t;
   size_t tl, i = 0;
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     if (!is_token(t, tl)) return BAD;
-    if (IEQ(t, tl, "close")) h->conn_close = 1;
-    else if (IEQ(t, tl, "keep-alive")) h->conn_keep_alive = 1;
-    else if (IEQ(t, tl, "upgrade")) h->conn_upgrade = 1;
+    if (IEQ(t, tl, "close"))
+      h->conn_close = 1;
+    else if (IEQ(t, tl, "keep-alive"))
+      h->conn_keep_alive = 1;
+    else if (IEQ(t, tl, "upgrade"))
+      h->conn_upgrade = 1;
   }
   return 0;
 }
@@ -419,7 +403,7 @@ static int on_expect(head_t *h, const char *v, size_t n) {
   const char *t;
   size_t tl, i = 0;
   if (h->minor == 0) return 0;
-  while (list_next(v, n, &i, &t, &tl)) {
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     if (!IEQ(t, tl, "100-continue")) return -417;
     h->expect = 1;
   }
@@ -443,15 +427,12 @@ static int field_semantics(head_t *h, const char *b, size_t p,
   const char *name = b + p, *v = b + fl->vstart;
   size_t nl = fl->name_end - p, vl = fl->vend - fl->vstart;
   switch (nl) {
-  case 4:
-    return IEQ(name, nl, "host") ? on_host(h, b, fl) : 0;
-  case 6:
-    return IEQ(name, nl, "expect") ? on_expect(h, v, vl) : 0;
+  case 4: return IEQ(name, nl, "host") ? on_host(h, b, fl) : 0;
+  case 6: return IEQ(name, nl, "expect") ? on_expect(h, v, vl) : 0;
   case 7:
     if (IEQ(name, nl, "upgrade")) h->upgrade = vl > 0;
     return 0;
-  case 10:
-    return IEQ(name, nl, "connection") ? on_connection(h, v, vl) : 0;
+  case 10: return IEQ(name, nl, "connection") ? on_connection(h, v, vl) : 0;
   case 14:
     return IEQ(name, nl, "content-length") ? on_content_length(h, v, vl) : 0;
   case 17:
@@ -477,8 +458,8 @@ static long parse_fields(const char *b, size_t p, size_t from, size_t end,
     if ((r = field_semantics(h, b, p, &fl)) < 0) return r;
     if (h->count < h->max_store) {
       out[h->count].name = (eddy_http_slice_t){b + p, fl.name_end - p};
-      out[h->count].value =
-          (eddy_http_slice_t){b + fl.vstart, fl.vend - fl.vstart};
+      out[h->count].value = (eddy_http_slice_t){b + fl.vstart,
+                                                fl.vend - fl.vstart};
     }
     h->count++;
     p = from = fl.next;
@@ -495,7 +476,8 @@ static void resolve_limits(const eddy_http_limits_t *in,
       EDDY_HTTP_DEFAULT_MAX_CHUNK_EXT,    EDDY_HTTP_DEFAULT_MAX_TRAILER_BYTES};
   *out = defaults;
   if (!in) return;
-#define PICK(f) if (in->f) out->f = in->f
+#define PICK(f) \
+  if (in->f) out->f = in->f
   PICK(max_request_line);
   PICK(max_header_bytes);
   PICK(max_headers);
@@ -537,9 +519,12 @@ static void fill_request(const char *b, const rline_t *rl, const head_t *h,
                          size_t start, eddy_http_request_t *req) {
   req->method = rl->method;
   req->method_name = (eddy_http_slice_t){b + start, rl->method_end - start};
-  req->target = (eddy_http_slice_t){b + rl->target, rl->target_end - rl->target};
-  if (rl->path == rl->path_end) req->path = (eddy_http_slice_t){"/", 1};
-  else req->path = (eddy_http_slice_t){b + rl->path, rl->path_end - rl->path};
+  req->target = (eddy_http_slice_t){b + rl->target,
+                                    rl->target_end - rl->target};
+  if (rl->path == rl->path_end)
+    req->path = (eddy_http_slice_t){"/", 1};
+  else
+    req->path = (eddy_http_slice_t){b + rl->path, rl->path_end - rl->path};
   req->query = (eddy_http_slice_t){b + rl->query, rl->query_end - rl->query};
   req->target_form = (eddy_http_target_form_t)rl->form;
   req->minor_version = rl->minor;
@@ -599,7 +584,8 @@ static int parse_more(const char *b, size_t len, size_t last_len,
   if (r < 0) return WHOLE;
   const char *nl = memchr(b + r, '\n', last_len - (size_t)r);
   if (!nl) return WHOLE;
-  size_t hs = (size_t)(nl - b) + 1, end = min_sz(len, hs + lim->max_header_bytes);
+  size_t hs = (size_t)(nl - b) + 1,
+         end = min_sz(len, hs + lim->max_header_bytes);
   const char *q = memrchr(b + hs, '\n', last_len - hs);
   size_t p = q ? (size_t)(q - b) + 1 : hs;
   head_t h = {.minor = b[hs - 3] - '0'};
@@ -611,8 +597,7 @@ static int parse_more(const char *b, size_t len, size_t last_len,
 int eddy_http_parse_request(const char *buf, size_t len,
                             eddy_http_request_t *req,
                             eddy_http_header_t *headers, size_t max_headers,
-                            size_t last_len,
-                            const eddy_http_limits_t *limits) {
+                            size_t last_len, const eddy_http_limits_t *limits) {
   eddy_http_limits_t lim;
   resolve_limits(limits, &lim);
   if (last_len > 0 && last_len < len) {

@@ -37,4 +37,22 @@ static inline int eddy__token_ieq(const char *s, size_t n, const char *lit,
   return 1;
 }
 
+/* Next element of the comma list v[*i, n), OWS trimmed; empty elements are
+ * skipped (RFC 9110 §5.6.1). Returns 0 at the end of the list. Shared by
+ * the request parser and the client's response parser. */
+static inline int eddy__http_list_next(const char *v, size_t n, size_t *i,
+                                       const char **tok, size_t *len) {
+  size_t k = *i;
+  while (k < n && (v[k] == ',' || v[k] == ' ' || v[k] == '\t')) k++;
+  if (k == n) return *i = k, 0;
+  size_t s = k;
+  while (k < n && v[k] != ',') k++;
+  size_t e = k;
+  while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
+  *tok = v + s;
+  *len = e - s;
+  *i = k;
+  return 1;
+}
+
 #endif

@@ -36,8 +36,7 @@ eddy_http_method_t eddy_http_method_lookup(const char *name, size_t len) {
 const char *eddy_http_status_reason(int status) {
   switch (status) {
 #define REASON(code, id, reason) \
-  case code:                     \
-    return reason;
+  case code: return reason;
     EDDY_HTTP_STATUS_MAP(REASON)
 #undef REASON
   }

@@ -5,7 +5,8 @@
  * load, then on a copy with a restart and a blocked route added. The model
  * the page draws from must find every chart the cluster reports, one line
  * per worker, a rate from the counters, the restart with its cause and the
- * blocking route by name. (The browser test of issue 15 is not done yet.)
+ * blocking route by name; and a single `eddy serve` (no cluster): its
+ * counters summed over routes, p99s from its histograms.
  */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -136,6 +137,40 @@ Test(dashboard_e2e, the_page_script_reads_what_the_cluster_exposes) {
   /* 40 requests (+ /metrics) between the first two texts, fed 1 s apart:
    * the first point of the total rate. */
   cr_assert_not(file_has(p[4], "rate 0\n") || file_has(p[4], "rate -1"));
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  system(cmd);
+}
+
+Test(dashboard_e2e, the_page_script_reads_a_single_eddy_serve) {
+  e2e_server_t s;
+  e2e_start(&s, NULL);
+  char dir[] = "/tmp/eddy-dash-XXXXXX", p[5][256];
+  cr_assert(mkdtemp(dir));
+  const char *names[] = {"dash.js", "m1", "m2", "out", "body"};
+  for (int i = 0; i < 5; i++) snprintf(p[i], 256, "%s/%s", dir, names[i]);
+  load(s.port, 1, p[4]); /* the request counter exists from the first poll */
+  cr_assert_eq(get_to(s.port, "/metrics", p[1]), 200);
+  load(s.port, 20, p[4]);
+  usleep(300000);
+  cr_assert_eq(get_to(s.port, "/metrics", p[2]), 200);
+  e2e_stop(&s);
+  write_script(p[0]);
+  char cmd[2048];
+  snprintf(cmd, sizeof(cmd), "node -e \"$EDDY_DASH_HARNESS\" %s %s %s > %s",
+           p[0], p[1], p[2], p[3]);
+  setenv("EDDY_DASH_HARNESS", harness, 1);
+  cr_assert_eq(system(cmd), 0, "node failed (is nodejs installed?)");
+  /* Counters and histograms need two polls: one point each. */
+  const char *want[] = {"chart requests present server=1",
+                        "chart latency_p99 present server=1",
+                        "chart delay_p99 present server=1",
+                        "chart utilization present server=2",
+                        "chart connections present server=2",
+                        "chart queues present server_thread_pool=2,"
+                        "server_worker_pool_compute=2",
+                        "chart rss present server=2"};
+  for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
+    cr_assert(file_has(p[3], want[i]), "missing '%s'", want[i]);
   snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   system(cmd);
 }

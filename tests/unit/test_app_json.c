@@ -66,7 +66,7 @@ Test(app_json, misuse_is_an_error_that_sticks) {
   eddy_app_jw_free(&jw);
   eddy_app_jw_init(&jw, NULL);
   for (int i = 0; i < 70; i++) eddy_app_jw_array(&jw);
-  cr_assert_eq(jw.error, -EINVAL); /* deeper than 64 */
+  cr_assert_eq(jw.error, -EINVAL); /* deeper than 63 */
   eddy_app_jw_free(&jw);
 }
 
