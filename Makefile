@@ -65,6 +65,9 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The dashboard page is built into its object (.incbin in the .c).
+$(B)/src/app/dashboard.o: src/app/dashboard.html
+
 $(B)/tests/%.o: CFLAGS += $(TEST_CFLAGS) -Itests
 # Under TSan the tests build against tests/tsan/criterion (see its header).
 build/tsan/tests/%.o: CFLAGS += -Itests/tsan -Wno-format-zero-length

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "serve.h"
+#include "top.h"
 
 static int ticks;
 
@@ -72,6 +73,7 @@ int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "";
   if (!strcmp(cmd, "demo")) return demo();
   if (!strcmp(cmd, "serve")) return serve(argc, argv);
+  if (!strcmp(cmd, "top")) return eddy_top_main(argc - 1, argv + 1);
   if (!strcmp(cmd, "--version") || !strcmp(cmd, "-v")) {
     printf("eddy %s\n", eddy_version());
     return 0;

@@ -7,7 +7,8 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config libcriterion-dev libcurl4-openssl-dev curl nodejs nginx-light
             libjansson-dev
             clang-format-14 universal-ctags haproxy
-            libsqlite3-dev libpq-dev postgresql memcached python3-prometheus-client)
+            libsqlite3-dev libpq-dev postgresql memcached python3-prometheus-client
+            chromium)
 bench_pkgs=(libuv1-dev liburing-dev wrk nginx-light h2o nodejs npm libcjson-dev)
 # make fuzz: clang's libFuzzer (make test replays the corpora without it).
 fuzz_pkgs=(clang libclang-rt-14-dev)

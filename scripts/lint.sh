@@ -44,7 +44,7 @@ layer_of() {
     http|http_parser) echo 4 ;;
     client|respool) echo 5 ;;
     db|memcache) echo 6 ;;
-    app|static|observe) echo 7 ;;
+    app|static|observe|dashboard) echo 7 ;;
     cluster) echo 8 ;;
     *) echo none ;;
   esac

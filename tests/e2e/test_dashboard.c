@@ -1,0 +1,176 @@
+/*
+ * The dashboard's script against what a real `eddy serve --workers 2`
+ * exposes: the page (from eddy_dashboard_html) has its <script> run by
+ * Node.js (a build dependency) on the cluster's /metrics taken twice under
+ * load, then on a copy with a restart and a blocked route added. The model
+ * the page draws from must find every chart the cluster reports, one line
+ * per worker, a rate from the counters, the restart with its cause and the
+ * blocking route by name; and a single `eddy serve` (no cluster): its
+ * counters summed over routes, p99s from its histograms.
+ */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eddy/dashboard.h"
+#include "support/e2e_helpers.h"
+
+TestSuite(dashboard_e2e, .fini = e2e_kill_leftover, .timeout = 40);
+
+static size_t on_data(char *p, size_t size, size_t n, void *user) {
+  fwrite(p, size, n, user);
+  return size * n;
+}
+
+/* GET http://127.0.0.1:port/path into the file `to`; the status or -1. */
+static long get_to(int port, const char *path, const char *to) {
+  char url[128];
+  long status = -1;
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+  FILE *f = fopen(to, "w");
+  cr_assert(f);
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+  if (curl_easy_perform(c) == CURLE_OK)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  fclose(f);
+  return status;
+}
+
+static int file_has(const char *path, const char *needle) {
+  static char buf[1 << 16];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+  if (f) fclose(f);
+  buf[n] = '\0';
+  return strstr(buf, needle) != NULL;
+}
+
+/* Writes the page's script (between <script> and </script>) to `to`. */
+static void write_script(const char *to) {
+  const char *page = eddy_dashboard_html(NULL);
+  const char *a = strstr(page, "<script>"), *b = strstr(page, "</script>");
+  cr_assert(a && b && b > a);
+  a += strlen("<script>");
+  FILE *f = fopen(to, "w");
+  cr_assert(f);
+  fwrite(a, 1, (size_t)(b - a), f);
+  fclose(f);
+}
+
+/* The Node.js side: feeds the three texts one second apart and prints
+ * what the page would draw, one fact a line. */
+static const char *harness =
+    "const fs = require('fs');\n"
+    "const d = require(process.argv[1]);\n"
+    "const m = new d.Model();\n"
+    "process.argv.slice(2).forEach((f, i) =>\n"
+    "  m.feed(fs.readFileSync(f, 'utf8'), 1000 + i));\n"
+    "for (const c in d.CHARTS) {\n"
+    "  const s = m.charts[c], names = Object.keys(s).sort();\n"
+    "  console.log('chart', c, m.present[c] ? 'present' : 'missing',\n"
+    "    names.map((n) => n.replace(/ /g, '_') + '=' + s[n].length)\n"
+    "      .join(','));\n"
+    "}\n"
+    "const tot = m.charts.requests.total || [];\n"
+    "console.log('rate', tot.length ? tot[0][1] : -1);\n"
+    "for (const k of m.marks) console.log('mark', k.cause, k.n, k.t);\n"
+    "for (const b of m.blocking) console.log('blocking', b.worker, b.route);\n";
+
+static void load(int port, int n, const char *tmp) {
+  for (int i = 0; i < n; i++) cr_assert_eq(get_to(port, "/", tmp), 200);
+}
+
+/* A copy of `from` with one more crash restart and a blocked route. */
+static void write_third(const char *from, const char *to) {
+  char cmd[1024];
+  snprintf(cmd, sizeof(cmd),
+           "sed 's/^eddy_cluster_restarts_total{cause=\"crash\"} 0/"
+           "eddy_cluster_restarts_total{cause=\"crash\"} 1/' %s > %s && "
+           "echo 'eddy_worker_blocked_seconds{worker=\"2\","
+           "route=\"GET /blocking\"} 2.5' >> %s",
+           from, to, to);
+  cr_assert_eq(system(cmd), 0);
+}
+
+Test(dashboard_e2e, the_page_script_reads_what_the_cluster_exposes) {
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--workers", "2", "--heartbeat-ms", "100",
+                                      NULL});
+  char dir[] = "/tmp/eddy-dash-XXXXXX", p[6][256];
+  cr_assert(mkdtemp(dir));
+  const char *names[] = {"dash.js", "m1", "m2", "m3", "out", "body"};
+  for (int i = 0; i < 6; i++) snprintf(p[i], 256, "%s/%s", dir, names[i]);
+  for (int i = 0; i < 50; i++, usleep(100000))
+    if (get_to(s.port, "/metrics", p[1]) == 200 &&
+        file_has(p[1], "eddy_cluster_workers 2"))
+      break;
+  cr_assert(file_has(p[1], "eddy_cluster_workers 2"), "cluster not ready");
+  load(s.port, 40, p[5]);
+  usleep(400000); /* a few heartbeats: the counters move */
+  cr_assert_eq(get_to(s.port, "/metrics", p[2]), 200);
+  e2e_stop(&s);
+  write_third(p[2], p[3]);
+  write_script(p[0]);
+  char cmd[2048];
+  snprintf(cmd, sizeof(cmd), "node -e \"$EDDY_DASH_HARNESS\" %s %s %s %s > %s",
+           p[0], p[1], p[2], p[3], p[4]);
+  setenv("EDDY_DASH_HARNESS", harness, 1);
+  cr_assert_eq(system(cmd), 0, "node failed (is nodejs installed?)");
+  const char *want[] = {
+      "chart requests present total=2,worker_1=2,worker_2=2",
+      "chart delay_p99 present worker_1=3,worker_2=3",
+      "chart utilization present worker_1=3,worker_2=3",
+      "chart connections present total=3,worker_1=3,worker_2=3",
+      "chart rss present total=3,worker_1=3,worker_2=3",
+      "mark crash 1 1002",
+      "blocking 2 GET /blocking"};
+  for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
+    cr_assert(file_has(p[4], want[i]), "missing '%s'", want[i]);
+  /* 40 requests (+ /metrics) between the first two texts, fed 1 s apart:
+   * the first point of the total rate. */
+  cr_assert_not(file_has(p[4], "rate 0\n") || file_has(p[4], "rate -1"));
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  system(cmd);
+}
+
+Test(dashboard_e2e, the_page_script_reads_a_single_eddy_serve) {
+  e2e_server_t s;
+  e2e_start(&s, NULL);
+  char dir[] = "/tmp/eddy-dash-XXXXXX", p[5][256];
+  cr_assert(mkdtemp(dir));
+  const char *names[] = {"dash.js", "m1", "m2", "out", "body"};
+  for (int i = 0; i < 5; i++) snprintf(p[i], 256, "%s/%s", dir, names[i]);
+  load(s.port, 1, p[4]); /* the request counter exists from the first poll */
+  cr_assert_eq(get_to(s.port, "/metrics", p[1]), 200);
+  load(s.port, 20, p[4]);
+  usleep(300000);
+  cr_assert_eq(get_to(s.port, "/metrics", p[2]), 200);
+  e2e_stop(&s);
+  write_script(p[0]);
+  char cmd[2048];
+  snprintf(cmd, sizeof(cmd), "node -e \"$EDDY_DASH_HARNESS\" %s %s %s > %s",
+           p[0], p[1], p[2], p[3]);
+  setenv("EDDY_DASH_HARNESS", harness, 1);
+  cr_assert_eq(system(cmd), 0, "node failed (is nodejs installed?)");
+  /* Counters and histograms need two polls: one point each. */
+  const char *want[] = {"chart requests present server=1",
+                        "chart latency_p99 present server=1",
+                        "chart delay_p99 present server=1",
+                        "chart utilization present server=2",
+                        "chart connections present server=2",
+                        "chart queues present server_thread_pool=2,"
+                        "server_worker_pool_compute=2",
+                        "chart rss present server=2"};
+  for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
+    cr_assert(file_has(p[3], want[i]), "missing '%s'", want[i]);
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  system(cmd);
+}
