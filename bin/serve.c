@@ -87,6 +87,11 @@ static int build_app(serve_t *s) {
   if (!r) r = serve_add_demos(s);
   if (!r) r = serve_add_io(s);
   if (!r) r = serve_add_fetch(s);
+  if (!r && s->cfg.dashboard) {
+    eddy_dashboard_opts_t d = {.host = s->cfg.host,
+                               .allow_public = s->cfg.dashboard_allow};
+    r = eddy_dashboard_route(s->app, &d);
+  }
   if (!r) r = eddy_app_get(s->app, "/metrics", serve_metrics, s);
   if (!r) r = eddy_app_get(s->app, "/healthz", eddy_app_healthz, s);
   if (!r) r = eddy_app_get(s->app, "/readyz", eddy_app_readyz, &s->draining);

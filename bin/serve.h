@@ -17,6 +17,7 @@
 #include "eddy/app.h"
 #include "eddy/client.h"
 #include "eddy/cluster.h"
+#include "eddy/dashboard.h"
 #include "eddy/pool.h"
 
 #define SERVE_NFILES 3
@@ -34,6 +35,8 @@ typedef struct {
   unsigned pool_threads;   /* 0: one per CPU */
   unsigned stall_ms;       /* 0: no stall detector */
   const char *fetch_allow; /* hosts /fetch may call, comma-separated */
+  int dashboard;           /* --dashboard: GET /dashboard */
+  int dashboard_allow;     /* --dashboard-allow: also off loopback */
 } serve_config_t;
 
 typedef struct {

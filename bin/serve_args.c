@@ -48,6 +48,9 @@ const char serve_usage[] =
     "                             open-file limit less 64)\n"
     "  --fetch-allow HOSTS        hosts GET /fetch?url= may call, comma-\n"
     "                             separated (default 127.0.0.1)\n"
+    "  --dashboard                the live page at /dashboard (off by\n"
+    "                             default; loopback hosts only)\n"
+    "  --dashboard-allow          --dashboard on any host, public ones too\n"
     "  -h, --help                 this text\n"
     "\n"
     "GET / answers Hello, World! (browsers, which send Accept: text/html,\n"
@@ -112,10 +115,35 @@ static int number_flag(serve_config_t *c, const char *a, long long n) {
   return 1;
 }
 
+/* The dashboard shows the server's insides: loopback only, unless the
+ * operator says otherwise. Checked here so a cluster fails once. */
+static int check_dashboard(const serve_config_t *c) {
+  if (!c->dashboard || c->dashboard_allow ||
+      eddy_dashboard_host_is_loopback(c->host))
+    return 0;
+  fprintf(stderr,
+          "eddy serve: --dashboard on %s (not loopback) needs "
+          "--dashboard-allow\n",
+          c->host);
+  return -1;
+}
+
+/* Flags without a value; 1 if `a` was one. */
+static int switch_flag(serve_config_t *c, const char *a) {
+  if (!strcmp(a, "--dashboard"))
+    c->dashboard = 1;
+  else if (!strcmp(a, "--dashboard-allow"))
+    c->dashboard = c->dashboard_allow = 1;
+  else
+    return 0;
+  return 1;
+}
+
 int serve_parse_args(int argc, char **argv, serve_config_t *c) {
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) return 1;
+    if (switch_flag(c, a)) continue;
     if (!v) {
       fprintf(stderr, "eddy serve: %s needs a value\n", a);
       return -1;
@@ -128,5 +156,5 @@ int serve_parse_args(int argc, char **argv, serve_config_t *c) {
       return -1;
     }
   }
-  return 0;
+  return check_dashboard(c);
 }
