@@ -62,22 +62,8 @@ static long status_line(const char *b, size_t len, eddy_client_head_t *h) {
 
 /* 1*DIGIT, or a list of one repeated value; anything else is BAD. */
 static int content_length(frame_t *f, const char *v, size_t n) {
-  const char *t;
-  size_t tl, i = 0, elems = 0, commas = 0;
-  int64_t value = -1;
-  for (size_t k = 0; k < n; k++) commas += v[k] == ',';
-  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
-    int64_t x = 0;
-    for (size_t k = 0; k < tl; k++) {
-      if (t[k] < '0' || t[k] > '9') return BAD;
-      if (x > (INT64_MAX - (t[k] - '0')) / 10) return BAD;
-      x = x * 10 + (t[k] - '0');
-    }
-    if (tl == 0 || (value >= 0 && x != value)) return BAD;
-    value = x;
-    elems++;
-  }
-  if (value < 0 || elems != commas + 1) return BAD;
+  int64_t value = eddy__http_content_length(v, n);
+  if (value < 0) return BAD;
   if (f->cl_seen && f->cl != value) return BAD;
   f->cl_seen = 1;
   f->cl = value;

@@ -331,22 +331,8 @@ static int is_token(const char *s, size_t n) {
  * (RFC 9110 §8.6). Signs, inner spaces, empty list elements ("1,") and
  * values past 2^63-1 are 400: framing is no place for leniency. */
 static int on_content_length(head_t *h, const char *v, size_t n) {
-  const char *t;
-  size_t tl, i = 0, elems = 0, commas = 0;
-  int64_t value = -1;
-  for (size_t k = 0; k < n; k++) commas += v[k] == ',';
-  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
-    int64_t x = 0;
-    for (size_t k = 0; k < tl; k++) {
-      if (!IS_DIGIT(t[k])) return BAD;
-      if (x > (INT64_MAX - (t[k] - '0')) / 10) return BAD;
-      x = x * 10 + (t[k] - '0');
-    }
-    if (value >= 0 && x != value) return BAD;
-    value = x;
-    elems++;
-  }
-  if (value < 0 || elems != commas + 1) return BAD;
+  int64_t value = eddy__http_content_length(v, n);
+  if (value < 0) return BAD;
   if (h->cl_seen && h->cl != value) h->cl_conflict = 1;
   h->cl_seen = 1;
   h->cl = value;

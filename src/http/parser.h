@@ -55,4 +55,27 @@ static inline int eddy__http_list_next(const char *v, size_t n, size_t *i,
   return 1;
 }
 
+/* A Content-Length value: 1*DIGIT, or a list of one repeated value (RFC
+ * 9110 §8.6). Signs, inner spaces, empty list elements ("1,") and values
+ * past 2^63-1 are refused: -1. Shared by the request and response
+ * parsers. */
+static inline int64_t eddy__http_content_length(const char *v, size_t n) {
+  const char *t;
+  size_t tl, i = 0, elems = 0, commas = 0;
+  int64_t value = -1;
+  for (size_t k = 0; k < n; k++) commas += v[k] == ',';
+  while (eddy__http_list_next(v, n, &i, &t, &tl)) {
+    int64_t x = 0;
+    for (size_t k = 0; k < tl; k++) {
+      if (t[k] < '0' || t[k] > '9') return -1;
+      if (x > (INT64_MAX - (t[k] - '0')) / 10) return -1;
+      x = x * 10 + (t[k] - '0');
+    }
+    if (tl == 0 || (value >= 0 && x != value)) return -1;
+    value = x;
+    elems++;
+  }
+  return elems == commas + 1 ? value : -1;
+}
+
 #endif
