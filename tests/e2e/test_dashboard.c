@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "eddy/dashboard.h"
+#include "support/cluster_helpers.h"
 #include "support/e2e_helpers.h"
+#include "support/prom_check.h"
 
 TestSuite(dashboard_e2e, .fini = e2e_kill_leftover, .timeout = 40);
 
@@ -126,6 +128,7 @@ Test(dashboard_e2e, the_page_script_reads_what_the_cluster_exposes) {
   cr_assert_eq(system(cmd), 0, "node failed (is nodejs installed?)");
   const char *want[] = {
       "chart requests present total=2,worker_1=2,worker_2=2",
+      "chart latency_p99 present",
       "chart delay_p99 present worker_1=3,worker_2=3",
       "chart utilization present worker_1=3,worker_2=3",
       "chart connections present total=3,worker_1=3,worker_2=3",
@@ -173,4 +176,114 @@ Test(dashboard_e2e, the_page_script_reads_a_single_eddy_serve) {
     cr_assert(file_has(p[3], want[i]), "missing '%s'", want[i]);
   snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   system(cmd);
+}
+
+/* ---- what the page reads while a worker's loop is blocked, for real */
+
+static size_t into_mem(char *p, size_t size, size_t n, void *user) {
+  char **w = user; /* [0] the write position, [1] the end */
+  size_t len = size * n, room = (size_t)(w[1] - w[0]);
+  if (len > room) len = room;
+  memcpy(w[0], p, len);
+  w[0] += len;
+  return size * n;
+}
+
+/* GET /metrics into buf (NUL-terminated); the status or -1. */
+static long metrics(int port, char *buf, size_t max) {
+  char url[64], *w[2] = {buf, buf + max - 1};
+  long status = -1;
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, into_mem);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+  if (curl_easy_perform(c) == CURLE_OK)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  *w[0] = '\0';
+  return status;
+}
+
+/* Polls /metrics (every 50 ms, up to ms) until `needle` is in it (want 1)
+ * or not (want 0); 1 if that happened. The last text stays in buf. */
+static int metrics_until(int port, const char *needle, int want, long ms,
+                         char *buf, size_t max) {
+  long t0 = e2e_now_ms();
+  do {
+    if (metrics(port, buf, max) == 200 && (strstr(buf, needle) != NULL) == want)
+      return 1;
+    usleep(50000);
+  } while (e2e_now_ms() - t0 < ms);
+  return 0;
+}
+
+static void assert_valid_text(const char *text) {
+  const char *err = prom_check(text, strlen(text));
+  cr_assert_null(err, "%s\n%s", err, text);
+  cr_assert_eq(prom_check_python(text, strlen(text)), 0, "%s", text);
+}
+
+/* A worker whose loop is stuck in GET /blocking cannot answer; the other
+ * one does, and its /metrics names the route and how long it has blocked
+ * (from the primary, which reads the stuck worker's stall note); once the
+ * handler returns, the series is gone. */
+Test(dashboard_e2e, metrics_name_the_route_blocking_a_worker_while_it_blocks) {
+  static char text[1 << 17];
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--workers", "2", "--heartbeat-ms", "100",
+                                      "--stall-timeout-ms", "30000", NULL});
+  const char *series = "eddy_worker_blocked_seconds{";
+  cr_assert(metrics_until(s.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "cluster not ready: %s", text);
+  cr_assert_null(strstr(text, series), "nothing blocks yet: %s", text);
+  cl_bg_get_t g;
+  cl_bg_get_start(&g, s.port, "/blocking?ms=3000", 20000);
+  cr_assert(metrics_until(s.port, series, 1, 2500, text, sizeof(text)),
+            "no blocked series while GET /blocking runs: %s", text);
+  cr_assert_eq(atomic_load(&g.status), 0, "the block is still on");
+  assert_valid_text(text);
+  const char *line = strstr(text, series);
+  cr_assert(strstr(line, ",route=\"GET /blocking\"} "), "%.200s", line);
+  double secs = atof(strstr(line, "} ") + 2);
+  cr_assert(secs > 0 && secs < 3.5, "blocked for %f s", secs);
+  cr_assert_eq(cl_bg_get_join(&g), 200);
+  cr_assert(metrics_until(s.port, series, 0, 3000, text, sizeof(text)),
+            "the series stays after the handler returned: %s", text);
+  assert_valid_text(text);
+  e2e_stop(&s);
+}
+
+/* The page's cluster p99: each worker's request p99 over its last
+ * heartbeat interval, and the highest of them for the cluster. Requests
+ * of 40 ms run on both workers: the cluster line reads at least that. */
+Test(dashboard_e2e, the_cluster_p99_covers_every_worker) {
+  static char text[1 << 17];
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--workers", "2", "--heartbeat-ms", "100",
+                                      NULL});
+  cr_assert(metrics_until(s.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "cluster not ready: %s", text);
+  cl_bg_get_t g[2];
+  double seen = 0;
+  long t0 = e2e_now_ms();
+  while (seen < 0.04 && e2e_now_ms() - t0 < 5000) {
+    for (int i = 0; i < 2; i++)
+      cl_bg_get_start(&g[i], s.port, "/blocking?ms=40", 5000);
+    for (int i = 0; i < 2; i++) cr_assert_eq(cl_bg_get_join(&g[i]), 200);
+    /* The next heartbeat reports them, the next STATS carries them. */
+    for (int k = 0; k < 8 && seen < 0.04; k++, usleep(40000)) {
+      cr_assert_eq(metrics(s.port, text, sizeof(text)), 200);
+      double v = prom_value(text, "eddy_cluster_request_p99_seconds");
+      cr_assert_geq(v, 0, "%s", text);
+      if (v > seen) seen = v;
+    }
+  }
+  cr_assert_geq(seen, 0.04, "cluster p99 %f: %s", seen, text);
+  cr_assert_lt(seen, 5);
+  assert_valid_text(text);
+  cr_assert(strstr(text, "eddy_worker_request_p99_seconds{worker=\"1\""));
+  cr_assert(strstr(text, "eddy_worker_request_p99_seconds{worker=\"2\""));
+  e2e_stop(&s);
 }
