@@ -287,3 +287,73 @@ Test(dashboard_e2e, the_cluster_p99_covers_every_worker) {
   cr_assert(strstr(text, "eddy_worker_request_p99_seconds{worker=\"2\""));
   e2e_stop(&s);
 }
+
+/* ---- the page's own polling, run by Node.js with a stub document */
+
+/* Runs the page's start() against argv[2] (a /metrics URL) for argv[3]
+ * ms, printing every 250 ms the status line and the banner (or "-"). */
+static const char *poller =
+    "const els = {};\n"
+    "const el = (id) => els[id] || (els[id] = { textContent: '',\n"
+    "  className: '', hidden: true, appendChild() {} });\n"
+    "global.document = { getElementById: el, querySelectorAll: () => [],\n"
+    "  createElement: () => el('_') };\n"
+    "global.location = { search: '?metrics=' + process.argv[2] };\n"
+    "require(process.argv[1]);\n"
+    "setInterval(() => console.log(el('status').textContent + ' | ' +\n"
+    "  (el('blocking').hidden ? '-' : el('blocking').textContent)), 250);\n"
+    "setTimeout(() => process.exit(0), Number(process.argv[3]));\n";
+
+typedef struct {
+  char cmd[1024];
+  pthread_t thread;
+} node_run_t;
+
+static void *run_node(void *arg) {
+  node_run_t *n = arg;
+  system(n->cmd);
+  return NULL;
+}
+
+/* A single process cannot answer /metrics while a handler blocks its
+ * loop: the page says so after 2.5 s without an answer, and goes back to
+ * drawing once the handler returned. */
+Test(dashboard_e2e, the_page_says_when_a_single_server_does_not_answer) {
+  e2e_server_t s;
+  e2e_start(&s, NULL);
+  char dir[] = "/tmp/eddy-dash-XXXXXX", js[64], out[64];
+  cr_assert(mkdtemp(dir));
+  snprintf(js, sizeof(js), "%s/dash.js", dir);
+  snprintf(out, sizeof(out), "%s/out", dir);
+  write_script(js);
+  setenv("EDDY_DASH_POLLER", poller, 1);
+  node_run_t n;
+  snprintf(n.cmd, sizeof(n.cmd),
+           "node -e \"$EDDY_DASH_POLLER\" %s http://127.0.0.1:%d/metrics "
+           "9000 > %s 2>&1",
+           js, s.port, out);
+  pthread_create(&n.thread, NULL, run_node, &n);
+  long t0 = e2e_now_ms();
+  while (!file_has(out, "samples at") && e2e_now_ms() - t0 < 5000)
+    usleep(50000);
+  cr_assert(file_has(out, "samples at"), "the page never polled");
+  cl_bg_get_t g;
+  cl_bg_get_start(&g, s.port, "/blocking?ms=4500", 20000);
+  pthread_join(n.thread, NULL);
+  cr_assert_eq(cl_bg_get_join(&g), 200);
+  e2e_stop(&s);
+  static char text[1 << 16];
+  FILE *f = fopen(out, "r");
+  cr_assert(f);
+  text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+  fclose(f);
+  cr_assert(strstr(text, "/metrics: no answer for "), "%s", text);
+  cr_assert(strstr(text, "| No answer from the server for "), "%s", text);
+  /* After the handler returned: answers again, banner gone. */
+  const char *last = text + strlen(text) - 2;
+  while (last > text && last[-1] != '\n') last--;
+  cr_assert(strstr(last, "samples at") && strstr(last, "| -"), "%s", text);
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  system(cmd);
+}
