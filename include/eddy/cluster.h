@@ -272,8 +272,9 @@ EDDY_EXTERN void eddy_cluster_worker_on_stats(eddy_cluster_worker_t *w,
  * delay p99, utilization and request p99 (eddy_worker_*); while a
  * worker's loop is stuck in one callback, eddy_worker_blocked_seconds
  * with a label route naming that callback (e.g. "GET /blocking"), absent
- * otherwise; then the totals (eddy_cluster_*: workers, requests,
- * connections, RSS, request_p99_seconds = the highest worker p99, which
+ * otherwise; then the totals (eddy_cluster_*: workers, requests with
+ * those of exited workers so the counter never goes down, connections,
+ * RSS, request_p99_seconds = the highest worker p99, which
  * is at least the cluster's p99) and restarts by cause (crash, stall,
  * memory, reload, ipc). The primary sends every worker these figures each
  * heartbeat interval, so any worker can answer GET /metrics for all; they

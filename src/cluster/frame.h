@@ -66,10 +66,11 @@ void eddy__cluster_report_encode(const eddy_cluster_report_t *r,
 int eddy__cluster_report_decode(const uint8_t *p, size_t n,
                                 eddy_cluster_report_t *r);
 
-/* STATS: restart counts by cause, then per worker: id, slot, report, the
+/* STATS: restart counts by cause, the requests of the workers that have
+ * exited (their last reports), then per worker: id, slot, report, the
  * monotonic start (ns) of the callback that blocks its loop now (0: none)
  * and that callback's label (NUL-padded; not NUL-terminated when full). */
-#define FRAME_STATS_HEAD (8u * EDDY_CLUSTER_CAUSES)
+#define FRAME_STATS_HEAD (8u * EDDY_CLUSTER_CAUSES + 8u)
 #define FRAME_STATS_BLOCKED (16u + FRAME_REPORT_SIZE)
 #define FRAME_STATS_LABEL (FRAME_STATS_BLOCKED + 8u)
 #define FRAME_STATS_ENTRY (FRAME_STATS_LABEL + FRAME_LABEL_SIZE)

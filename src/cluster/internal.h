@@ -113,6 +113,7 @@ struct eddy_cluster_s {
   int rr_paused;      /* no worker could take one: wait in the backlog */
   unsigned rr_next;   /* the slot to try first */
   uint64_t restarts[EDDY_CLUSTER_CAUSES];
+  uint64_t requests_retired; /* last reports of the workers that exited */
   uint64_t forks;
 };
 

@@ -35,6 +35,7 @@ void eddy__cluster_stats_broadcast(eddy_cluster_t *c) {
   if (!buf) return;
   for (int i = 0; i < EDDY_CLUSTER_CAUSES; i++)
     eddy__cluster_put_u64(buf + 8 * i, c->restarts[i]);
+  eddy__cluster_put_u64(buf + 8 * EDDY_CLUSTER_CAUSES, c->requests_retired);
   p = buf + FRAME_STATS_HEAD;
   eddy_queue_t *q;
   EDDY_QUEUE_FOREACH(q, &c->workers) {
@@ -199,8 +200,12 @@ static void cluster_totals(out_t *o, const uint8_t *stats, size_t n,
   static const char *const causes[] = {"crash", "stall", "memory", "reload",
                                        "ipc"};
   put_one(o, "eddy_cluster_workers", "gauge", "workers reporting", (double)n);
+  /* With the exited workers' counts: a counter never goes down. */
+  double retired = (double)eddy__cluster_get_u64(stats +
+                                                 8 * EDDY_CLUSTER_CAUSES);
   put_one(o, "eddy_cluster_requests_total", "counter",
-          "requests served by the workers reporting", sum[F_REQUESTS]);
+          "requests served since the primary started",
+          retired + sum[F_REQUESTS]);
   put_one(o, "eddy_cluster_connections", "gauge", "open connections",
           sum[F_CONNECTIONS]);
   put_one(o, "eddy_cluster_rss_bytes", "gauge",

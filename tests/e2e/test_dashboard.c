@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,42 @@ Test(dashboard_e2e, the_cluster_p99_covers_every_worker) {
   assert_valid_text(text);
   cr_assert(strstr(text, "eddy_worker_request_p99_seconds{worker=\"1\""));
   cr_assert(strstr(text, "eddy_worker_request_p99_seconds{worker=\"2\""));
+  e2e_stop(&s);
+}
+
+/* eddy_cluster_requests_total is a counter: when a worker dies, the
+ * requests it had reported stay in it (Prometheus reads a drop as a
+ * reset and its rate() would jump). */
+Test(dashboard_e2e, the_cluster_request_counter_survives_a_crash) {
+  static char text[1 << 17];
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--workers", "2", "--heartbeat-ms", "100",
+                                      NULL});
+  cr_assert(metrics_until(s.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "cluster not ready: %s", text);
+  load(s.port, 30, "/dev/null");
+  const char *total = "eddy_cluster_requests_total";
+  double before = 0;
+  for (int i = 0; i < 40 && before < 30; i++, usleep(50000)) {
+    cr_assert_eq(metrics(s.port, text, sizeof(text)), 200);
+    before = prom_value(text, total);
+  }
+  cr_assert_geq(before, 30, "%s", text);
+  /* Kill the worker that served the most: the drop would be largest. */
+  int pid = 0;
+  double most = -1;
+  for (const char *l = text; (l = strstr(l, "eddy_worker_requests_total{"));
+       l++) {
+    double v = atof(strstr(l, "} ") + 2);
+    if (v > most) most = v, pid = atoi(strstr(l, "pid=\"") + 5);
+  }
+  cr_assert(pid > 0 && most > 0, "%s", text);
+  cr_assert_eq(kill(pid, SIGKILL), 0);
+  cr_assert(metrics_until(s.port, "eddy_cluster_restarts_total{cause=\"crash\"} 1",
+                          1, 10000, text, sizeof(text)), "%s", text);
+  cr_assert(metrics_until(s.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "not replaced: %s", text);
+  cr_assert_geq(prom_value(text, total), before, "%s", text);
   e2e_stop(&s);
 }
 
