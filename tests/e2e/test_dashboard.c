@@ -240,15 +240,15 @@ Test(dashboard_e2e, metrics_name_the_route_blocking_a_worker_while_it_blocks) {
                           sizeof(text)), "cluster not ready: %s", text);
   cr_assert_null(strstr(text, series), "nothing blocks yet: %s", text);
   cl_bg_get_t g;
-  cl_bg_get_start(&g, s.port, "/blocking?ms=3000", 20000);
-  cr_assert(metrics_until(s.port, series, 1, 2500, text, sizeof(text)),
+  cl_bg_get_start(&g, s.port, "/blocking?ms=4000", 20000);
+  cr_assert(metrics_until(s.port, series, 1, 3500, text, sizeof(text)),
             "no blocked series while GET /blocking runs: %s", text);
   cr_assert_eq(atomic_load(&g.status), 0, "the block is still on");
   assert_valid_text(text);
   const char *line = strstr(text, series);
   cr_assert(strstr(line, ",route=\"GET /blocking\"} "), "%.200s", line);
   double secs = atof(strstr(line, "} ") + 2);
-  cr_assert(secs > 0 && secs < 3.5, "blocked for %f s", secs);
+  cr_assert(secs > 0 && secs < 4.5, "blocked for %f s", secs);
   cr_assert_eq(cl_bg_get_join(&g), 200);
   cr_assert(metrics_until(s.port, series, 0, 3000, text, sizeof(text)),
             "the series stays after the handler returned: %s", text);
