@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "eddy/dashboard.h"
@@ -323,6 +324,33 @@ Test(dashboard_e2e, the_cluster_request_counter_survives_a_crash) {
                           sizeof(text)), "not replaced: %s", text);
   cr_assert_geq(prom_value(text, total), before, "%s", text);
   e2e_stop(&s);
+}
+
+/* examples/dashboard: the page, the cluster's /metrics in the text
+ * format, and its GET /blocking (3 s) named while it blocks. */
+Test(dashboard_e2e, the_example_serves_the_page_and_names_its_blocking_route) {
+  static char text[1 << 17];
+  cl_t c;
+  cl_start_example(&c, "dashboard",
+                   (const char *const[]){"--heartbeat-ms", "100", NULL});
+  cr_assert(metrics_until(c.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "not ready: %s", text);
+  assert_valid_text(text);
+  e2e_server_t srv = {.port = c.port};
+  cr_assert_eq(e2e_fresh_request(&srv,
+                                 "GET /dashboard HTTP/1.1\r\nHost: x\r\n"
+                                 "Connection: close\r\n\r\n",
+                                 text, sizeof(text)),
+               200);
+  cr_assert(strstr(text, "<canvas"));
+  cl_bg_get_t g;
+  cl_bg_get_start(&g, c.port, "/blocking", 20000);
+  cr_assert(metrics_until(c.port, "route=\"GET /blocking\"", 1, 2500, text,
+                          sizeof(text)), "%s", text);
+  assert_valid_text(text);
+  cr_assert_eq(cl_bg_get_join(&g), 200);
+  int st = cl_stop(&c, SIGTERM);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
 }
 
 /* ---- the page's own polling, run by Node.js with a stub document */
