@@ -156,11 +156,11 @@ static void got_user(eddy_db_result_t *res, int status) {
 }
 
 static void start_user(profile_t *p) {
+  static const char sql[] =
+      "SELECT id, name, email, created_at FROM users WHERE id = $1";
   eddy_db_value_t id = eddy_db_int(p->id);
-  int r = eddy_db_query(p->s->db,
-                        "SELECT id, name, email, created_at FROM users "
-                        "WHERE id = $1",
-                        &id, 1, NULL, got_user, p);
+  int r = -ECANCELED; /* s->db is NULL once the server closed its data */
+  if (p->s->db) r = eddy_db_query(p->s->db, sql, &id, 1, NULL, got_user, p);
   if (r) {
     fail_db(p, NULL, r);
     step_done(p, STEP_USER);
