@@ -202,6 +202,26 @@ Test(serve_profile, without_memcached_the_session_is_skipped) {
   e2e_stop(&s);
 }
 
+/* A database that goes away: the user step answers 503 (a private
+ * PostgreSQL server, stopped under the running eddy serve). */
+Test(serve_profile, database_unreachable_is_503_at_the_user_step) {
+  svc_t pg;
+  pg_start_private(&pg);
+  e2e_server_t s;
+  const char *const args[] = {"--db", pg.url, NULL};
+  start(&s, args);
+  long long id = create_user(&s, "Hal", "hal@example.org");
+  json_decref(expect_profile(&s, id, "parallel", "Hal", SKIPPED));
+  pg_stop(&pg);
+  char path[64];
+  snprintf(path, sizeof(path), "/profile/%lld", id);
+  expect_error(&s, path, 503, "user");
+  snprintf(path, sizeof(path), "/profile/%lld?parallel=1", id);
+  expect_error(&s, path, 503, "user");
+  e2e_stop(&s);
+  pg_destroy(&pg);
+}
+
 static const char json_reply[] =
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
     "Content-Length: 11\r\n\r\n{\"ok\":true}";
