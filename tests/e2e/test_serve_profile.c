@@ -315,17 +315,20 @@ Test(serve_profile, service_unreachable_500_or_not_json_is_502) {
   rawsrv_stop(&svc);
 }
 
-/* Sends GET path and after `ms` closes the connection: with a RST
- * (`reset`: the client is gone), else with a FIN, which eddy's server takes
- * as a half-close (the answer is still written, then it closes). */
-static void leave_after(const e2e_server_t *s, const char *path, int ms,
-                        int reset) {
+/* Sends GET path on a new connection; the socket. */
+static int send_get(const e2e_server_t *s, const char *path) {
   char req[256];
   int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n",
                    path);
   int fd = e2e_connect(s);
   e2e_send(fd, req, (size_t)n);
-  usleep((useconds_t)ms * 1000);
+  return fd;
+}
+
+/* Closes with a RST (`reset`: the client is gone), else with a FIN, which
+ * eddy's server takes as a half-close (the answer is still written, then
+ * it closes). */
+static void leave(int fd, int reset) {
   if (reset) {
     struct linger l = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
@@ -350,8 +353,11 @@ Test(serve_profile, client_leaving_aborts_the_service_call) {
     snprintf(path, sizeof(path), "/profile/%lld%s", id,
              parallel ? "?parallel=1" : "");
     int before = atomic_load(&svc.requests);
-    leave_after(&s, path, 300, 1);
+    int fd = send_get(&s, path);
+    for (int i = 0; i < 500 && atomic_load(&svc.requests) == before; i++)
+      usleep(10000);
     cr_assert_eq(atomic_load(&svc.requests), before + 1, "no service call");
+    leave(fd, 1); /* while the service is being called */
     for (int i = 0; i < 300 && atomic_load(&svc.active) > 0; i++)
       usleep(10000);
     cr_assert_eq(atomic_load(&svc.active), 0, "not aborted (%s)", path);
@@ -373,8 +379,10 @@ Test(serve_profile, client_leaving_during_any_step_is_clean) {
     snprintf(path, sizeof(path), "/profile/%lld%s", id,
              parallel ? "?parallel=1" : "");
     for (int reset = 0; reset < 2; reset++) {
-      leave_after(&s, path, 0, reset);   /* during the first steps */
-      leave_after(&s, path, 100, reset); /* during the service's delay */
+      leave(send_get(&s, path), reset); /* during the first steps */
+      int fd = send_get(&s, path);
+      usleep(100000); /* during the service's delay */
+      leave(fd, reset);
     }
   }
   usleep(400000); /* every call in flight has ended */
