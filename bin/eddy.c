@@ -53,6 +53,7 @@ static int serve(int argc, char **argv) {
   cfg.max_block_ms = 10000;
   cfg.grace_ms = 5000;
   cfg.fetch_allow = "127.0.0.1";
+  cfg.service_delay_ms = 20;
   const char *env = getenv("PORT");
   char *end;
   long p = env ? strtol(env, &end, 10) : -1;

@@ -88,6 +88,7 @@ static int build_app(serve_t *s) {
   if (!r) r = serve_add_io(s);
   if (!r) r = serve_add_users(s);
   if (!r) r = serve_add_fetch(s);
+  if (!r) r = serve_add_profile(s);
   if (!r && s->cfg.dashboard) {
     eddy_dashboard_opts_t d = {.host = s->cfg.host,
                                .allow_public = s->cfg.dashboard_allow};

@@ -4,7 +4,8 @@
  * has the loop lessons (blocking, non-blocking, compute), serve_io.c the
  * I/O ones (serial and parallel reads, a join of mixed work),
  * serve_db.c opens the database and the cache, serve_users.c has the
- * users API, serve_page.c the page at `/`.
+ * users API, serve_profile.c GET /profile/:id (session, user, web
+ * service; serial or joined), serve_page.c the page at `/`.
  */
 #ifndef EDDY_BIN_SERVE_H
 #define EDDY_BIN_SERVE_H
@@ -43,6 +44,11 @@ typedef struct {
   const char *fetch_allow; /* hosts /fetch may call, comma-separated */
   int dashboard;           /* --dashboard: GET /dashboard */
   int dashboard_allow;     /* --dashboard-allow: also off loopback */
+
+  /* --service-url: the web service of /profile, "{id}" replaced (NULL:
+   * this server's own route); --service-delay-ms: that route's delay. */
+  const char *service_url;
+  uint64_t service_delay_ms;
 } serve_config_t;
 
 typedef struct {
@@ -56,7 +62,7 @@ typedef struct {
   eddy_app_metrics_t *metrics;
   eddy_access_log_t *access_log;
   eddy_pool_t pool;
-  eddy_client_t *client; /* /fetch's keep-alive agent */
+  eddy_client_t *client; /* /fetch's and /profile's keep-alive agent */
   eddy_db_t *db;         /* the users table (serve_db.c) */
   eddy_mc_t *mc;         /* --memcached: the session store, or NULL */
   char db_url[PATH_MAX + 16];
@@ -101,6 +107,7 @@ int serve_add_io(serve_t *s);
 int serve_add_users(serve_t *s);
 int serve_add_page(serve_t *s);
 int serve_add_fetch(serve_t *s);
+int serve_add_profile(serve_t *s);
 
 /* Reads ?ms=N (default 100) into *ms; on a bad or too large value it has
  * answered 400 and returns -1. */

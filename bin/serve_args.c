@@ -55,6 +55,11 @@ const char serve_usage[] =
     "                             open-file limit less 64)\n"
     "  --fetch-allow HOSTS        hosts GET /fetch?url= may call, comma-\n"
     "                             separated (default 127.0.0.1)\n"
+    "  --service-url URL          the web service GET /profile/:id calls,\n"
+    "                             {id} replaced by the id (default this\n"
+    "                             server's /service/recommendations/{id})\n"
+    "  --service-delay-ms MS      how long that route takes to answer, on a\n"
+    "                             timer (default 20; at most 600000)\n"
     "  --dashboard                the live page at /dashboard (off by\n"
     "                             default; loopback hosts only)\n"
     "  --dashboard-allow          --dashboard on any host, public ones too\n"
@@ -90,6 +95,8 @@ static int string_flag(serve_config_t *c, const char *a, const char *v) {
     c->access_log = v;
   else if (!strcmp(a, "--fetch-allow"))
     c->fetch_allow = v;
+  else if (!strcmp(a, "--service-url"))
+    c->service_url = v;
   else
     return 0;
   return 1;
@@ -121,6 +128,8 @@ static int number_flag(serve_config_t *c, const char *a, long long n) {
     o->body_timeout_ms = (uint64_t)n;
   else if (!strcmp(a, "--response-timeout-ms"))
     o->response_timeout_ms = (uint64_t)n;
+  else if (!strcmp(a, "--service-delay-ms") && n <= 600000)
+    c->service_delay_ms = (uint64_t)n;
   else if (!strcmp(a, "--max-connections") && n <= 1 << 30)
     o->max_connections = (unsigned)n;
   else

@@ -255,7 +255,7 @@ Test(serve_e2e, help_version_and_bad_flags) {
       "--port", "--host", "--root", "--data-dir", "--db", "--memcached",
       "--sample-dir", "--max-block-ms",
       "--pool-threads", "--access-log", "--stall-ms", "--drain-delay-ms",
-      "--grace-ms", "--headers-timeout-ms", "--request-timeout-ms",
+      "--grace-ms", "--service-url", "--service-delay-ms", "--headers-timeout-ms", "--request-timeout-ms",
       "--keep-alive-timeout-ms", "--send-timeout-ms", "--max-connections",
       "--help", "--version"};
   for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)

@@ -75,3 +75,34 @@ const char *served_header(const served_t *r, const char *name) {
   value[len] = '\0';
   return value;
 }
+
+void serve_request_with_body(const e2e_server_t *s, const char *method,
+                             const char *path, const char *type,
+                             const char *body, size_t len, served_t *out) {
+  memset(out, 0, sizeof(*out));
+  out->head = calloc(1, 1);
+  out->body = calloc(1, 1);
+  char url[2048], content_type[256];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, path);
+  snprintf(content_type, sizeof(content_type), "Content-Type: %s", type);
+  CURL *c = curl_easy_init();
+  struct curl_slist *list = curl_slist_append(NULL, content_type);
+  list = curl_slist_append(list, "Expect:"); /* no 100-continue wait */
+  sink_t head = {&out->head, &out->head_len};
+  sink_t sink = {&out->body, &out->body_len};
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  CURLcode rc = curl_easy_perform(c);
+  cr_assert_eq(rc, CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(c);
+}

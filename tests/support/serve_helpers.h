@@ -1,6 +1,7 @@
 /*
  * Helpers for the `eddy serve` app tests: one libcurl request with chosen
- * headers, its status, headers and body kept; a header's value.
+ * headers (and a body), its status, headers and body kept; a header's
+ * value.
  */
 #ifndef EDDY_TEST_SERVE_HELPERS_H
 #define EDDY_TEST_SERVE_HELPERS_H
@@ -23,6 +24,11 @@ typedef struct {
 void serve_request(const e2e_server_t *s, const char *method,
                    const char *path, const char *const *headers,
                    served_t *out);
+/* As serve_request, sending `body` (`len` bytes) with the request and a
+ * Content-Type header `type` (e.g. "application/json"). */
+void serve_request_with_body(const e2e_server_t *s, const char *method,
+                             const char *path, const char *type,
+                             const char *body, size_t len, served_t *out);
 void served_free(served_t *r);
 /* The value of the last header `name` (case-insensitive) in r->head, in a
  * static buffer, or NULL. */
