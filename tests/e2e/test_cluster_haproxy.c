@@ -131,13 +131,15 @@ Test(cluster_haproxy, drain_one_host_kill_another_no_request_fails,
             "haproxy is missing: scripts/deps.sh installs it");
   cr_assert(mkdtemp(dir));
   for (int i = 0; i < 3; i++) {
-    char port[16];
+    char port[16], data[160];
     ports[i] = port_on(ips[i]);
     snprintf(port, sizeof(port), "%d", ports[i]);
     snprintf(log, sizeof(log), "%s/host%d.log", dir, i);
+    snprintf(data, sizeof(data), "%s/host%d-data", dir, i); /* its SQLite */
     started[i] = spawn((const char *const[]){bin, "serve", "--host", ips[i],
                        "--port", port, "--workers", "2", "--heartbeat-ms",
-                       "100", "--grace-ms", "2000", NULL}, log);
+                       "100", "--grace-ms", "2000", "--data-dir", data, NULL},
+                       log);
   }
   for (int i = 0; i < 3; i++) wait_status(ips[i], ports[i], "/readyz");
   int front = port_on("127.0.0.1");

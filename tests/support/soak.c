@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -269,25 +270,27 @@ static int write_file(const char *name, size_t n) {
   return fclose(f);
 }
 
+static int remove_one(const char *path, const struct stat *st, int type,
+                      struct FTW *ftw) {
+  return remove(path);
+}
+
+/* The files, and eddy serve's --data-dir (its SQLite files) inside. */
 static void remove_dir(void) {
-  const char *names[] = {"f1k", "f64k", "f1m"};
-  char path[128];
-  for (int i = 0; i < 3; i++) {
-    snprintf(path, sizeof(path), "%s/%s", S.dir, names[i]);
-    unlink(path);
-  }
-  rmdir(S.dir);
+  nftw(S.dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int start_servers(const soak_opts_t *o) {
-  char serve_port[16], static_port[16], example[512];
+  char serve_port[16], static_port[16], example[512], data[96];
   snprintf(S.dir, sizeof(S.dir), "/tmp/eddy-soak-XXXXXX");
   if (!mkdtemp(S.dir) || write_file("f1k", 1024) || write_file("f64k", 65536) ||
       write_file("f1m", 1 << 20))
     return -1;
   S.port[0] = free_port();
   snprintf(serve_port, sizeof(serve_port), "%d", S.port[0]);
-  char *a0[] = {(char *)o->bin, "serve", "--port", serve_port, NULL};
+  snprintf(data, sizeof(data), "%s/serve-data", S.dir); /* its SQLite */
+  char *a0[] = {(char *)o->bin, "serve",      "--port", serve_port,
+                "--data-dir",   data,         NULL};
   if ((S.pid[0] = spawn(a0, S.port[0])) < 0) return -1;
   S.port[1] = free_port();
   snprintf(static_port, sizeof(static_port), "%d", S.port[1]);
