@@ -42,8 +42,8 @@ static int set_paths(serve_t *s) {
     snprintf(s->root, sizeof(s->root), "%s", s->cfg.root);
   else if (find_dir("share/site", s->root, sizeof(s->root)))
     return -ENOENT;
-  if (s->cfg.data_dir)
-    snprintf(data, sizeof(data), "%s", s->cfg.data_dir);
+  if (s->cfg.sample_dir)
+    snprintf(data, sizeof(data), "%s", s->cfg.sample_dir);
   else if (find_dir("examples/data", data, sizeof(data)))
     return -ENOENT;
   static const char *names[SERVE_NFILES] = {"users.json", "config.json",
@@ -86,6 +86,7 @@ static int build_app(serve_t *s) {
   int r = serve_add_page(s);
   if (!r) r = serve_add_demos(s);
   if (!r) r = serve_add_io(s);
+  if (!r) r = serve_add_users(s);
   if (!r) r = serve_add_fetch(s);
   if (!r && s->cfg.dashboard) {
     eddy_dashboard_opts_t d = {.host = s->cfg.host,
@@ -160,6 +161,7 @@ static void on_server_closed(eddy_http_server_t *srv) {
   }
   eddy_pool_close(&s->pool, NULL);
   if (s->client) eddy_client_close(s->client, NULL);
+  serve_close_data(s);
   eddy_app_metrics_close(s->metrics);
 }
 
@@ -193,11 +195,7 @@ static int open_parts(serve_t *s) {
   if (r) return fail("cannot find share/site or examples/data", r);
   if ((r = eddy_static_create(s->loop, s->root, NULL, &s->files)))
     return fail(s->root, r);
-  json_error_t err;
-  if (!(s->users = json_load_file(s->data[0], 0, &err))) {
-    fprintf(stderr, "eddy serve: %s: %s\n", s->data[0], err.text);
-    return -1;
-  }
+  if (serve_open_data(s)) return -1;
   if (s->cfg.access_log &&
       (r = eddy_access_log_open(s->cfg.access_log, &s->access_log)))
     return fail(s->cfg.access_log, r);
@@ -288,12 +286,12 @@ int serve_main(serve_config_t *cfg) {
   if (bad) { /* close what open_parts made, so the loop can end */
     if (s->metrics) eddy_app_metrics_close(s->metrics);
     if (s->pool._p) eddy_pool_close(&s->pool, NULL);
+    serve_close_data(s);
     eddy_run(s->loop, EDDY_RUN_DEFAULT);
   }
   eddy_app_destroy(s->app);
   eddy_static_destroy(s->files);
   eddy_access_log_close(s->access_log);
-  json_decref(s->users);
   int r = eddy_loop_close(s->loop);
   return bad ? 1 : r ? 1 : 0;
 }

@@ -2,8 +2,9 @@
  * `eddy serve`: the seeds' demo programs as one app (see `eddy --help`).
  * serve.c builds and runs it, serve_args.c reads the flags, serve_demos.c
  * has the loop lessons (blocking, non-blocking, compute), serve_io.c the
- * I/O ones (serial and parallel reads, a join of mixed work, users),
- * serve_page.c the page at `/`.
+ * I/O ones (serial and parallel reads, a join of mixed work),
+ * serve_db.c opens the database and the cache, serve_users.c has the
+ * users API, serve_page.c the page at `/`.
  */
 #ifndef EDDY_BIN_SERVE_H
 #define EDDY_BIN_SERVE_H
@@ -18,6 +19,8 @@
 #include "eddy/client.h"
 #include "eddy/cluster.h"
 #include "eddy/dashboard.h"
+#include "eddy/db.h"
+#include "eddy/memcache.h"
 #include "eddy/pool.h"
 
 #define SERVE_NFILES 3
@@ -27,7 +30,10 @@ typedef struct {
   const char *host;
   int port;
   const char *root;       /* NULL: the sample site */
-  const char *data_dir;   /* NULL: the sample data */
+  const char *sample_dir; /* NULL: examples/data (the JSON lessons) */
+  const char *data_dir;   /* --data-dir: where the SQLite file lives */
+  const char *db_url;     /* --db: NULL = sqlite:<data_dir>/eddy.db */
+  const char *memcached;  /* --memcached HOST:PORT: NULL = none */
   const char *access_log; /* NULL: off; "-": stderr */
   uint64_t max_block_ms;
   uint64_t drain_delay_ms;
@@ -51,7 +57,9 @@ typedef struct {
   eddy_access_log_t *access_log;
   eddy_pool_t pool;
   eddy_client_t *client; /* /fetch's keep-alive agent */
-  json_t *users;         /* {"users": [...]} from users.json */
+  eddy_db_t *db;         /* the users table (serve_db.c) */
+  eddy_mc_t *mc;         /* --memcached: the session store, or NULL */
+  char db_url[PATH_MAX + 16];
   char root[PATH_MAX];
   char data[SERVE_NFILES][PATH_MAX];
   const char *data_ptrs[SERVE_NFILES];
@@ -79,9 +87,17 @@ int serve_worker_start(const serve_config_t *cfg, eddy_cluster_worker_t *w);
  * status. */
 int serve_cluster(int argc, char **argv, serve_config_t *cfg);
 
+/* Start-up: creates --data-dir, opens --db (default SQLite in it) and
+ * --memcached, and runs the loop until the users table exists. 0, or -1
+ * after a message. */
+int serve_open_data(serve_t *s);
+/* Closes what serve_open_data opened (graceful: queries in flight end). */
+void serve_close_data(serve_t *s);
+
 /* Route registration of each file; `s` is every handler's arg. */
 int serve_add_demos(serve_t *s);
 int serve_add_io(serve_t *s);
+int serve_add_users(serve_t *s);
 int serve_add_page(serve_t *s);
 int serve_add_fetch(serve_t *s);
 

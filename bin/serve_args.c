@@ -18,8 +18,15 @@ const char serve_usage[] =
     "                             resolved on the thread pool)\n"
     "  --root DIR                 directory served as static files (default\n"
     "                             the sample site, share/site)\n"
-    "  --data-dir DIR             users.json, config.json, routes.json for\n"
-    "                             /users, /inefficient, /efficient (default\n"
+    "  --data-dir DIR             where the SQLite database of /users lives\n"
+    "                             (created; default ./data)\n"
+    "  --db URL                   the database of /users instead: sqlite:PATH\n"
+    "                             or postgres://user@host:port/db (default\n"
+    "                             sqlite:DATA-DIR/eddy.db)\n"
+    "  --memcached HOST:PORT      the session store of /profile (default\n"
+    "                             none)\n"
+    "  --sample-dir DIR           users.json, config.json, routes.json for\n"
+    "                             /inefficient, /efficient (default\n"
     "                             examples/data)\n"
     "  --max-block-ms MS          largest ?ms= of /blocking, /non-blocking,\n"
     "                             /compute (default 10000; above: 400)\n"
@@ -73,6 +80,12 @@ static int string_flag(serve_config_t *c, const char *a, const char *v) {
     c->root = v;
   else if (!strcmp(a, "--data-dir"))
     c->data_dir = v;
+  else if (!strcmp(a, "--sample-dir"))
+    c->sample_dir = v;
+  else if (!strcmp(a, "--db"))
+    c->db_url = v;
+  else if (!strcmp(a, "--memcached"))
+    c->memcached = v;
   else if (!strcmp(a, "--access-log"))
     c->access_log = v;
   else if (!strcmp(a, "--fetch-allow"))

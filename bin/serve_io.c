@@ -1,8 +1,7 @@
 /*
  * The I/O lessons: three JSON files read one after another (each callback
  * starts the next read) and all at once (a join, Promise.all), parsed with
- * jansson and merged into one answer; a join of mixed async work; users
- * from a JSON data file.
+ * jansson and merged into one answer; a join of mixed async work.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -221,33 +220,9 @@ static void parallel(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
   start_parts(s, m);
 }
 
-/* ---- users from the data file (read once at start-up) */
-
-static void user(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
-  serve_t *s = arg;
-  const char *id = eddy_app_req_param(req, "id");
-  char *end;
-  errno = 0;
-  long long n = strtoll(id, &end, 10);
-  if (errno || end == id || *end) {
-    eddy_app_fail(req, 400, "the user id must be a number");
-    return;
-  }
-  json_t *list = json_object_get(s->users, "users"), *u;
-  size_t i;
-  json_array_foreach(list, i, u) {
-    if (json_integer_value(json_object_get(u, "id")) == n) {
-      eddy_app_res_json(res, u);
-      return;
-    }
-  }
-  eddy_app_fail(req, 404, "no user %lld", n);
-}
-
 int serve_add_io(serve_t *s) {
   int r = eddy_app_get(s->app, "/inefficient", inefficient, s);
   if (!r) r = eddy_app_get(s->app, "/efficient", efficient, s);
   if (!r) r = eddy_app_get(s->app, "/parallel", parallel, s);
-  if (!r) r = eddy_app_get(s->app, "/users/:id", user, s);
   return r;
 }

@@ -29,7 +29,8 @@ for h in $harnesses; do
   bin=$out/$base
   srcs="$all_srcs -lm -pthread"
   extra="-ljansson -lsqlite3 -lpq" # what the library links
-  clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc \
+  pq_cflags=$(pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+  clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc $pq_cflags \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -o "$bin" "$h" $srcs $extra
   mkdir -p "$out/corpus/$name"

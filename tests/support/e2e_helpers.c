@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +40,17 @@ static int try_connect(int port) {
 }
 
 static pid_t running; /* the server of the current test, 0 if stopped */
+static char running_data_dir[64]; /* its temporary --data-dir, or "" */
+
+static int remove_one(const char *path, const struct stat *st, int type,
+                      struct FTW *ftw) {
+  return remove(path);
+}
+
+static void remove_data_dir(char *dir) {
+  if (dir[0]) nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+  dir[0] = '\0';
+}
 
 void e2e_kill_leftover(void) {
   if (running > 0) {
@@ -46,6 +58,7 @@ void e2e_kill_leftover(void) {
     waitpid(running, NULL, 0);
   }
   running = 0;
+  remove_data_dir(running_data_dir);
 }
 
 static void spawn_and_wait(e2e_server_t *s, const char *const *argv) {
@@ -78,9 +91,20 @@ void e2e_start(e2e_server_t *s, const char *const *extra) {
   s->port = free_port();
   char port[16];
   snprintf(port, sizeof(port), "%d", s->port);
-  const char *argv[16] = {bin, "serve", "--port", port};
-  int n = 4;
-  for (; extra && *extra && n < 15; extra++) argv[n++] = *extra;
+  const char *argv[18] = {bin, "serve", "--port", port};
+  int n = 4, own_data = 0;
+  for (; extra && *extra && n < 15; extra++) {
+    own_data |= !strcmp(*extra, "--data-dir") || !strcmp(*extra, "--db");
+    argv[n++] = *extra;
+  }
+  s->data_dir[0] = '\0';
+  if (!own_data) { /* never ./data of the directory the tests run in */
+    snprintf(s->data_dir, sizeof(s->data_dir), "/tmp/eddy-e2e-XXXXXX");
+    cr_assert_not_null(mkdtemp(s->data_dir));
+    snprintf(running_data_dir, sizeof(running_data_dir), "%s", s->data_dir);
+    argv[n++] = "--data-dir";
+    argv[n++] = s->data_dir;
+  }
   argv[n] = NULL;
   spawn_and_wait(s, argv);
 }
@@ -90,6 +114,7 @@ void e2e_stop(e2e_server_t *s) {
   kill(s->pid, SIGTERM);
   cr_assert_eq(waitpid(s->pid, &status, 0), s->pid);
   running = 0;
+  remove_data_dir(running_data_dir);
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
             "eddy serve exit status %d", status);
 }

@@ -11,10 +11,13 @@
 typedef struct {
   pid_t pid;
   int port;
+  char data_dir[64]; /* the temporary --data-dir e2e_start gave, or "" */
 } e2e_server_t;
 
 /* Starts `eddy serve --port <free> [extra...]` (NULL-terminated extra
- * arguments) and waits until it accepts connections (asserts on failure). */
+ * arguments) and waits until it accepts connections (asserts on failure).
+ * Unless `extra` names --data-dir or --db, the server gets a fresh
+ * temporary --data-dir (its SQLite database), removed by e2e_stop. */
 void e2e_start(e2e_server_t *s, const char *const *extra);
 /* SIGTERM, then waits for the process; asserts it exited with status 0. */
 void e2e_stop(e2e_server_t *s);

@@ -67,6 +67,23 @@ Test(stall, no_report_for_fast_callbacks) {
   close_loop(&loop); /* loop close also stops the detector */
 }
 
+/* A program that runs the loop a step at a time and does its own slow
+ * work between steps: that time is not a stuck callback. */
+Test(stall, no_report_between_runs) {
+  eddy_timer_t t;
+  cr_assert_eq(eddy_loop_init(&loop), 0);
+  memset(&seen, 0, sizeof(seen));
+  cr_assert_eq(eddy_loop_stall_start(&loop, 20, on_stall, NULL), 0);
+  eddy_timer_init(&loop, &t);
+  eddy_timer_start(&t, quick, 0, 1);
+  for (int i = 0; i < 3; i++) {
+    eddy_run(&loop, EDDY_RUN_NOWAIT); /* the timer's callback runs */
+    usleep(100 * 1000);               /* outside the loop */
+  }
+  cr_assert_eq(atomic_load(&seen.reports), 0, "reported: %s", seen.label);
+  close_loop(&loop);
+}
+
 static void blocker(eddy_timer_t *t) { usleep(30 * 1000); }
 
 Test(stall, delay_histogram_sees_a_blocked_loop) {
