@@ -20,10 +20,14 @@ static int fail_oom(eddy_http_res_t *res) {
   return -ENOMEM;
 }
 
-/* Where res's bytes go: straight out if it is first in line, else held. */
+/* Where res's bytes go: straight out if it is first in line, else held.
+ * After a response that closes the connection nothing more goes out: the
+ * next one in line is held too (its bytes would follow a Connection:
+ * close, or end up in an HTTP/1.0 body delimited by the close). */
 eddy__http_buf_t *eddy__http_dest(eddy_http_res_t *res) {
   eddy__http_conn_t *c = res->conn;
-  if (eddy_queue_head(&c->busy->res_queue) != &res->node) return &res->held;
+  if (c->close_after || eddy_queue_head(&c->busy->res_queue) != &res->node)
+    return &res->held;
   eddy__http_buf_from_cache(c->server, &c->busy->out);
   return &c->busy->out;
 }
