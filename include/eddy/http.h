@@ -239,9 +239,11 @@ EDDY_EXTERN int eddy_http_res_status(eddy_http_res_t *res, int status);
  * (case-insensitive), append adds one more, remove drops them all. Names
  * and values are copied; a name that is not a token or a value with a
  * control byte (CR, LF, NUL...) is -EINVAL, and a refused set changes
- * nothing. Setting
- * Content-Length disables the automatic one (and chunking), setting
- * "Connection: close" closes the connection after this response.
+ * nothing. Setting Content-Length disables the automatic one (and
+ * chunking): the body must then be exactly that long, which is not
+ * checked (see EDDY_FUZZ_USER_CL in tests/fuzz/fuzz_response.c).
+ * Transfer-Encoding is the server's: do not set it. Setting "Connection:
+ * close" closes the connection after this response.
  * -EINVAL after the head was written, -ECANCELED, -ENOMEM.
  */
 EDDY_EXTERN int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
