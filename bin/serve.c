@@ -252,10 +252,13 @@ static void worker_shutdown(eddy_cluster_worker_t *w, uint64_t grace_ms) {
 static void worker_stats(eddy_cluster_worker_t *w, eddy_cluster_report_t *r) {
   r->connections = eddy_http_server_connections(&S.server);
   r->requests = S.served;
+  r->request_p99_ns = eddy_hist_percentile(&S.since_report, 99);
+  eddy_hist_reset(&S.since_report);
 }
 
 static void count_served(eddy_app_req_t *req, eddy_app_res_t *res, void *a) {
   S.served++;
+  eddy_hist_record(&S.since_report, eddy_hrtime() - eddy_app_req_start_ns(req));
 }
 
 int serve_worker_start(const serve_config_t *cfg, eddy_cluster_worker_t *w) {

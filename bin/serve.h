@@ -63,8 +63,9 @@ typedef struct {
   char root[PATH_MAX];
   char data[SERVE_NFILES][PATH_MAX];
   const char *data_ptrs[SERVE_NFILES];
-  int draining;    /* SIGTERM seen: /readyz answers 503 */
-  uint64_t served; /* requests answered (cluster reports) */
+  int draining;             /* SIGTERM seen: /readyz answers 503 */
+  uint64_t served;          /* requests answered (cluster reports) */
+  eddy_hist_t since_report; /* their durations since the last report */
   eddy_signal_t sig_int, sig_term;
   eddy_timer_t drain_timer;
 } serve_t;

@@ -33,8 +33,13 @@
  * Supervision, all on the primary's loop (signals arrive through a
  * signalfd, never in a handler):
  *   - heartbeats: each worker reports from its own loop every heartbeat_ms
- *     (RSS, loop delay p99, utilization, connections, requests), so a
- *     stuck loop is silence;
+ *     (RSS, loop delay p99, utilization, connections, requests, request
+ *     p99), so a stuck loop is silence;
+ *   - what blocks: a worker's stall detector (a thread beside its loop,
+ *     threshold min(heartbeat_ms, stall_timeout_ms / 2)) writes the label
+ *     of a callback that runs too long into a page shared with the
+ *     primary, which passes it on to the other workers' metrics until the
+ *     stuck worker's loop runs again;
  *   - stall watchdog: a worker silent for stall_timeout_ms is logged (its
  *     last report and the label of the callback that is running, from its
  *     stall detector), killed with SIGKILL and replaced; before it first
@@ -102,11 +107,14 @@ typedef enum {
 /* A worker's heartbeat report. */
 typedef struct {
   uint64_t pid;
-  uint64_t rss_bytes;    /* resident set size */
-  uint64_t delay_p99_ns; /* event-loop delay p99 since the last report */
-  double utilization;    /* loop utilization since the last report, 0..1 */
-  uint64_t connections;  /* open connections (from the stats callback) */
-  uint64_t requests;     /* requests served so far (stats callback) */
+  uint64_t rss_bytes;      /* resident set size */
+  uint64_t delay_p99_ns;   /* event-loop delay p99 since the last report */
+  double utilization;      /* loop utilization since the last report, 0..1 */
+  uint64_t connections;    /* open connections (from the stats callback) */
+  uint64_t requests;       /* requests served so far (stats callback) */
+  uint64_t request_p99_ns; /* p99 of the durations of the requests that
+                              ended since the last report, 0 if none
+                              (stats callback; 0 if it does not say) */
 } eddy_cluster_report_t;
 
 /* What happened to a worker (primary side). */
@@ -261,12 +269,19 @@ EDDY_EXTERN void eddy_cluster_worker_on_stats(eddy_cluster_worker_t *w,
  * Worker: writes the whole cluster's metrics in the Prometheus text
  * format into buf (at most max bytes with the NUL, like snprintf): per
  * worker (labels worker, slot, pid) requests, connections, RSS, loop
- * delay p99 and utilization, then the totals and restarts by cause
- * (crash, stall, memory, reload, ipc). The primary sends every worker
- * these figures each heartbeat interval, so any worker can answer GET
- * /metrics for all; they are at most two intervals old. Returns the
- * length the full text needs (call again with a bigger buffer if it is
- * >= max), or -EAGAIN before the first figures arrived. Loop thread.
+ * delay p99, utilization and request p99 (eddy_worker_*); while a
+ * worker's loop is stuck in one callback, eddy_worker_blocked_seconds
+ * with a label route naming that callback (e.g. "GET /blocking"), absent
+ * otherwise; then the totals (eddy_cluster_*: workers, requests with
+ * those of exited workers so the counter never goes down, connections,
+ * RSS, request_p99_seconds = the highest worker p99, which
+ * is at least the cluster's p99) and restarts by cause (crash, stall,
+ * memory, reload, ipc). The primary sends every worker these figures each
+ * heartbeat interval, so any worker can answer GET /metrics for all; they
+ * are at most two intervals old. Two calls in one callback give the same
+ * text (the blocked time is counted to the loop's cached clock). Returns
+ * the length the full text needs (call again with a bigger buffer if it
+ * is >= max), or -EAGAIN before the first figures arrived. Loop thread.
  */
 EDDY_EXTERN int eddy_cluster_worker_metrics(eddy_cluster_worker_t *w, char *buf,
                                             size_t max);

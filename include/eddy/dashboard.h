@@ -9,7 +9,12 @@
  *
  * The page only reads what /metrics carries; families it knows but does
  * not find are shown as "not reported". The names it reads are listed in
- * the script's table (METRICS) and in docs/GUIDE.md.
+ * the script's table (METRICS) and in docs/GUIDE.md. The blocking route
+ * comes from a cluster's eddy_worker_blocked_seconds (another worker
+ * answers); a single process cannot answer while its loop is blocked, so
+ * the page says instead that it had no answer for N s. A poll unanswered
+ * for 2.5 s is given up and the next one opens a new connection (the old
+ * one may be held by the blocked worker).
  *
  * Off unless the program turns it on. The metrics say a lot about a
  * server, so it is refused on a non-loopback address unless the caller

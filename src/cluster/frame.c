@@ -137,6 +137,7 @@ void eddy__cluster_report_encode(const eddy_cluster_report_t *r,
   eddy__cluster_put_u64(out + 24, (uint64_t)(u * 1e6 + 0.5));
   eddy__cluster_put_u64(out + 32, r->connections);
   eddy__cluster_put_u64(out + 40, r->requests);
+  eddy__cluster_put_u64(out + 48, r->request_p99_ns);
 }
 
 int eddy__cluster_report_decode(const uint8_t *p, size_t n,
@@ -150,5 +151,6 @@ int eddy__cluster_report_decode(const uint8_t *p, size_t n,
   r->utilization = (double)u / 1e6;
   r->connections = eddy__cluster_get_u64(p + 32);
   r->requests = eddy__cluster_get_u64(p + 40);
+  r->request_p99_ns = eddy__cluster_get_u64(p + 48);
   return 0;
 }

@@ -27,8 +27,11 @@ enum {
 
 #define FRAME_HEADER 4u
 #define FRAME_MAX_BODY (EDDY_CLUSTER_MAX_MESSAGE + 1u)
-/* pid, rss, delay p99, utilization (millionths), connections, requests */
-#define FRAME_REPORT_SIZE 48u
+/* pid, rss, delay p99, utilization (millionths), connections, requests,
+ * request p99 */
+#define FRAME_REPORT_SIZE 56u
+/* A stalled callback's label in the stall note and in STATS (with NUL). */
+#define FRAME_LABEL_SIZE 112u
 
 typedef struct {
   uint8_t *buf; /* bytes of incomplete frames */
@@ -63,9 +66,14 @@ void eddy__cluster_report_encode(const eddy_cluster_report_t *r,
 int eddy__cluster_report_decode(const uint8_t *p, size_t n,
                                 eddy_cluster_report_t *r);
 
-/* STATS: restart counts by cause, then per worker id, slot, report. */
-#define FRAME_STATS_HEAD (8u * EDDY_CLUSTER_CAUSES)
-#define FRAME_STATS_ENTRY (16u + FRAME_REPORT_SIZE)
+/* STATS: restart counts by cause, the requests of the workers that have
+ * exited (their last reports), then per worker: id, slot, report, the
+ * monotonic start (ns) of the callback that blocks its loop now (0: none)
+ * and that callback's label (NUL-padded; not NUL-terminated when full). */
+#define FRAME_STATS_HEAD (8u * EDDY_CLUSTER_CAUSES + 8u)
+#define FRAME_STATS_BLOCKED (16u + FRAME_REPORT_SIZE)
+#define FRAME_STATS_LABEL (FRAME_STATS_BLOCKED + 8u)
+#define FRAME_STATS_ENTRY (FRAME_STATS_LABEL + FRAME_LABEL_SIZE)
 
 /* Big-endian 64-bit helpers. */
 void eddy__cluster_put_u64(uint8_t *p, uint64_t v);

@@ -27,11 +27,16 @@ int eddy__cluster_handoff_parse(const char *s, eddy__handoff_t *h);
 void eddy__cluster_opts_defaults(eddy_cluster_opts_t *o);
 
 /* ---- the stall note: a page the worker's stall detector writes (on its
- * own thread, while the loop is stuck) and the primary reads. */
+ * own thread, while the loop is stuck) and the primary reads. The worker's
+ * loop acknowledges each heartbeat the reports written so far (a running
+ * loop is not stuck in them): a report not yet acknowledged is a stall
+ * going on now. */
 typedef struct {
-  _Atomic uint32_t seq; /* odd while being written */
+  _Atomic uint32_t seq;   /* odd while being written */
+  _Atomic uint32_t acked; /* seq the loop has seen as over */
   _Atomic uint64_t running_ms;
-  char label[112];
+  _Atomic uint64_t since_ns; /* eddy_hrtime() when the callback started */
+  char label[FRAME_LABEL_SIZE];
 } eddy__stall_note_t;
 
 /* Primary: a fresh shared page; its fd (close-on-exec) in *fd. */
@@ -39,10 +44,18 @@ eddy__stall_note_t *eddy__cluster_note_create(int *fd);
 /* Worker: maps the page from `fd` (closed). NULL on failure. */
 eddy__stall_note_t *eddy__cluster_note_map(int fd);
 void eddy__cluster_note_unmap(eddy__stall_note_t *n);
+/* Stall detector's thread: a callback labelled `label` has run
+ * `running_ns` and still runs. */
 void eddy__cluster_note_write(eddy__stall_note_t *n, const char *label,
-                              uint64_t running_ms);
+                              uint64_t running_ns);
+/* Worker's loop thread: every report written so far is over. */
+void eddy__cluster_note_ack(eddy__stall_note_t *n);
 /* Copies the label (or "" if none) and returns how long it had run. */
 uint64_t eddy__cluster_note_read(eddy__stall_note_t *n, char *out, size_t max);
+/* Primary: if the loop is stuck now (a report not acknowledged), copies
+ * the label and returns the callback's start (eddy_hrtime()), else 0. */
+uint64_t eddy__cluster_note_blocked(eddy__stall_note_t *n, char *out,
+                                    size_t max);
 
 /* ---- the primary */
 
@@ -100,6 +113,7 @@ struct eddy_cluster_s {
   int rr_paused;      /* no worker could take one: wait in the backlog */
   unsigned rr_next;   /* the slot to try first */
   uint64_t restarts[EDDY_CLUSTER_CAUSES];
+  uint64_t requests_retired; /* last reports of the workers that exited */
   uint64_t forks;
 };
 

@@ -1,9 +1,11 @@
 /*
  * The worker's heartbeat, sent from its own loop (so a stuck loop is
  * silence): RSS, event-loop delay p99 and utilization since the last
- * report, and the program's connections and requests. The stall detector
- * runs beside it on its own thread and writes the stuck callback's label
- * into the stall note the primary reads when it kills the worker.
+ * report, and the program's connections, requests and request p99. The
+ * stall detector runs beside it on its own thread and writes the stuck
+ * callback's label into the stall note, which the primary reads to tell
+ * the other workers what blocks this one, and to log when it kills it.
+ * Each heartbeat acknowledges the reports written so far.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,6 +31,7 @@ static uint64_t rss_bytes(int fd) {
 void eddy__cluster_report_send(wpriv_t *p) {
   eddy_cluster_report_t r = {.pid = (uint64_t)getpid()};
   eddy_hist_stats_t d;
+  eddy__cluster_note_ack(p->note); /* this loop runs: no stall now */
   r.rss_bytes = rss_bytes(p->statm_fd);
   if (eddy_loop_delay_stats(&p->loop, &d) == 0) r.delay_p99_ns = d.p99;
   eddy_loop_delay_reset(&p->loop);
@@ -49,7 +52,7 @@ static void on_stall(eddy_loop_t *loop, const char *label, uint64_t running_ns,
                      void *arg) {
   wpriv_t *p = arg;
   uint64_t ms = running_ns / 1000000;
-  if (p->note) eddy__cluster_note_write(p->note, label, ms);
+  if (p->note) eddy__cluster_note_write(p->note, label, running_ns);
   eddy_log(EDDY_LOG_WARN,
            "cluster: worker %u: loop stalled: '%s' has run "
            "for %" PRIu64 " ms",

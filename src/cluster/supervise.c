@@ -163,6 +163,7 @@ void eddy__cluster_on_exit(worker_t *w, int status) {
   uint64_t uptime = now_ms(c) - w->started_ms;
   log_exit(w, status);
   w->state = W_DEAD;
+  if (w->have_report) c->requests_retired += w->last.requests;
   eddy__cluster_channel_close(&w->ch);
   exit_event(w, status);
   eddy_queue_t *q;

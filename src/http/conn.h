@@ -158,6 +158,7 @@ struct eddy__http_conn_s {
   uint8_t had_request;     /* a request head was parsed on it */
   uint8_t body_paused;     /* streamed body: the handler paused */
   uint8_t body_resume;     /* streamed body: resume on next flush */
+  uint8_t input_dropped;   /* bytes after stop_parse were discarded */
 };
 
 /* cache.c: buffers of idle connections, kept by the server (per kind). */

@@ -3,7 +3,9 @@
  * client's half-close), a lingering close; on errors and timeouts, at
  * once. Handlers still working on an exchange hear of it (on_close).
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "http/conn.h"
 
@@ -13,11 +15,34 @@
 static void on_linger_end(eddy_timer_t *t) { eddy__http_conn_close(t->data); }
 static void on_shutdown(eddy_shutdown_t *req, int status) { (void)req; }
 
+/*
+ * Lingering is for a client that may still be sending: a close with bytes
+ * unread (or arriving after it) makes the kernel answer RST, which can
+ * destroy the reply in the client's buffers (RFC 9112 section 9.6). There
+ * is nothing to fear when the client has half-closed (it can send nothing
+ * more) or when its last request was read whole, nothing is buffered
+ * after it and nothing waits in the socket -- nginx's rule too. Then the
+ * close is immediate, which saves a shutdown, two epoll changes and a
+ * loop turn per connection for clients that send `Connection: close`.
+ */
+static int may_close_at_once(eddy__http_conn_t *c) {
+  eddy__http_busy_t *busy = c->busy;
+  if (c->peer_eof) return 1;
+  if (c->input_dropped || busy->body_res ||
+      (busy->read_buf && busy->read_buf->len > busy->parse_pos))
+    return 0;
+  char byte;
+  ssize_t n = recv(eddy_stream_fd(EDDY_STREAM(&c->tcp)), &byte, 1,
+                   MSG_PEEK | MSG_DONTWAIT);
+  /* 0: the client's FIN is already here, so nothing can follow it */
+  return n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
 /* After the last response: FIN, then drain what the client still sends so
  * the kernel does not answer it with a RST that would destroy the reply. */
 static void linger(eddy__http_conn_t *c) {
   eddy_stream_t *s = EDDY_STREAM(&c->tcp);
-  if (!eddy__http_conn_busy(c)) {
+  if (!eddy__http_conn_busy(c) || may_close_at_once(c)) {
     eddy__http_conn_close(c);
     return;
   }
@@ -27,8 +52,10 @@ static void linger(eddy__http_conn_t *c) {
     eddy__http_conn_close(c);
     return;
   }
-  eddy_read_stop(s);
-  if (eddy__http_conn_read_start(c) < 0) {
+  /* Reading goes on (or starts again after a pause); on_read discards
+   * while lingering. */
+  int r = eddy__http_conn_read_start(c);
+  if (r < 0 && r != -EALREADY) {
     eddy__http_conn_close(c);
     return;
   }

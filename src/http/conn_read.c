@@ -7,10 +7,19 @@
 
 #define MIN_READ 2048
 
+/* Input that no parse will ever look at: while lingering, and after a
+ * closing request or a refusal once its body (if any) is done. It is read
+ * and dropped rather than buffered, so a client that keeps sending cannot
+ * fill the read buffer (whose limit would close the connection, and with
+ * unread bytes, by RST) before the answer has gone. */
+static int input_unwanted(const eddy__http_conn_t *c) {
+  return c->lingering || (c->stop_parse && !(c->busy && c->busy->body_res));
+}
+
 static void on_alloc(eddy_stream_t *s, size_t sugg, eddy_buf_t *buf) {
   static _Thread_local char discard[4096];
   eddy__http_conn_t *c = s->data;
-  if (c->lingering) {
+  if (input_unwanted(c)) {
     *buf = eddy_buf(discard, sizeof(discard));
     return;
   }
@@ -79,6 +88,10 @@ static void on_read(eddy_stream_t *s, ssize_t n, const eddy_buf_t *buf) {
   eddy__http_conn_t *c = s->data;
   if (c->lingering) {
     if (n < 0) eddy__http_conn_close(c);
+    return;
+  }
+  if (n > 0 && input_unwanted(c)) { /* on_alloc gave the discard buffer */
+    c->input_dropped = 1;           /* the close must linger */
     return;
   }
   if (n < 0) {

@@ -10,13 +10,17 @@
  */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "eddy/dashboard.h"
+#include "support/cluster_helpers.h"
 #include "support/e2e_helpers.h"
+#include "support/prom_check.h"
 
 TestSuite(dashboard_e2e, .fini = e2e_kill_leftover, .timeout = 40);
 
@@ -126,6 +130,7 @@ Test(dashboard_e2e, the_page_script_reads_what_the_cluster_exposes) {
   cr_assert_eq(system(cmd), 0, "node failed (is nodejs installed?)");
   const char *want[] = {
       "chart requests present total=2,worker_1=2,worker_2=2",
+      "chart latency_p99 present",
       "chart delay_p99 present worker_1=3,worker_2=3",
       "chart utilization present worker_1=3,worker_2=3",
       "chart connections present total=3,worker_1=3,worker_2=3",
@@ -171,6 +176,249 @@ Test(dashboard_e2e, the_page_script_reads_a_single_eddy_serve) {
                         "chart rss present server=2"};
   for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
     cr_assert(file_has(p[3], want[i]), "missing '%s'", want[i]);
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  system(cmd);
+}
+
+/* ---- what the page reads while a worker's loop is blocked, for real */
+
+static size_t into_mem(char *p, size_t size, size_t n, void *user) {
+  char **w = user; /* [0] the write position, [1] the end */
+  size_t len = size * n, room = (size_t)(w[1] - w[0]);
+  if (len > room) len = room;
+  memcpy(w[0], p, len);
+  w[0] += len;
+  return size * n;
+}
+
+/* GET /metrics into buf (NUL-terminated); the status or -1. */
+static long metrics(int port, char *buf, size_t max) {
+  char url[64], *w[2] = {buf, buf + max - 1};
+  long status = -1;
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, into_mem);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+  if (curl_easy_perform(c) == CURLE_OK)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  *w[0] = '\0';
+  return status;
+}
+
+/* Polls /metrics (every 50 ms, up to ms) until `needle` is in it (want 1)
+ * or not (want 0); 1 if that happened. The last text stays in buf. */
+static int metrics_until(int port, const char *needle, int want, long ms,
+                         char *buf, size_t max) {
+  long t0 = e2e_now_ms();
+  do {
+    if (metrics(port, buf, max) == 200 && (strstr(buf, needle) != NULL) == want)
+      return 1;
+    usleep(50000);
+  } while (e2e_now_ms() - t0 < ms);
+  return 0;
+}
+
+static void assert_valid_text(const char *text) {
+  const char *err = prom_check(text, strlen(text));
+  cr_assert_null(err, "%s\n%s", err, text);
+  cr_assert_eq(prom_check_python(text, strlen(text)), 0, "%s", text);
+}
+
+/* A worker whose loop is stuck in GET /blocking cannot answer; the other
+ * one does, and its /metrics names the route and how long it has blocked
+ * (from the primary, which reads the stuck worker's stall note); once the
+ * handler returns, the series is gone. */
+Test(dashboard_e2e, metrics_name_the_route_blocking_a_worker_while_it_blocks) {
+  static char text[1 << 17];
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--workers", "2", "--heartbeat-ms", "100",
+                                      "--stall-timeout-ms", "30000", NULL});
+  const char *series = "eddy_worker_blocked_seconds{";
+  cr_assert(metrics_until(s.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "cluster not ready: %s", text);
+  cr_assert_null(strstr(text, series), "nothing blocks yet: %s", text);
+  cl_bg_get_t g;
+  cl_bg_get_start(&g, s.port, "/blocking?ms=4000", 20000);
+  cr_assert(metrics_until(s.port, series, 1, 3500, text, sizeof(text)),
+            "no blocked series while GET /blocking runs: %s", text);
+  cr_assert_eq(atomic_load(&g.status), 0, "the block is still on");
+  assert_valid_text(text);
+  const char *line = strstr(text, series);
+  cr_assert(strstr(line, ",route=\"GET /blocking\"} "), "%.200s", line);
+  double secs = atof(strstr(line, "} ") + 2);
+  cr_assert(secs > 0 && secs < 4.5, "blocked for %f s", secs);
+  cr_assert_eq(cl_bg_get_join(&g), 200);
+  cr_assert(metrics_until(s.port, series, 0, 3000, text, sizeof(text)),
+            "the series stays after the handler returned: %s", text);
+  assert_valid_text(text);
+  e2e_stop(&s);
+}
+
+/* The page's cluster p99: each worker's request p99 over its last
+ * heartbeat interval, and the highest of them for the cluster. Requests
+ * of 40 ms run on both workers: the cluster line reads at least that. */
+Test(dashboard_e2e, the_cluster_p99_covers_every_worker) {
+  static char text[1 << 17];
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--workers", "2", "--heartbeat-ms", "100",
+                                      NULL});
+  cr_assert(metrics_until(s.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "cluster not ready: %s", text);
+  cl_bg_get_t g[2];
+  double seen = 0;
+  long t0 = e2e_now_ms();
+  while (seen < 0.04 && e2e_now_ms() - t0 < 5000) {
+    for (int i = 0; i < 2; i++)
+      cl_bg_get_start(&g[i], s.port, "/blocking?ms=40", 5000);
+    for (int i = 0; i < 2; i++) cr_assert_eq(cl_bg_get_join(&g[i]), 200);
+    /* The next heartbeat reports them, the next STATS carries them. */
+    for (int k = 0; k < 8 && seen < 0.04; k++, usleep(40000)) {
+      cr_assert_eq(metrics(s.port, text, sizeof(text)), 200);
+      double v = prom_value(text, "eddy_cluster_request_p99_seconds");
+      cr_assert_geq(v, 0, "%s", text);
+      if (v > seen) seen = v;
+    }
+  }
+  cr_assert_geq(seen, 0.04, "cluster p99 %f: %s", seen, text);
+  cr_assert_lt(seen, 5);
+  assert_valid_text(text);
+  cr_assert(strstr(text, "eddy_worker_request_p99_seconds{worker=\"1\""));
+  cr_assert(strstr(text, "eddy_worker_request_p99_seconds{worker=\"2\""));
+  e2e_stop(&s);
+}
+
+/* eddy_cluster_requests_total is a counter: when a worker dies, the
+ * requests it had reported stay in it (Prometheus reads a drop as a
+ * reset and its rate() would jump). */
+Test(dashboard_e2e, the_cluster_request_counter_survives_a_crash) {
+  static char text[1 << 17];
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--workers", "2", "--heartbeat-ms", "100",
+                                      NULL});
+  cr_assert(metrics_until(s.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "cluster not ready: %s", text);
+  load(s.port, 30, "/dev/null");
+  const char *total = "eddy_cluster_requests_total";
+  double before = 0;
+  for (int i = 0; i < 40 && before < 30; i++, usleep(50000)) {
+    cr_assert_eq(metrics(s.port, text, sizeof(text)), 200);
+    before = prom_value(text, total);
+  }
+  cr_assert_geq(before, 30, "%s", text);
+  /* Kill the worker that served the most: the drop would be largest. */
+  int pid = 0;
+  double most = -1;
+  for (const char *l = text; (l = strstr(l, "eddy_worker_requests_total{"));
+       l++) {
+    double v = atof(strstr(l, "} ") + 2);
+    if (v > most) most = v, pid = atoi(strstr(l, "pid=\"") + 5);
+  }
+  cr_assert(pid > 0 && most > 0, "%s", text);
+  cr_assert_eq(kill(pid, SIGKILL), 0);
+  cr_assert(metrics_until(s.port, "eddy_cluster_restarts_total{cause=\"crash\"} 1",
+                          1, 10000, text, sizeof(text)), "%s", text);
+  cr_assert(metrics_until(s.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "not replaced: %s", text);
+  cr_assert_geq(prom_value(text, total), before, "%s", text);
+  e2e_stop(&s);
+}
+
+/* examples/dashboard: the page, the cluster's /metrics in the text
+ * format, and its GET /blocking (3 s) named while it blocks. */
+Test(dashboard_e2e, the_example_serves_the_page_and_names_its_blocking_route) {
+  static char text[1 << 17];
+  cl_t c;
+  cl_start_example(&c, "dashboard",
+                   (const char *const[]){"--heartbeat-ms", "100", NULL});
+  cr_assert(metrics_until(c.port, "eddy_cluster_workers 2", 1, 10000, text,
+                          sizeof(text)), "not ready: %s", text);
+  assert_valid_text(text);
+  e2e_server_t srv = {.port = c.port};
+  cr_assert_eq(e2e_fresh_request(&srv,
+                                 "GET /dashboard HTTP/1.1\r\nHost: x\r\n"
+                                 "Connection: close\r\n\r\n",
+                                 text, sizeof(text)),
+               200);
+  cr_assert(strstr(text, "<canvas"));
+  cl_bg_get_t g;
+  cl_bg_get_start(&g, c.port, "/blocking", 20000);
+  cr_assert(metrics_until(c.port, "route=\"GET /blocking\"", 1, 2500, text,
+                          sizeof(text)), "%s", text);
+  assert_valid_text(text);
+  cr_assert_eq(cl_bg_get_join(&g), 200);
+  int st = cl_stop(&c, SIGTERM);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+}
+
+/* ---- the page's own polling, run by Node.js with a stub document */
+
+/* Runs the page's start() against argv[2] (a /metrics URL) for argv[3]
+ * ms, printing every 250 ms the status line and the banner (or "-"). */
+static const char *poller =
+    "const els = {};\n"
+    "const el = (id) => els[id] || (els[id] = { textContent: '',\n"
+    "  className: '', hidden: true, appendChild() {} });\n"
+    "global.document = { getElementById: el, querySelectorAll: () => [],\n"
+    "  createElement: () => el('_') };\n"
+    "global.location = { search: '?metrics=' + process.argv[2] };\n"
+    "require(process.argv[1]);\n"
+    "setInterval(() => console.log(el('status').textContent + ' | ' +\n"
+    "  (el('blocking').hidden ? '-' : el('blocking').textContent)), 250);\n"
+    "setTimeout(() => process.exit(0), Number(process.argv[3]));\n";
+
+typedef struct {
+  char cmd[1024];
+  pthread_t thread;
+} node_run_t;
+
+static void *run_node(void *arg) {
+  node_run_t *n = arg;
+  system(n->cmd);
+  return NULL;
+}
+
+/* A single process cannot answer /metrics while a handler blocks its
+ * loop: the page says so after 2.5 s without an answer, and goes back to
+ * drawing once the handler returned. */
+Test(dashboard_e2e, the_page_says_when_a_single_server_does_not_answer) {
+  e2e_server_t s;
+  e2e_start(&s, NULL);
+  char dir[] = "/tmp/eddy-dash-XXXXXX", js[64], out[64];
+  cr_assert(mkdtemp(dir));
+  snprintf(js, sizeof(js), "%s/dash.js", dir);
+  snprintf(out, sizeof(out), "%s/out", dir);
+  write_script(js);
+  setenv("EDDY_DASH_POLLER", poller, 1);
+  node_run_t n;
+  snprintf(n.cmd, sizeof(n.cmd),
+           "node -e \"$EDDY_DASH_POLLER\" %s http://127.0.0.1:%d/metrics "
+           "9000 > %s 2>&1",
+           js, s.port, out);
+  pthread_create(&n.thread, NULL, run_node, &n);
+  long t0 = e2e_now_ms();
+  while (!file_has(out, "samples at") && e2e_now_ms() - t0 < 5000)
+    usleep(50000);
+  cr_assert(file_has(out, "samples at"), "the page never polled");
+  cl_bg_get_t g;
+  cl_bg_get_start(&g, s.port, "/blocking?ms=4500", 20000);
+  pthread_join(n.thread, NULL);
+  cr_assert_eq(cl_bg_get_join(&g), 200);
+  e2e_stop(&s);
+  static char text[1 << 16];
+  FILE *f = fopen(out, "r");
+  cr_assert(f);
+  text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+  fclose(f);
+  cr_assert(strstr(text, "/metrics: no answer for "), "%s", text);
+  cr_assert(strstr(text, "| No answer from the server for "), "%s", text);
+  /* After the handler returned: answers again, banner gone. */
+  const char *last = text + strlen(text) - 2;
+  while (last > text && last[-1] != '\n') last--;
+  cr_assert(strstr(last, "samples at") && strstr(last, "| -"), "%s", text);
+  char cmd[128];
   snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   system(cmd);
 }

@@ -76,3 +76,70 @@ Test(http_connections, sixth_connection_refused_while_five_still_work) {
   }
   e2e_stop(&s);
 }
+
+/* The server's open descriptors once e2e_start's probe connection has
+ * gone (the server closes it when it sees its EOF). */
+static int idle_fds(const e2e_server_t *s) {
+  usleep(200 * 1000);
+  return e2e_fd_count(s->pid);
+}
+
+/* The server's open descriptors drop to `want` within `ms`; the count. */
+static int fds_settle(const e2e_server_t *s, int want, long ms) {
+  long t0 = e2e_now_ms();
+  int n = e2e_fd_count(s->pid);
+  while (n > want && e2e_now_ms() - t0 < ms) {
+    usleep(5000);
+    n = e2e_fd_count(s->pid);
+  }
+  return n;
+}
+
+/* A request read whole with nothing after it: the server closes its side
+ * at once (nginx's rule), without lingering for the client's FIN. */
+Test(http_connections, clean_connection_close_closes_at_once) {
+  static const char req[] =
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  char out[1024];
+  e2e_server_t s;
+  e2e_start(&s, NULL);
+  int idle = idle_fds(&s);
+  int fd = e2e_connect(&s);
+  e2e_send(fd, req, sizeof(req) - 1);
+  cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 0), 200);
+  cr_assert_neq(e2e_wait_close(fd, 2000), -1, "not closed");
+  /* our socket stays open and sends no FIN: a lingering server would
+   * keep its descriptor for the linger time (2 s) */
+  cr_assert_leq(fds_settle(&s, idle, 500), idle, "the server lingered");
+  close(fd);
+  e2e_stop(&s);
+}
+
+/* Bytes after a closing request: the server lingers and drains them, so
+ * the kernel does not answer them with a RST that could destroy the
+ * response in the client's buffers (RFC 9112 section 9.6). */
+Test(http_connections, close_with_bytes_after_it_still_delivers) {
+  static const char req[] =
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  static char junk[64 * 1024];
+  memset(junk, 'x', sizeof(junk));
+  char out[1024];
+  e2e_server_t s;
+  e2e_start(&s, NULL);
+  int idle = idle_fds(&s);
+  for (int i = 0; i < 5; i++) {
+    int fd = e2e_connect(&s);
+    char both[sizeof(req) - 1 + 512];
+    memcpy(both, req, sizeof(req) - 1);
+    memset(both + sizeof(req) - 1, 'y', 512); /* in the same segment */
+    e2e_send(fd, both, sizeof(both));
+    e2e_send_some(fd, junk, sizeof(junk));
+    cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 0), 200, "try %d", i);
+    cr_assert_str_eq(body_of(out), "Hello, World!");
+    int open_now = fds_settle(&s, idle, 100);
+    cr_assert_eq(open_now, idle + 1, "did not linger: %d open, %d idle", open_now, idle);
+    close(fd);
+  }
+  cr_assert_leq(fds_settle(&s, idle, 3000), idle);
+  e2e_stop(&s);
+}

@@ -143,11 +143,11 @@ int cl_log_has(const cl_t *c, const char *needle) {
   }
 }
 
-int cl_get(int port, const char *path, int *pid) {
+static int get_within(int port, const char *path, int *pid, long timeout_ms) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET,
                           .sin_port = htons((uint16_t)port)};
-  struct timeval tv = {2, 0};
+  struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   char req[256], buf[1024];
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -170,6 +170,33 @@ int cl_get(int port, const char *path, int *pid) {
   }
   close(fd);
   return status;
+}
+
+int cl_get(int port, const char *path, int *pid) {
+  return get_within(port, path, pid, 2000);
+}
+
+static void *bg_get(void *arg) {
+  cl_bg_get_t *g = arg;
+  int st = get_within(g->port, g->path, NULL, g->timeout_ms);
+  atomic_store(&g->end_ms, e2e_now_ms());
+  atomic_store(&g->status, st ? st : -1);
+  return NULL;
+}
+
+void cl_bg_get_start(cl_bg_get_t *g, int port, const char *path,
+                     long timeout_ms) {
+  g->port = port;
+  snprintf(g->path, sizeof(g->path), "%s", path);
+  g->timeout_ms = timeout_ms;
+  atomic_store(&g->status, 0);
+  atomic_store(&g->end_ms, 0);
+  pthread_create(&g->thread, NULL, bg_get, g);
+}
+
+int cl_bg_get_join(cl_bg_get_t *g) {
+  pthread_join(g->thread, NULL);
+  return atomic_load(&g->status);
 }
 
 void cl_forget(cl_t *c) {

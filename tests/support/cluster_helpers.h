@@ -60,4 +60,20 @@ void cl_load_stop(cl_load_t *l);
 /* 1 if `pid` answered some request of this load. */
 int cl_load_saw(const cl_load_t *l, int pid);
 
+/* One GET in a thread, for a request that takes long (GET /blocking):
+ * its status (as cl_get, read timeout timeout_ms) and when it ended. */
+typedef struct {
+  int port;
+  char path[128];
+  long timeout_ms;
+  atomic_int status;   /* 0 while it runs */
+  atomic_long end_ms;  /* e2e_now_ms() when it ended */
+  pthread_t thread;
+} cl_bg_get_t;
+
+void cl_bg_get_start(cl_bg_get_t *g, int port, const char *path,
+                     long timeout_ms);
+/* Waits for it; returns its status. */
+int cl_bg_get_join(cl_bg_get_t *g);
+
 #endif

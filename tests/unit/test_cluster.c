@@ -1,12 +1,14 @@
 /*
  * Cluster pieces that need no processes: the flags, the frame decoder
- * (fed whole, split, malformed) and the report encoding. The processes
+ * (fed whole, split, malformed), the report encoding and the stall note
+ * (what tells the primary which route blocks a worker now). The processes
  * themselves are tested end to end in tests/e2e/test_cluster*.c.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "cluster/frame.h"
+#include "cluster/internal.h"
 #include "eddy/cluster.h"
 
 Test(cluster_opts, flags_are_taken_out_of_argv) {
@@ -71,7 +73,8 @@ static size_t frame(uint8_t *out, unsigned type, const void *p, size_t n) {
 Test(cluster_frame, frames_split_at_every_byte_decode_the_same) {
   uint8_t buf[256], rep[FRAME_REPORT_SIZE];
   eddy_cluster_report_t r = {.pid = 7, .rss_bytes = 1 << 20,
-                             .utilization = 0.25, .requests = 9};
+                             .utilization = 0.25, .requests = 9,
+                             .request_p99_ns = 42000000};
   eddy__cluster_report_encode(&r, rep);
   size_t len = frame(buf, FRAME_MESSAGE, "hello", 5);
   len += frame(buf + len, FRAME_HEARTBEAT, rep, sizeof(rep));
@@ -94,6 +97,7 @@ Test(cluster_frame, frames_split_at_every_byte_decode_the_same) {
   cr_assert_eq(eddy__cluster_report_decode(rep, sizeof(rep), &back), 0);
   cr_assert_eq(back.pid, 7);
   cr_assert_eq(back.requests, 9);
+  cr_assert_eq(back.request_p99_ns, 42000000);
   cr_assert_float_eq(back.utilization, 0.25, 1e-6);
 }
 
@@ -118,4 +122,39 @@ Test(cluster_frame, an_oversized_length_fails_before_its_body_arrives) {
                -EPROTO);
   eddy__cluster_frame_decoder_free(&d);
   cr_assert_eq(g.n, 0);
+}
+
+/* The worker's stall detector writes the note while its loop is stuck;
+ * each heartbeat the loop acknowledges what was written: a report not yet
+ * acknowledged is a stall going on now. */
+Test(cluster_note, a_stall_blocks_until_the_loop_acknowledges_it) {
+  int fd;
+  eddy__stall_note_t *n = eddy__cluster_note_create(&fd);
+  cr_assert_not_null(n);
+  eddy__stall_note_t *w = eddy__cluster_note_map(fd); /* the worker's map */
+  cr_assert_not_null(w);
+  char label[FRAME_LABEL_SIZE];
+  cr_assert_eq(eddy__cluster_note_blocked(n, label, sizeof(label)), 0);
+  cr_assert_str_eq(label, "");
+  uint64_t before = eddy_hrtime();
+  eddy__cluster_note_write(w, "GET /blocking", 1500000000ull);
+  uint64_t since = eddy__cluster_note_blocked(n, label, sizeof(label));
+  cr_assert_str_eq(label, "GET /blocking");
+  cr_assert(since + 1500000000ull >= before && since <= before,
+            "since %llu before %llu", (unsigned long long)since,
+            (unsigned long long)before);
+  eddy__cluster_note_ack(w);
+  cr_assert_eq(eddy__cluster_note_blocked(n, label, sizeof(label)), 0);
+  /* The primary's log line still has the last report. */
+  cr_assert_eq(eddy__cluster_note_read(n, label, sizeof(label)), 1500);
+  cr_assert_str_eq(label, "GET /blocking");
+  /* A label longer than the page is cut, still NUL-terminated. */
+  char longer[300];
+  memset(longer, 'x', sizeof(longer) - 1);
+  longer[sizeof(longer) - 1] = '\0';
+  eddy__cluster_note_write(w, longer, 2000000000ull);
+  cr_assert_neq(eddy__cluster_note_blocked(n, label, sizeof(label)), 0);
+  cr_assert_eq(strlen(label), FRAME_LABEL_SIZE - 1);
+  eddy__cluster_note_unmap(w);
+  eddy__cluster_note_unmap(n);
 }
