@@ -191,8 +191,9 @@ static int listen_any(int *port) {
 
 static char *hex(const char *p, size_t n) {
   char *h = malloc(2 * n + 2);
-  for (size_t i = 0; i < n; i++) sprintf(h + 2 * i, "%02x", (unsigned char)p[i]);
-  if (!n) strcpy(h, "-");
+  for (size_t i = 0; i < n; i++)
+    snprintf(h + 2 * i, 3, "%02x", (unsigned char)p[i]);
+  if (!n) memcpy(h, "-", 2);
   return h;
 }
 
