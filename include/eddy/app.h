@@ -43,7 +43,7 @@
  * whose prefix matches; each answers or passes the error on with
  * eddy_app_next (calling it with 0 keeps the current error). After the last
  * one the default handler answers. An error is either an HTTP status,
- * negated (-404, -413: the range -100..-599 that the HTTP parser uses and
+ * negated (-404, -413: the range -200..-599, which the HTTP parser uses and
  * no errno does), or any other negative code (a negated errno, an EDDY_E*
  * code), which means 500. So an async callback's status goes straight to
  * next: `eddy_app_next(req, status)`. The default handler answers
@@ -235,7 +235,8 @@ EDDY_EXTERN void eddy_app_fail(eddy_app_req_t *req, int status, const char *fmt,
 /* The message given to eddy_app_fail() for the current error, or NULL. */
 EDDY_EXTERN const char *eddy_app_error_message(const eddy_app_req_t *req);
 
-/* The HTTP status an error means: 100..599 for -100..-599, else 500. */
+/* The HTTP status an error means: 200..599 for -200..-599, else 500
+ * (-100..-199 holds errnos such as -ETIMEDOUT, and a 1xx is no answer). */
 EDDY_EXTERN int eddy_app_error_status(int err);
 
 /* ------------------------------------------------------------ request */
@@ -380,7 +381,7 @@ EDDY_EXTERN int eddy_app_defer(eddy_app_req_t *req, void (*fn)(void *),
 /* The raw response (for what the app does not wrap; never end it). */
 EDDY_EXTERN eddy_http_res_t *eddy_app_res_http(eddy_app_res_t *res);
 
-/* Sets the status (default 200). 0, -EINVAL (not 100..999, head sent),
+/* Sets the status (default 200). 0, -EINVAL (not 200..999, head sent),
  * -ECANCELED. */
 EDDY_EXTERN int eddy_app_res_status(eddy_app_res_t *res, int status);
 /* The status set so far (200 by default). */

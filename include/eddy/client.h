@@ -121,8 +121,10 @@ typedef struct {
  * token names, no obs-fold, no control bytes in values, at most
  * `max_headers` lines into `headers` and `max_head` bytes in all.
  * Content-Length must be one decimal value (a list of equal values is
- * allowed); Transfer-Encoding must end in chunked; both together, several
- * differing lengths or Transfer-Encoding in HTTP/1.0 are refused (smuggling).
+ * allowed); a Transfer-Encoding that does not end in chunked leaves the
+ * body to the close (RFC 9112 §6.3); chunked twice, Transfer-Encoding with
+ * Content-Length, several differing lengths or Transfer-Encoding in
+ * HTTP/1.0 are refused (smuggling).
  * The framing flags are for a response to a request other than HEAD; the
  * caller handles HEAD, 1xx, 204 and 304 (no body). Returns the head's
  * length, EDDY_HTTP_INCOMPLETE, or -EPROTO. Pure; any thread.

@@ -229,16 +229,21 @@ EDDY_EXTERN void **eddy_http_res_data(eddy_http_res_t *res);
 /* The request this response answers. */
 EDDY_EXTERN eddy_http_request_t *eddy_http_res_req(eddy_http_res_t *res);
 
-/* Sets the status (default 200). -EINVAL outside 100..999 or after the
- * head has been written; -ECANCELED once the client is gone. */
+/* Sets the status (default 200). -EINVAL outside 200..999 (a 1xx is
+ * interim, never the answer; the server sends 100 Continue itself) or
+ * after the head has been written; -ECANCELED once the client is gone. */
 EDDY_EXTERN int eddy_http_res_status(eddy_http_res_t *res, int status);
 
 /*
  * Header fields of the response. set replaces every field of that name
  * (case-insensitive), append adds one more, remove drops them all. Names
- * and values are copied; CR, LF or NUL in either is -EINVAL. Setting
- * Content-Length disables the automatic one (and chunking), setting
- * "Connection: close" closes the connection after this response.
+ * and values are copied; a name that is not a token or a value with a
+ * control byte (CR, LF, NUL...) is -EINVAL, and a refused set changes
+ * nothing. Setting Content-Length disables the automatic one (and
+ * chunking): the body must then be exactly that long, which is not
+ * checked (see EDDY_FUZZ_USER_CL in tests/fuzz/fuzz_response.c).
+ * Transfer-Encoding is the server's: do not set it. Setting "Connection:
+ * close" closes the connection after this response.
  * -EINVAL after the head was written, -ECANCELED, -ENOMEM.
  */
 EDDY_EXTERN int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,

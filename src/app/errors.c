@@ -9,7 +9,9 @@
 #include "eddy/log.h"
 
 int eddy_app_error_status(int err) {
-  return (err <= -100 && err >= -599) ? -err : 500;
+  /* -100..-133 are errnos too (-ETIMEDOUT, -ECONNREFUSED...), and a 1xx
+   * is no answer: only -200..-599 are statuses. */
+  return (err <= -200 && err >= -599) ? -err : 500;
 }
 
 const char *eddy_app_error_message(const eddy_app_req_t *req) {
@@ -17,7 +19,7 @@ const char *eddy_app_error_message(const eddy_app_req_t *req) {
 }
 
 void eddy_app_fail(eddy_app_req_t *req, int status, const char *fmt, ...) {
-  if (status < 100 || status > 599) status = 500;
+  if (status < 200 || status > 599) status = 500; /* a final status */
   req->err = -status;
   req->err_msg = NULL;
   if (fmt) {

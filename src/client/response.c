@@ -34,7 +34,8 @@ static int ieq(const char *s, size_t n, const char *lit) {
 
 /* What the fields say about framing. */
 typedef struct {
-  int cl_seen, te_seen, te_chunked_last, conn_close, conn_keep_alive;
+  int cl_seen, te_seen, te_chunked, te_chunked_last, conn_close,
+      conn_keep_alive;
   int64_t cl;
 } frame_t;
 
@@ -76,8 +77,12 @@ static int transfer_encoding(frame_t *f, const char *v, size_t n) {
   while (eddy__http_list_next(v, n, &i, &t, &tl)) {
     for (size_t k = 0; k < tl; k++)
       if (!is_tchar((unsigned char)t[k])) return BAD;
-    if (f->te_chunked_last) return BAD; /* chunked must be the last coding */
-    f->te_chunked_last = ieq(t, tl, "chunked");
+    /* Chunked twice is refused (RFC 9112 §7); chunked followed by another
+     * coding leaves the body to the close (§6.3 rule 4), as Node does. */
+    int chunked = ieq(t, tl, "chunked");
+    if (chunked && f->te_chunked) return BAD;
+    f->te_chunked |= chunked;
+    f->te_chunked_last = chunked;
     f->te_seen = 1;
   }
   return 0;

@@ -20,10 +20,14 @@ static int fail_oom(eddy_http_res_t *res) {
   return -ENOMEM;
 }
 
-/* Where res's bytes go: straight out if it is first in line, else held. */
+/* Where res's bytes go: straight out if it is first in line, else held.
+ * After a response that closes the connection nothing more goes out: the
+ * next one in line is held too (its bytes would follow a Connection:
+ * close, or end up in an HTTP/1.0 body delimited by the close). */
 eddy__http_buf_t *eddy__http_dest(eddy_http_res_t *res) {
   eddy__http_conn_t *c = res->conn;
-  if (eddy_queue_head(&c->busy->res_queue) != &res->node) return &res->held;
+  if (c->close_after || eddy_queue_head(&c->busy->res_queue) != &res->node)
+    return &res->held;
   eddy__http_buf_from_cache(c->server, &c->busy->out);
   return &c->busy->out;
 }
@@ -207,7 +211,9 @@ static int usable(eddy_http_res_t *res) {
 int eddy_http_res_status(eddy_http_res_t *res, int status) {
   int r = usable(res);
   if (r) return r;
-  if (status < 100 || status > 999) return -EINVAL;
+  /* A 1xx is interim: the client would take the next response for this
+   * request's (RFC 9110 §15.2). 100 Continue is the server's to send. */
+  if (status < 200 || status > 999) return -EINVAL;
   res->status = status;
   return 0;
 }
@@ -258,13 +264,16 @@ static void note(eddy_http_res_t *res, unsigned own, const char *value) {
     res->flags |= EDDY__RES_CLOSE;
 }
 
+static int field_ok(const char *name, const char *value) {
+  return name && value && all_of(name, EDDY__HC_TCHAR, 1) &&
+         all_of(value, EDDY__HC_VALUE, 0);
+}
+
 int eddy_http_res_append_header(eddy_http_res_t *res, const char *name,
                                 const char *value) {
   int r = usable(res);
   if (r) return r;
-  if (!name || !value || !all_of(name, EDDY__HC_TCHAR, 1) ||
-      !all_of(value, EDDY__HC_VALUE, 0))
-    return -EINVAL;
+  if (!field_ok(name, value)) return -EINVAL;
   /* Connection is ours to write (keep-alive/close); record the wish. */
   unsigned own = own_header(name);
   if (own == EDDY__RES_CLOSE) {
@@ -294,7 +303,11 @@ int eddy_http_res_remove_header(eddy_http_res_t *res, const char *name) {
 
 int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
                              const char *value) {
-  int r = eddy_http_res_remove_header(res, name);
+  /* Checked first: a refused field leaves the old ones in place. */
+  int r = usable(res);
+  if (r) return r;
+  if (!field_ok(name, value)) return -EINVAL;
+  r = eddy_http_res_remove_header(res, name);
   return r ? r : eddy_http_res_append_header(res, name, value);
 }
 

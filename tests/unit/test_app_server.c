@@ -202,6 +202,10 @@ static void teapot(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
   eddy_app_fail(req, 422, "field '%s' is missing", "name");
 }
 
+static void teapot_1xx(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  eddy_app_fail(req, 150, "no final status");
+}
+
 Test(app_server, async_next_and_error_middleware) {
   app = eddy_app_create();
   eddy_app_use_error(app, NULL, on_error, "too early: never runs");
@@ -213,6 +217,11 @@ Test(app_server, async_next_and_error_middleware) {
   eddy_app_get(app, "/internal", fails, (void *)(intptr_t)-EACCES);
   eddy_app_get(app, "/status", fails, (void *)(intptr_t)-403);
   eddy_app_get(app, "/teapot", teapot, NULL);
+  /* errnos of -100..-133 (a client's -ETIMEDOUT passed straight on) were
+   * answered as status 1xx, an interim head the client waits past */
+  eddy_app_get(app, "/timedout", fails, (void *)(intptr_t)-ETIMEDOUT);
+  eddy_app_get(app, "/refused", fails, (void *)(intptr_t)-ECONNREFUSED);
+  eddy_app_get(app, "/interim", teapot_1xx, NULL);
   eddy_app_use_error(app, "/caught", on_error, "answer");
   eddy_app_use_error(app, NULL, on_error, NULL);
   start();
@@ -229,6 +238,9 @@ Test(app_server, async_next_and_error_middleware) {
   cr_assert_str_eq(body(), "{\"error\":\"Forbidden\"}");
   cr_assert_eq(ask("GET", "/teapot", NULL, NULL), 422);
   cr_assert_str_eq(body(), "{\"error\":\"field 'name' is missing\"}");
+  cr_assert_eq(ask("GET", "/timedout", NULL, NULL), 500);
+  cr_assert_eq(ask("GET", "/refused", NULL, NULL), 500);
+  cr_assert_eq(ask("GET", "/interim", NULL, NULL), 500);
   stop();
 }
 

@@ -78,6 +78,10 @@ Test(client_parse, framing_and_keep_alive) {
   cr_assert_eq(head.content_length, 7);
   cr_assert_gt(parse("HTTP/1.1 100 Continue\r\n\r\n"), 0);
   cr_assert_eq(head.status, 100);
+  /* chunked not last: the body runs to the close (RFC 9112 §6.3 rule 4) */
+  cr_assert_gt(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), 0);
+  cr_assert_eq(head.flags & (EDDY_CLIENT_F_CHUNKED | EDDY_CLIENT_F_UNTIL_CLOSE),
+               EDDY_CLIENT_F_UNTIL_CLOSE);
 }
 
 Test(client_parse, malformed_and_smuggling_are_refused) {
@@ -88,7 +92,8 @@ Test(client_parse, malformed_and_smuggling_are_refused) {
       "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
       "HTTP/1.1 200 OK\r\nContent-Length: 5,\r\n\r\n",
       "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip, chunked\r\n\r\n",
       "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
       "HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
       "HTTP/1.1 200 OK\r\nX : a\r\n\r\n",

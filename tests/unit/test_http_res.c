@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "eddy/http.h"
@@ -32,14 +33,42 @@ static void headers_case(eddy_http_res_t *res) {
           eddy_http_res_set_header(res, "X-Nul", "a\x01b") +
           eddy_http_res_set_header(res, "X-Del", "a\x7f");
   int i = eddy_http_res_set_header(res, "X-Tab", "a\tb \xc3\xa9");
-  snprintf(body, sizeof(body), "%d %d %d %d %d %d %d %d %d", a, b, c, d, e, f,
-           g, h, i);
+  /* A refused set leaves the fields it would have replaced. */
+  int j = eddy_http_res_set_header(res, "X-Also", "bad\nvalue");
+  /* A 1xx is interim, never the answer (RFC 9110 §15.2). */
+  int k = eddy_http_res_status(res, 100) + eddy_http_res_status(res, 101) +
+          eddy_http_res_status(res, 199);
+  snprintf(body, sizeof(body), "%d %d %d %d %d %d %d %d %d %d %d", a, b, c, d,
+           e, f, g, h, i, j, k);
   eddy_http_res_end(res, body, strlen(body));
+}
+
+static void free_handle(eddy_handle_t *h) { free(h); }
+
+static eddy_http_res_t *pair[2]; /* /stream10 and /after */
+
+/* Ends both in one go: the second right after the first closed. */
+static void end_pair(eddy_timer_t *t) {
+  eddy_http_res_end(pair[0], "late", 4);
+  eddy_http_res_end(pair[1], "after", 5);
+  eddy_close((eddy_handle_t *)t, free_handle);
+}
+
+static void end_pair_later(eddy_http_server_t *s) {
+  eddy_timer_t *t = calloc(1, sizeof(*t));
+  eddy_timer_init(s->loop, t);
+  eddy_timer_start(t, end_pair, 20, 0);
 }
 
 static void handler(eddy_http_server_t *s, eddy_http_request_t *q,
                     eddy_http_res_t *res) {
-  if (is(q, "/created")) {
+  if (is(q, "/stream10")) { /* HTTP/1.0: the close delimits "abc" */
+    eddy_http_res_write(res, "abc", 3);
+    pair[0] = res;
+  } else if (is(q, "/after")) {
+    pair[1] = res;
+    end_pair_later(s);
+  } else if (is(q, "/created")) {
     eddy_http_res_status(res, 201);
     eddy_http_res_end(res, "made", 4);
   } else if (is(q, "/unknown")) {
@@ -144,8 +173,24 @@ Test(http_res, set_append_remove_headers_case_insensitively) {
   cr_assert_null(strstr(r, "Injected"), "%s", r);
   cr_assert(strstr(r, "\r\nX-Also: 4\r\n"), "%s", r);
   char want[64];
-  snprintf(want, sizeof(want), "0 0 0 0 0 %d 0 %d 0", -EINVAL, 5 * -EINVAL);
+  snprintf(want, sizeof(want), "0 0 0 0 0 %d 0 %d 0 %d %d", -EINVAL,
+           5 * -EINVAL, -EINVAL, 3 * -EINVAL);
+  cr_assert(!strncmp(r, "HTTP/1.1 200 OK\r\n", 17), "%s", r);
   cr_assert(strstr(r, "\r\nX-Tab: a\tb \xc3\xa9\r\n"), "%s", r);
   cr_assert_str_eq(body_of(r), want);
+  tsrv_stop(&srv);
+}
+
+/* A response that closes the connection is the last: the next one in line
+ * (ended after it) was written out behind it, into the HTTP/1.0 body that
+ * the close delimits. Found by fuzz_response. */
+Test(http_res, nothing_follows_a_response_that_closes) {
+  start();
+  static const char req[] =
+      "GET /stream10 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+      "GET /after HTTP/1.1\r\nHost: t\r\n\r\n";
+  tsrv_exchange(srv.port, req, sizeof(req) - 1, out, sizeof(out));
+  cr_assert(strstr(out, "\r\nConnection: close\r\n"), "%s", out);
+  cr_assert_str_eq(body_of(out), "abclate", "%s", out);
   tsrv_stop(&srv);
 }
