@@ -95,6 +95,9 @@ USERS_CASE(create_read_update_delete) {
   cr_assert_eq(request_status(s, "DELETE", path), 404);
   cr_assert_eq(send_json(s, "PUT", path, body), 404);
   free(body);
+  cr_assert_eq(request_status(s, "POST", path), 405);
+  cr_assert_eq(request_status(s, "PUT", "/users"), 405);
+  cr_assert_eq(request_status(s, "DELETE", "/users"), 405);
   /* a later user gets a new id, never the deleted one's */
   cr_assert_gt(users_create(s, "Grace", "grace@example.org"), id);
 }
@@ -119,11 +122,12 @@ USERS_CASE(list_pages_with_limit_and_offset) {
   cr_assert_eq(list_ids(s, "?offset=5", 20, 5, got, 100), 0);
   cr_assert_eq(list_ids(s, "?limit=100&offset=0", 100, 0, got, 100), 5);
   static const char *const bad[] = {
-      "?limit=0",   "?limit=101",
-      "?limit=-1",  "?limit=x",
-      "?limit=",    "?limit=1.5",
-      "?offset=-1", "?offset=x",
-      "?limit=+2",  "?offset=99999999999999999999"};
+      "?limit=0",    "?limit=101",
+      "?limit=-1",   "?limit=x",
+      "?limit=",     "?limit=1.5",
+      "?offset=-1",  "?offset=x",
+      "?limit=+2",   "?offset=99999999999999999999",
+      "?limit=%095", "?offset=%0A1"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     char path[64];
     served_t r;
@@ -152,11 +156,11 @@ USERS_CASE(duplicate_email_is_409) {
 }
 
 USERS_CASE(bad_ids_are_400_and_missing_ones_404) {
-  static const char *const bad[] = {"0",    "-1",
-                                    "x",    "99999999999999999999",
-                                    "1.5",  "%2B1",
-                                    "%201", "1x",
-                                    "0x10"};
+  static const char *const bad[] = {
+      "0",    "-1",   "x",    "99999999999999999999",
+      "1.5",  "%2B1", "%201", "1x",
+      "0x10", "%091", "%0A1", "%0D%0A1",
+  };
   char path[64], *body = users_body("N", "n@example.org");
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     snprintf(path, sizeof(path), "/users/%s", bad[i]);
@@ -244,9 +248,12 @@ USERS_CASE(a_body_that_is_not_json_is_415) {
     cr_assert_eq(users_send(s, "PUT", path, types[i], form, &r), 415);
     served_free(&r);
   }
-  served_t r; /* no body at all */
+  served_t r; /* no body at all is no media type: a 400 */
   serve_request(s, "POST", "/users", NULL, &r);
-  cr_assert_eq(r.status, 415);
+  cr_assert_eq(r.status, 400, "%s", r.body);
+  cr_assert(strstr(served_error(&r), "empty"), "%s", r.body);
+  served_free(&r);
+  cr_assert_eq(users_send(s, "PUT", path, "application/json", "", &r), 400);
   served_free(&r);
   users_expect(s, id, "Kept", "kept@example.org");
 }
