@@ -2,7 +2,7 @@
  * eddy serve's users survive: SIGKILL in the middle of a stream of
  * POSTs (every user answered 201 is there after a restart on the same
  * --data-dir), a SIGTERM restart; and a PostgreSQL server restarted under
- * load (requests during the outage get a prompt 503 or JSON 500, none
+ * load (requests during the outage get a prompt JSON 503, none
  * hangs, requests succeed again once it is back, eddy serve does not
  * crash).
  */
@@ -184,9 +184,10 @@ typedef struct {
   pthread_t thread;
 } reader_t;
 
-/* A 5xx during the outage must be quick and a JSON error. */
+/* During the outage: a 503 with a JSON error (a lost connection, a
+ * refused connect); quick, since none may time out. */
 static int is_outage_answer(const served_t *r) {
-  if (r->status != 503 && r->status != 500) return 0;
+  if (r->status != 503) return 0;
   json_t *j = json_loadb(r->body, r->body_len, 0, NULL);
   int ok = json_is_string(json_object_get(j, "error"));
   json_decref(j);
