@@ -64,7 +64,8 @@ start() { # NAME PORT: the server's pid on stdout
   echo $!
 }
 
-# NAME PORT PID -> "rps p99_ms rps_per_server_cpu_s server_cpu_s db_cpu_s"
+# NAME PORT PID -> "rps p99_ms req_per_server_cpu_s server_cpu_s db_cpu_s
+#                   db_cpu_us_per_req non2xx"
 measure_run() {
   local port=$2 pid=$3 t0 t1 d0 d1 w url
   url="http://127.0.0.1:$port"
@@ -83,8 +84,10 @@ measure_run() {
     /^ +99%/ { p99 = ms($2) }
     /Non-2xx/ { bad = $NF }
     END { cpu = st / hz;
-          printf "%.0f %.2f %.0f %.2f %.2f %d\n", rps, p99,
-                 (cpu > 0 ? rps * secs / cpu : 0), cpu, dt / hz, bad }'
+          n = rps * secs;
+          printf "%.0f %.2f %.0f %.2f %.2f %.0f %d\n", rps, p99,
+                 (cpu > 0 ? n / cpu : 0), cpu, dt / hz,
+                 (n > 0 ? dt / hz / n * 1e6 : 0), bad }'
 }
 
 results=$out/results.txt
@@ -109,11 +112,11 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 echo
-echo "columns: round server req/s p99_ms req/server-CPU-s server_CPU_s db_CPU_s non2xx"
-echo "server   req/s  p99_ms  req/CPU-s  db_CPU_s (medians)"
+echo "columns: round server req/s p99_ms req/server-CPU-s server_CPU_s db_CPU_s db_CPU_us/req non2xx"
+echo "server   req/s  p99_ms  req/CPU-s  db_CPU_us/req (medians)"
 for s in eddy express; do
   col() { awk -v s="$s" -v c="$1" '$2 == s { print $c }' "$results" | median_stdin; }
-  printf "%-8s %6.0f %7.2f %10.0f %9.2f\n" "$s" "$(col 3)" "$(col 4)" "$(col 5)" "$(col 7)"
+  printf "%-8s %6.0f %7.2f %10.0f %9.0f\n" "$s" "$(col 3)" "$(col 4)" "$(col 5)" "$(col 8)"
 done
 ratio=$(awk '{ v[$1, $2] = $5 } END { for (k in v) { split(k, p, SUBSEP);
   if (p[2] == "express" && v[k] && v[p[1], "eddy"]) print v[p[1], "eddy"] / v[k] } }' \
