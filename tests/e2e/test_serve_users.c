@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/users_helpers.h"
 
@@ -321,4 +322,18 @@ USERS_CASE(hostile_names_round_trip_byte_for_byte) {
   users_expect(s, ids[0], names[0], odd);
   int64_t got[N + 1];
   cr_assert_eq(list_ids(s, "", 20, 0, got, N + 1), N, "the table is whole");
+}
+
+/* The check users_stop makes can fail: a handler that blocks the loop
+ * (eddy serve's /blocking lesson) is in the log it reads. */
+Test(serve_users_sqlite, the_stall_check_sees_a_blocked_loop) {
+  users_srv_t u;
+  users_start(&u, "sqlite", NULL);
+  cr_assert_eq(users_get(&u.srv, "/blocking?ms=200", NULL), 200);
+  for (int i = 0; i < 100 && !users_log_has(&u, "loop stalled"); i++)
+    usleep(10000);
+  cr_assert(users_log_has(&u, "loop stalled: 'GET /blocking'"),
+            "no stall logged in %s", u.log);
+  e2e_stop(&u.srv);
+  unlink(u.log);
 }
