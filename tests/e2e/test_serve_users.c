@@ -337,3 +337,20 @@ Test(serve_users_sqlite, the_stall_check_sees_a_blocked_loop) {
   e2e_stop(&u.srv);
   unlink(u.log);
 }
+
+/* --db over PostgreSQL's Unix socket (the directory %2F-encoded in the
+ * host part): the same users API. */
+Test(serve_users_pg, over_the_unix_socket) {
+  const svc_t *pg = pg_shared();
+  char name[64], tcp_url[256], url[512];
+  pg_create_db(pg, name, tcp_url);
+  const char *tail = strrchr(pg->sock_url, '/'); /* "/postgres" */
+  snprintf(url, sizeof(url), "%.*s/%s", (int)(tail - pg->sock_url),
+           pg->sock_url, name);
+  e2e_server_t s;
+  e2e_start(&s, (const char *const[]){"--db", url, NULL});
+  int64_t id = users_create(&s, "socket", "socket@example.org");
+  users_expect(&s, id, "socket", "socket@example.org");
+  e2e_stop(&s);
+  pg_drop_db(pg, name);
+}
