@@ -142,6 +142,36 @@ Test(serve_users_durable, sqlite_sigkill_mid_write_loses_no_answered_user) {
   remove_tree(dir);
 }
 
+/* SIGTERM under the same load: the server drains (exit status 0), every
+ * answer it gave was a 201, and every 201 is there after a restart. */
+Test(serve_users_durable, sqlite_sigterm_under_load_drains_and_keeps_all) {
+  char dir[] = "/tmp/eddy-durable-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  const char *const args[] = {"--data-dir", dir, NULL};
+  users_srv_t u;
+  users_start(&u, "sqlite", args);
+  static writer_t w[WRITERS];
+  atomic_int stop = 0;
+  users_create(&u.srv, "first", "first@example.org"); /* curl initialised */
+  for (int i = 0; i < WRITERS; i++) {
+    w[i] = (writer_t){.srv = &u.srv, .no = i, .stop = &stop};
+    pthread_create(&w[i].thread, NULL, writer_main, &w[i]);
+  }
+  long end = e2e_now_ms() + 15000;
+  while (total_created(w) < 100 && e2e_now_ms() < end) usleep(5000);
+  users_stop(&u); /* SIGTERM mid-load: exit 0, no stall, no sanitizer */
+  atomic_store(&stop, 1);
+  for (int i = 0; i < WRITERS; i++) {
+    pthread_join(w[i].thread, NULL);
+    cr_assert_eq(w[i].other, 0, "writer %d had answers other than 201", i);
+  }
+  cr_assert_geq(total_created(w), 100);
+  users_start(&u, "sqlite", args);
+  expect_writer_users(&u.srv, w);
+  users_stop(&u);
+  remove_tree(dir);
+}
+
 Test(serve_users_durable, sqlite_sigterm_restart_keeps_every_change) {
   char dir[] = "/tmp/eddy-durable-XXXXXX";
   cr_assert_not_null(mkdtemp(dir));
