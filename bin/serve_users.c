@@ -99,10 +99,16 @@ static int valid_email(const char *s, size_t n) {
 }
 
 /* The body's fields: exactly "name" and "email", both strings; else it
- * has answered 400/415 and returns -1. */
+ * has answered 400 (415 for a body of another type) and returns NULL. */
 static json_t *user_fields(eddy_app_req_t *req) {
   json_t *body = eddy_app_req_json(req), *v;
   const char *key;
+  size_t len;
+  eddy_app_req_body(req, &len);
+  if (!body && !len) { /* no media at all: not a 415 */
+    eddy_app_fail(req, 400, "the body is empty: a JSON object is expected");
+    return NULL;
+  }
   if (!body) {
     eddy_app_fail(req, 415,
                   "a JSON body is expected (Content-Type: "
@@ -155,7 +161,7 @@ static int read_user_body(eddy_app_req_t *req, eddy_db_value_t p[2]) {
 
 /* Reads a decimal in [min, max]; -1 if `s` is not one. */
 static int64_t decimal(const char *s, int64_t min, int64_t max) {
-  if (!s || !*s || *s == '+' || *s == '-' || *s == ' ') return -1;
+  if (!s || *s < '0' || *s > '9') return -1; /* strtoll skips spaces */
   char *end;
   errno = 0;
   long long v = strtoll(s, &end, 10);

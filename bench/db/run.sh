@@ -7,6 +7,8 @@
 #      (pipelined, 4 connections) vs Node.js + pg (npm) Pool (max 4), both
 #      pinned to CPU 1 with 64 queries in flight; each side's CPU seconds
 #      and the database's CPU seconds are printed beside the rates.
+#   3. bench/db/http.sh ROUNDS: GET /users/:id over HTTP, eddy serve vs
+#      Express 5 + pg (see there), after the rest, its own PostgreSQL.
 # Rounds are interleaved; the summary gives the median of same-round ratios.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,10 +31,9 @@ fi
 cp bench/db/node_pg.js "$NODE_DIR/"
 
 TMP=$(mktemp -d /tmp/eddy-bench-db-XXXXXX)
-chown nobody "$TMP"
-PMPID=
+. bench/db/pg_lib.sh
 cleanup() {
-  [ -n "$PMPID" ] && kill -INT "$PMPID" 2>/dev/null && sleep 1
+  pg_stop
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -46,16 +47,7 @@ WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $ROWS)
 INSERT INTO users SELECT i, 'user' || i, 'user' || i || '@example.org',
                          datetime('now') FROM c;
 SQL
-PGBIN=/usr/lib/postgresql/15/bin
-runuser -u nobody -- "$PGBIN/initdb" -D "$TMP/pg" -U postgres -A trust -E UTF8 \
-  --locale=C --no-sync >/dev/null
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-taskset -c 0 runuser -u nobody -- "$PGBIN/postgres" -D "$TMP/pg" -k "$TMP" \
-  -p "$PORT" -c listen_addresses=127.0.0.1 -c shared_buffers=64MB \
-  >"$TMP/pg.log" 2>&1 &
-for _ in $(seq 100); do grep -qs ready "$TMP/pg/postmaster.pid" && break; sleep 0.1; done
-PMPID=$(head -1 "$TMP/pg/postmaster.pid")
-URL="postgres://postgres@127.0.0.1:$PORT/postgres"
+pg_start 0
 psql -q "$URL" <<SQL
 CREATE TABLE users (id BIGINT PRIMARY KEY, name TEXT NOT NULL,
                     email TEXT UNIQUE, created_at TIMESTAMPTZ DEFAULT now());
@@ -66,16 +58,6 @@ ANALYZE users;
 SQL
 
 TCK=$(getconf CLK_TCK)
-# CPU seconds of the server so far: the postmaster, the children it has
-# reaped (backends of closed connections), and the living children.
-pg_cpu() {
-  local t
-  t=$(awk '{print $14+$15+$16+$17}' "/proc/$PMPID/stat")
-  for c in $(pgrep -P "$PMPID"); do
-    t=$((t + $(awk '{print $14+$15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
 # Runs a client command; prints its line and the server's CPU seconds.
 with_pg_cpu() {
   local before after line
@@ -108,3 +90,6 @@ for k in ratio_sqlite ratio_pg ratio_pg_named; do
   grep "^$k " "$TMP/ratios" | awk '{print $2}' | sort -n |
     awk -v k="$k" '{a[NR]=$1} END{print k, "median", a[int((NR+1)/2)], "of", NR}'
 done
+pg_stop
+echo "=== bench/db/http.sh $ROUNDS"
+bench/db/http.sh "$ROUNDS"

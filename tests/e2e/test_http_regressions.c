@@ -263,12 +263,17 @@ Test(http_regressions, pinned_buffer_does_not_double_per_post) {
 Test(http_regressions, a_fresh_connection_is_answered_during_shutdown) {
   e2e_server_t s;
   e2e_start(&s, NULL);
+  usleep(200000); /* e2e_start's probe connection is gone */
+  int base = e2e_fd_count(s.pid);
   int fresh = e2e_connect(&s), used = e2e_connect(&s);
   const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
   char out[2048];
   e2e_send(used, req, sizeof(req) - 1);
   cr_assert_eq(e2e_read_response(used, out, sizeof(out), 0), 200);
-  usleep(100000); /* both accepted; `used` is an idle keep-alive */
+  /* both accepted (not in the backlog, which the close resets), `used`
+   * an idle keep-alive: on a loaded machine this can take a while */
+  for (int i = 0; i < 300 && e2e_fd_count(s.pid) < base + 2; i++)
+    usleep(10000);
   kill(s.pid, SIGTERM);
   usleep(200000);
   e2e_send_some(fresh, req, sizeof(req) - 1);

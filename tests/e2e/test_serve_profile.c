@@ -37,7 +37,7 @@ static long long create_user(const e2e_server_t *s, const char *name,
   served_t r;
   int n = snprintf(body, sizeof(body), "{\"name\":\"%s\",\"email\":\"%s\"}",
                    name, email);
-  serve_request_with_body(s, "POST", "/users", "application/json", body,
+  serve_request_body(s, "POST", "/users", "application/json", body,
                           (size_t)n, &r);
   cr_assert_eq(r.status, 201, "%s", r.body);
   json_t *v = json_loads(r.body, 0, NULL);

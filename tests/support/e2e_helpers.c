@@ -61,12 +61,18 @@ void e2e_kill_leftover(void) {
   remove_data_dir(running_data_dir);
 }
 
+/* The file e2e_start_logged sends the next server's stderr to, or NULL. */
+static const char *next_log;
+
 static void spawn_and_wait(e2e_server_t *s, const char *const *argv) {
   s->pid = fork();
   cr_assert(s->pid >= 0);
   if (s->pid == 0) {
     int devnull = open("/dev/null", 1);
     dup2(devnull, 1);
+    int log = next_log ? open(next_log, O_WRONLY | O_CREAT | O_APPEND, 0644)
+                       : -1;
+    if (log >= 0) dup2(log, 2);
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }
@@ -107,6 +113,20 @@ void e2e_start(e2e_server_t *s, const char *const *extra) {
   }
   argv[n] = NULL;
   spawn_and_wait(s, argv);
+}
+
+void e2e_start_logged(e2e_server_t *s, const char *const *extra,
+                      const char *log_path) {
+  next_log = log_path;
+  e2e_start(s, extra);
+  next_log = NULL;
+}
+
+void e2e_kill(e2e_server_t *s) {
+  kill(s->pid, SIGKILL);
+  cr_assert_eq(waitpid(s->pid, NULL, 0), s->pid);
+  running = 0;
+  remove_data_dir(running_data_dir);
 }
 
 void e2e_stop(e2e_server_t *s) {

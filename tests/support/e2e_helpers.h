@@ -19,6 +19,13 @@ typedef struct {
  * Unless `extra` names --data-dir or --db, the server gets a fresh
  * temporary --data-dir (its SQLite database), removed by e2e_stop. */
 void e2e_start(e2e_server_t *s, const char *const *extra);
+/* e2e_start with the server's stderr (its log) appended to `log_path`
+ * (asserts as e2e_start). */
+void e2e_start_logged(e2e_server_t *s, const char *const *extra,
+                      const char *log_path);
+/* SIGKILL, then waits (a crash, as the kernel would do it); the temporary
+ * --data-dir of e2e_start, if any, is removed. */
+void e2e_kill(e2e_server_t *s);
 /* SIGTERM, then waits for the process; asserts it exited with status 0. */
 void e2e_stop(e2e_server_t *s);
 /* Kills (SIGKILL) a server a failed test left running; for .fini. */
