@@ -98,6 +98,10 @@ int serve_cluster(int argc, char **argv, serve_config_t *cfg);
  * --memcached, and runs the loop until the users table exists. 0, or -1
  * after a message. */
 int serve_open_data(serve_t *s);
+/* A query status that means the database cannot be reached now (db.h:
+ * refused, lost, timed out, closing, missing, forbidden, or SQLite locked
+ * past its busy timeout): answered 503, not 500. */
+int serve_db_unreachable(int status);
 /* Closes what serve_open_data opened (graceful: queries in flight end). */
 void serve_close_data(serve_t *s);
 

@@ -113,3 +113,9 @@ void serve_close_data(serve_t *s) {
   s->db = NULL;
   s->mc = NULL;
 }
+
+int serve_db_unreachable(int status) {
+  return status == -ECONNREFUSED || status == -ECONNRESET ||
+         status == -ETIMEDOUT || status == -ECANCELED || status == -ENOENT ||
+         status == -EACCES || status == -EBUSY;
+}

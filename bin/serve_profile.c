@@ -123,18 +123,11 @@ static void start_session(profile_t *p) {
 
 /* ---- step 2: the user from the database */
 
-/* Statuses that mean "cannot reach the database" (db.h): 503. */
-static int db_unreachable(int status) {
-  return status == -ECONNREFUSED || status == -ECONNRESET ||
-         status == -ETIMEDOUT || status == -ECANCELED || status == -ENOENT ||
-         status == -EACCES || status == -EBUSY;
-}
-
 static void fail_db(profile_t *p, eddy_db_result_t *res, int status) {
   const char *detail = res && res->error.message && res->error.message[0]
                            ? res->error.message
                            : eddy_strerror(status);
-  fail(p, STEP_USER, db_unreachable(status) ? 503 : 500, "database: %s",
+  fail(p, STEP_USER, serve_db_unreachable(status) ? 503 : 500, "database: %s",
        detail);
 }
 

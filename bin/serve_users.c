@@ -71,8 +71,7 @@ static void answer_db_error(eddy_app_req_t *req, eddy_db_result_t *res,
                             int status) {
   if (status == EDDY_ECONSTRAINT) {
     eddy_app_fail(req, 409, "a user with this email exists");
-  } else if (status == -ECONNREFUSED || status == -ECONNRESET ||
-             status == -ETIMEDOUT || status == -ECANCELED) {
+  } else if (serve_db_unreachable(status)) {
     eddy_app_fail(req, 503, "the database is unavailable: %s",
                   eddy_strerror(status));
   } else {
