@@ -233,14 +233,7 @@ Test(serve_e2e, readyz_is_503_while_shutting_down) {
   serve_request(&s, "GET", "/hello", NULL, &r); /* still serving */
   cr_assert_eq(r.status, 200);
   served_free(&r);
-  /* It closes by itself after the delay, with status 0. */
-  int status = 0;
-  long t0 = e2e_now_ms();
-  while (waitpid(s.pid, &status, WNOHANG) == 0 && e2e_now_ms() - t0 < 10000)
-    usleep(20000);
-  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d",
-            status);
-  e2e_kill_leftover(); /* reaped: forget it */
+  e2e_wait_exit(&s, 10000); /* by itself after the delay, status 0 */
 }
 
 Test(serve_e2e, help_version_and_bad_flags) {

@@ -282,5 +282,5 @@ Test(http_regressions, a_fresh_connection_is_answered_during_shutdown) {
   cr_assert_neq(e2e_wait_close(used, 1000), -1, "idle keep-alive left open");
   close(fresh);
   close(used);
-  e2e_stop(&s);
+  e2e_wait_exit(&s, 5000); /* the SIGTERM above stops it */
 }

@@ -129,14 +129,28 @@ void e2e_kill(e2e_server_t *s) {
   remove_data_dir(running_data_dir);
 }
 
-void e2e_stop(e2e_server_t *s) {
+/* Reaps the server; asserts it exited by itself with status 0. */
+static void reap(e2e_server_t *s) {
   int status = 0;
-  kill(s->pid, SIGTERM);
   cr_assert_eq(waitpid(s->pid, &status, 0), s->pid);
   running = 0;
   remove_data_dir(running_data_dir);
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-            "eddy serve exit status %d", status);
+            "eddy serve wait status %d", status);
+}
+
+void e2e_stop(e2e_server_t *s) {
+  kill(s->pid, SIGTERM);
+  reap(s);
+}
+
+void e2e_wait_exit(e2e_server_t *s, long ms) {
+  long end = e2e_now_ms() + ms;
+  siginfo_t info = {0};
+  while (waitid(P_PID, (id_t)s->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == 0 && e2e_now_ms() < end)
+    usleep(10000);
+  reap(s); /* waits on: Criterion's timeout bounds a server that hangs */
 }
 
 int e2e_connect(const e2e_server_t *s) {

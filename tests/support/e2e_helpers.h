@@ -28,6 +28,10 @@ void e2e_start_logged(e2e_server_t *s, const char *const *extra,
 void e2e_kill(e2e_server_t *s);
 /* SIGTERM, then waits for the process; asserts it exited with status 0. */
 void e2e_stop(e2e_server_t *s);
+/* For a server already told to stop: waits up to `ms` for it to exit by
+ * itself (no further signal, which could land after its handlers are
+ * gone), then asserts it exited with status 0. */
+void e2e_wait_exit(e2e_server_t *s, long ms);
 /* Kills (SIGKILL) a server a failed test left running; for .fini. */
 void e2e_kill_leftover(void);
 /* A connected blocking socket to the server, with a 5 s receive timeout. */
