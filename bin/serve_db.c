@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "serve.h"
 
@@ -55,23 +56,32 @@ static void schema_done(eddy_db_result_t *res, int status) {
   w->done = 1;
 }
 
-/* Runs the schema and the loop until it has run. Twice at most: two
- * cluster workers creating the PostgreSQL table at once may race on the
- * catalogue (a unique violation), and the second try then finds it. */
+/* A try that another process's start-up may have spoiled: two cluster
+ * workers creating the PostgreSQL table at once race on the catalogue (a
+ * unique violation), and SQLite answers BUSY at once, without waiting for
+ * its busy timeout, to a statement whose read snapshot another process's
+ * commit has made stale. Either way the next try finds the table. */
+static int worth_retrying(int status) {
+  return status == EDDY_ECONSTRAINT || status == -EBUSY;
+}
+
+/* Runs the schema and the loop until it has run (start-up: the short
+ * sleeps between tries block nothing that runs yet). */
 static int create_schema(serve_t *s) {
   const char *sql = strcmp(eddy_db_engine(s->db), "sqlite") ? postgres_schema
                                                             : sqlite_schema;
   schema_wait_t w = {0};
-  for (int attempt = 0; attempt < 2; attempt++) {
+  for (int attempt = 0; attempt < 20; attempt++) {
+    if (attempt) usleep(25000 * (useconds_t)attempt);
     w.done = 0;
     int r = eddy_db_query(s->db, sql, NULL, 0, NULL, schema_done, &w);
     if (r) return r;
     while (!w.done) eddy_run(s->loop, EDDY_RUN_ONCE);
-    if (w.status != EDDY_ECONSTRAINT) break;
+    if (!worth_retrying(w.status)) break;
   }
   if (w.status)
-    fprintf(stderr, "eddy serve: %s: creating the users table: %s\n", s->db_url,
-            w.message);
+    fprintf(stderr, "eddy serve: %s: creating the users table: %s\n",
+            s->db_url, w.message);
   return w.status ? -1 : 0;
 }
 
