@@ -25,8 +25,22 @@ typedef struct eddy__arena_s {
 
 /* Starts an arena on the caller's inline buffer (may be 0 bytes). */
 void eddy__arena_init(eddy__arena_t *a, char *inline_buf, size_t len);
-/* 16-byte aligned memory, or NULL. */
-void *eddy__arena_alloc(eddy__arena_t *a, size_t size);
+#define EDDY__ARENA_ALIGN(n) (((n) + 15) & ~(size_t)15)
+
+/* The slow path of eddy__arena_alloc: a new chunk or a direct block. */
+void *eddy__arena_alloc_slow(eddy__arena_t *a, size_t size);
+
+/* 16-byte aligned memory, or NULL. Inline: most requests allocate a few
+ * small things from the inline chunk, a bump of `cur` each. */
+static inline void *eddy__arena_alloc(eddy__arena_t *a, size_t size) {
+  size = EDDY__ARENA_ALIGN(size ? size : 1);
+  if (size <= (size_t)(a->end - a->cur)) {
+    void *p = a->cur;
+    a->cur += size;
+    return p;
+  }
+  return eddy__arena_alloc_slow(a, size);
+}
 /* Registers fn(arg) for reset; -ENOMEM. */
 int eddy__arena_defer(eddy__arena_t *a, void (*fn)(void *), void *arg);
 /* Runs the deferred callbacks, frees every block: back to empty. */
