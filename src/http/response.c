@@ -40,6 +40,11 @@ eddy__http_buf_t *eddy__http_dest(eddy_http_res_t *res) {
 #define PUT_LIT(o, lit) PUT(o, lit, sizeof(lit) - 1)
 
 static char *put_dec(char *o, uint64_t v) {
+  if (v < 100) { /* most bodies of small answers: no loop */
+    if (v >= 10) *o++ = (char)('0' + v / 10);
+    *o++ = (char)('0' + v % 10);
+    return o;
+  }
   char tmp[20];
   int i = (int)sizeof(tmp);
   do {
@@ -52,11 +57,15 @@ static char *put_dec(char *o, uint64_t v) {
 static char *put_status_line(eddy_http_res_t *res, char *o, const char *reason,
                              size_t rlen, const char *name, size_t nlen) {
   int s = res->status; /* 100..999: eddy_http_res_status checks */
-  PUT_LIT(o, "HTTP/1.1 ");
-  o[0] = (char)('0' + s / 100), o[1] = (char)('0' + s / 10 % 10);
-  o[2] = (char)('0' + s % 10), o[3] = ' ';
-  o += 4;
-  PUT(o, reason, rlen);
+  if (s == 200) {
+    PUT_LIT(o, "HTTP/1.1 200 OK");
+  } else {
+    PUT_LIT(o, "HTTP/1.1 ");
+    o[0] = (char)('0' + s / 100), o[1] = (char)('0' + s / 10 % 10);
+    o[2] = (char)('0' + s % 10), o[3] = ' ';
+    o += 4;
+    PUT(o, reason, rlen);
+  }
   if (!(res->flags & EDDY__RES_USER_DATE)) {
     PUT_LIT(o, "\r\nDate: ");
     PUT(o, eddy__http_date_now(NULL), 29);
@@ -89,9 +98,9 @@ static char *put_framing(eddy_http_res_t *res, char *o, int64_t cl) {
 int eddy__http_head(eddy_http_res_t *res, eddy__http_buf_t *b, int64_t cl) {
   eddy__http_conn_t *c = res->conn;
   int s = res->status;
-  const char *reason = eddy_http_status_reason(s);
+  const char *reason = s == 200 ? "OK" : eddy_http_status_reason(s);
   const char *name = c->server->_opts.server_name;
-  size_t rlen = strlen(reason), nlen = name ? strlen(name) : 0;
+  size_t rlen = s == 200 ? 2 : strlen(reason), nlen = name ? strlen(name) : 0;
   size_t staged = res->staged_headers.len;
   if (eddy__http_buf_reserve(b, HEAD_FIXED + rlen + nlen + staged))
     return -ENOMEM;
