@@ -17,8 +17,10 @@ struct eddy__arena_defer_s {
 };
 
 void eddy__arena_init(eddy__arena_t *a, char *inline_buf, size_t len) {
-  a->first = inline_buf;
-  a->first_len = len;
+  uintptr_t start = ((uintptr_t)inline_buf + 15) & ~(uintptr_t)15;
+  uintptr_t stop = (uintptr_t)inline_buf + len;
+  a->first = (char *)start;
+  a->first_end = (char *)(start <= stop ? stop : start);
   a->blocks = NULL;
   a->defers = NULL;
   eddy__arena_reset(a);
@@ -63,8 +65,6 @@ void eddy__arena_reset(eddy__arena_t *a) {
     a->blocks = b->next;
     free(b);
   }
-  uintptr_t start = ((uintptr_t)a->first + 15) & ~(uintptr_t)15;
-  uintptr_t stop = (uintptr_t)a->first + a->first_len;
-  a->cur = (char *)start;
-  a->end = (char *)(start <= stop ? stop : start);
+  a->cur = a->first;
+  a->end = a->first_end;
 }

@@ -17,8 +17,7 @@ typedef struct eddy__arena_defer_s eddy__arena_defer_t;
 
 typedef struct eddy__arena_s {
   char *cur, *end;
-  char *first; /* the inline chunk, kept by reset */
-  size_t first_len;
+  char *first, *first_end;     /* the inline chunk (aligned), kept by reset */
   eddy__arena_block_t *blocks; /* extra chunks and direct allocations */
   eddy__arena_defer_t *defers; /* last registered first */
 } eddy__arena_t;

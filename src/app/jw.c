@@ -86,6 +86,16 @@ static int before_value(eddy_app_jw_t *jw) {
 }
 
 static void open_container(eddy_app_jw_t *jw, char c, int object) {
+  if (!jw->len && !jw->error && jw->cap) {
+    /* The writer's first value (an empty writer is at depth 0 with no
+     * key due): no comma, nothing to check, and room for a byte. */
+    jw->buf[0] = c;
+    jw->len = 1;
+    jw->_depth = 1;
+    jw->_has_items = 1; /* as value_sep and open_container leave them */
+    jw->_in_object = object ? 2 : 0;
+    return;
+  }
   int sep = value_sep(jw);
   if (sep < 0) return;
   if (jw->_depth + 1 >= MAX_DEPTH) {
@@ -147,8 +157,8 @@ static char *put_escape(char *o, unsigned char ch) {
 /* Writes "s" escaped, after `pre` (a comma or nothing) and before `post`
  * (':' after a key, or nothing): one room() for the worst case (6 bytes a
  * byte), then runs of bytes that need no escape are copied as they are. */
-static void put_escaped(eddy_app_jw_t *jw, char pre, const char *s, size_t n,
-                        char post) {
+static inline __attribute__((always_inline)) void put_escaped(
+    eddy_app_jw_t *jw, char pre, const char *s, size_t n, char post) {
   if (n > SIZE_MAX / 8 || !room(jw, 6 * n + 4)) {
     if (!jw->error) jw->error = -ENOMEM;
     return;
