@@ -32,11 +32,11 @@ count() { # MODE PATH -> "requests instructions"
   done
   wrk -t1 -c16 -d1s -s bench/app/pipeline.lua "http://127.0.0.1:$port$path" >/dev/null
   sleep 0.3
-  callgrind_control -z "$pid" >/dev/null
+  callgrind_control -z "$pid" >/dev/null 2>&1
   sleep 0.3
   w=$(wrk -t1 -c16 -d"${secs}"s -s bench/app/pipeline.lua "http://127.0.0.1:$port$path")
   sleep 0.3
-  callgrind_control -d "$pid" >/dev/null
+  callgrind_control -d "$pid" >/dev/null 2>&1
   sleep 0.5
   kill "$pid"
   wait "$pid" || true

@@ -56,11 +56,8 @@ const char *eddy_app_req_route(const eddy_app_req_t *req) {
 /* The value of `name` among n names, or NULL. */
 static const char *find_param(const char *const *names, const char **values,
                               unsigned n, const char *name) {
-  for (unsigned i = 0; i < n; i++) {
-    const char *a = names[i], *b = name;
-    while (*a && *a == *b) a++, b++; /* names are short: no strcmp call */
-    if (*a == *b) return values[i];
-  }
+  for (unsigned i = 0; i < n; i++)
+    if (!strcmp(names[i], name)) return values[i];
   return NULL;
 }
 
