@@ -236,7 +236,8 @@ EDDY_EXTERN int eddy_http_res_status(eddy_http_res_t *res, int status);
 /*
  * Header fields of the response. set replaces every field of that name
  * (case-insensitive), append adds one more, remove drops them all. Names
- * and values are copied; CR, LF or NUL in either is -EINVAL. Setting
+ * and values are copied; CR, LF or NUL in either is -EINVAL (set checks
+ * before it removes anything: an invalid set changes nothing). Setting
  * Content-Length disables the automatic one (and chunking), setting
  * "Connection: close" closes the connection after this response.
  * -EINVAL after the head was written, -ECANCELED, -ENOMEM.
