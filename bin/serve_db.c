@@ -80,8 +80,8 @@ static int create_schema(serve_t *s) {
     if (!worth_retrying(w.status)) break;
   }
   if (w.status)
-    fprintf(stderr, "eddy serve: %s: creating the users table: %s\n",
-            s->db_url, w.message);
+    fprintf(stderr, "eddy serve: %s: creating the users table: %s\n", s->db_url,
+            w.message);
   return w.status ? -1 : 0;
 }
 

@@ -2,7 +2,9 @@
 # bench/app: routed JSON. `GET /hello/:name` -> {"hello":"<name>"} through
 # eddy's app (with 0, 10 and 1,000 other routes) against eddy's raw hello
 # handler, Express 5 and Fastify 5 (npm, NODE_ENV=production); then the
-# route lookup alone with 10 and 1,000 routes.
+# route lookup alone with 10 and 1,000 routes. `floor` is bench/http/floor.c
+# (a bare epoll loop writing a fixed hello per request): the most requests
+# per CPU-second any server can reach here, to hold the goals against.
 #
 #   bench/app/run.sh [rounds] [seconds]      (defaults: 3 rounds, 8 s)
 #
@@ -24,6 +26,7 @@ make -s build/release/libeddy.a
 gcc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -o "$out/eddy_app_bench" \
   bench/app/eddy_app_bench.c build/release/libeddy.a -lm -ljansson -pthread
 gcc -O2 -o "$out/json_libs" bench/app/json_libs.c -ljansson -lcjson
+gcc -O2 -o "$out/floor" bench/http/floor.c
 if [ ! -d "$out/node_modules/express" ] || [ ! -d "$out/node_modules/fastify" ]; then
   (cd "$out" && npm install --no-audit --no-fund express@5 fastify@5 >npm.log 2>&1)
 fi
@@ -38,6 +41,7 @@ start() { # NAME PORT: pid on stdout
     routed1000) taskset -c 1 "$out/eddy_app_bench" routed "$port" 1000 ;;
     express) NODE_ENV=production taskset -c 1 node "$out/express.js" "$port" ;;
     fastify) NODE_ENV=production taskset -c 1 node "$out/fastify.js" "$port" ;;
+    floor) taskset -c 1 "$out/floor" "$port" ;;
   esac >"$out/$name.log" 2>&1 &
   echo $!
 }
@@ -57,7 +61,7 @@ run_wrk() {
     END { cpu = ticks / hz / secs; printf "%.0f %.0f\n", rps, (cpu > 0 ? rps / cpu : 0) }'
 }
 
-servers=(routed raw routed10 routed1000 express fastify)
+servers=(${SERVERS:-routed raw routed10 routed1000 express fastify floor})
 results=$out/results.txt
 : >"$results"
 for r in $(seq 1 "$rounds"); do
@@ -95,6 +99,15 @@ echo "routed1000 / routed10 req/CPU-s (median of same-round ratios):"
 for mode in keepalive pipelined; do
   awk -v m="$mode" '$2 == m { v[$1, $3] = $5 } END {
     for (k in v) { split(k, p, SUBSEP); if (p[2] == "routed10" && v[p[1], "routed1000"]) print v[p[1], "routed1000"] / v[k] } }' \
+    "$results" | median_stdin | sed "s/^/  $mode: /"
+done
+
+echo
+echo "floor / express req/CPU-s (median of same-round ratios; the most any"
+echo "server here could be ahead of Express):"
+for mode in keepalive pipelined; do
+  awk -v m="$mode" '$2 == m { v[$1, $3] = $5 } END {
+    for (k in v) { split(k, p, SUBSEP); if (p[2] == "express" && v[p[1], "floor"] && v[k]) print v[p[1], "floor"] / v[k] } }' \
     "$results" | median_stdin | sed "s/^/  $mode: /"
 done
 

@@ -28,12 +28,14 @@
  * Middleware (Connect's (req, res, next)). Middleware and routes run in
  * registration order, as in Express: a middleware runs when its prefix
  * matches the path (at a segment boundary: "/api" matches "/api" and
- * "/api/x", not "/apix"); the route that matches (one, chosen by the tree)
- * runs at the place where it was registered. Each layer either answers
+ * "/api/x", not "/apix"; a prefix may hold ":name" parameters); the route
+ * that matches (the best one, chosen by the tree) runs at the place where
+ * it was registered, and if it passes the request on, the next route that
+ * also matches (see eddy_app_next). Each layer either answers
  * (eddy_app_res_end/send/json...), or calls eddy_app_next(req, 0) -- now,
  * or later from any callback on the loop thread (a timer, a file read, a
  * pool task) -- to pass the request on. So a middleware registered after
- * the routes runs only when no route matched (or the route passed on): a
+ * the routes runs only when no route matched (or the routes passed on): a
  * custom 404. When the list ends unanswered: 404, 405 or the OPTIONS
  * answer above. Mounted routers (eddy_app_mount) bring their middleware
  * and routes in at the point of mounting, under the prefix.
@@ -145,9 +147,14 @@ EDDY_EXTERN int eddy_app_route(eddy_app_t *app, eddy_http_method_t method,
 
 /*
  * Adds middleware that runs for paths under `prefix` (NULL or "/" for
- * all; copied; one trailing '/' ignored; literal segments only). Returns
- * 0, -EINVAL (prefix not starting with '/', an empty segment, a ':', '*'
- * or '?', NULL fn), -EBUSY or -ENOMEM.
+ * all; copied; one trailing '/' ignored). The prefix holds literal
+ * segments and named parameters (":id", as in a route pattern: a whole
+ * non-empty segment), as Express's app.use('/users/:id', ...): while the
+ * middleware runs, eddy_app_req_param(req, "id") is the decoded value
+ * (a malformed escape is 400, as for a route), and eddy_app_req_subpath
+ * what follows the matched segments. Returns 0, -EINVAL (prefix not
+ * starting with '/', an empty segment, a bad parameter name, more than
+ * EDDY_APP_MAX_PARAMS of them, a '*' or '?', NULL fn), -EBUSY or -ENOMEM.
  */
 EDDY_EXTERN int eddy_app_use(eddy_app_t *app, const char *prefix,
                              eddy_app_handler_cb fn, void *arg);
@@ -158,10 +165,10 @@ EDDY_EXTERN int eddy_app_use_error(eddy_app_t *app, const char *prefix,
 
 /*
  * Mounts `router` (from eddy_app_create) at `prefix` ("/api"; NULL or
- * "/" for none): its routes answer under the prefix, its middleware run at
- * this point of `app`'s list with the prefix prepended. `app` takes
- * ownership (eddy_app_destroy frees it); a router is mounted once. What is
- * added to the router before the first request counts. Returns 0, -EINVAL
+ * "/" for none; literal segments only): its routes answer under the prefix, its
+ * middleware run at this point of `app`'s list with the prefix prepended. `app`
+ * takes ownership (eddy_app_destroy frees it); a router is mounted once. What
+ * is added to the router before the first request counts. Returns 0, -EINVAL
  * (bad prefix, router already mounted, a cycle), -EBUSY or -ENOMEM.
  */
 EDDY_EXTERN int eddy_app_mount(eddy_app_t *app, const char *prefix,
@@ -217,6 +224,11 @@ EDDY_EXTERN int eddy_app_listen(eddy_app_t *app, eddy_loop_t *loop,
 /*
  * Passes the request on: err == 0 to the next middleware (then the
  * route), err < 0 to the error middleware (see the top of this file).
+ * From a route handler, err == 0 goes on as in Express: to the next route
+ * that also matches the path and the method (in the lookup's order:
+ * literal, parameter, wildcard; a node's own-method route before its
+ * every-method one), which runs at its place in the list (at once if its
+ * place is already behind), then to the middleware after; 404 at the end.
  * Call it once per middleware, now or later, on the loop thread; a
  * middleware that answered does not call it. After the client went away
  * it finishes the request instead.
@@ -484,7 +496,9 @@ EDDY_EXTERN void eddy_app_res_on_close(eddy_app_res_t *res, eddy_app_res_cb fn,
                                        void *arg);
 /* 1 once the client is gone (every res function then returns -ECANCELED). */
 EDDY_EXTERN int eddy_app_res_gone(const eddy_app_res_t *res);
-/* Body bytes handed to the server so far (for access logs). */
+/* Body bytes sent so far (for access logs): what was handed to the
+ * server, except for a HEAD request or a 1xx/204/304 status, whose body
+ * the server drops (they count 0). */
 EDDY_EXTERN uint64_t eddy_app_res_bytes(const eddy_app_res_t *res);
 
 /* -------------------------------------------- streaming JSON writer */

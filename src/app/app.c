@@ -54,11 +54,12 @@ static char *prefix_copy(const char *prefix) {
   return strndup(prefix, n);
 }
 
-/* Literal segments only: a prefix is compared byte for byte, and joined
- * to route patterns, which must stay valid. */
-static int prefix_ok(const char *prefix) {
-  return !prefix ||
-         (eddy__router_check(prefix) == 0 && !strpbrk(prefix, "?:*#"));
+/* A use() prefix: literal segments and ":name" parameters (checked as in
+ * a route pattern); no wildcard. A mount prefix is joined to the routes'
+ * patterns, which must stay valid: literal segments only. */
+static int prefix_ok(const char *prefix, int params) {
+  return !prefix || (eddy__router_check(prefix) == 0 &&
+                     !strpbrk(prefix, params ? "?*#" : "?:*#"));
 }
 
 static int add_entry(eddy_app_t *app, const eddy__entry_t *e) {
@@ -108,7 +109,7 @@ int eddy_app_route(eddy_app_t *app, eddy_http_method_t method,
 }
 
 static int add_layer(eddy_app_t *app, eddy__entry_t *e, const char *prefix) {
-  if (!app || !prefix_ok(prefix)) return -EINVAL;
+  if (!app || !prefix_ok(prefix, e->kind != ENTRY_MOUNT)) return -EINVAL;
   if (app->compiled) return -EBUSY;
   if (!(e->path = prefix_copy(prefix))) return -ENOMEM;
   int r = add_entry(app, e);

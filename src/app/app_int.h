@@ -28,7 +28,9 @@ typedef struct eddy__mw_s {
   int is_error;
   const char *prefix; /* full prefix, no trailing '/'; "" for all */
   size_t prefix_len;
-  const char *label; /* "use /api" */
+  unsigned nparams;                       /* ":name" segments in prefix */
+  const char *names[EDDY_APP_MAX_PARAMS]; /* their names, in order */
+  const char *label;                      /* "use /api" */
   eddy_app_handler_cb fn;
   eddy_app_error_cb efn;
   void *arg;
@@ -81,33 +83,45 @@ enum {
   CTX_COOKIES = 1u << 7,
   CTX_PARAMS = 1u << 8,    /* params decoded */
   CTX_HEAD_SENT = 1u << 9, /* write() was called */
-  CTX_TYPE_SET = 1u << 10  /* Content-Type was set */
+  CTX_TYPE_SET = 1u << 10, /* Content-Type was set */
+  CTX_IN_ROUTE = 1u << 11, /* the layer running now is the route */
+  CTX_MW_PARAMS = 1u << 12 /* the middleware running has prefix params */
 };
 
 struct eddy_app_req_s {
+  /* Zeroed for every request (ctx_get), so keep this part small. */
+  unsigned flags;
+  int err;
+  unsigned routes_passed; /* routes that called next(): see next_route */
+  size_t pos;             /* next middleware to consider */
+  size_t prefix_len;      /* of the middleware running now (subpath) */
+  const char *err_msg;
+  uint64_t bytes;
+  const char *path; /* NUL-terminated copy, made on demand */
+  eddy_app_pair_t *form;
+  ssize_t nform;
+  eddy_json_value_t *json;
+  eddy__local_t *locals;
+  eddy_app_res_cb on_close, on_drain;
+  void *on_close_arg, *on_drain_arg;
+  /* Not zeroed: set by eddy_app_dispatch before anything reads them. */
   eddy_app_t *app;
   eddy__compiled_t *c;
   eddy_http_server_t *server;
   eddy_http_request_t *hreq;
   eddy_http_res_t *hres;
-  unsigned flags;
-  size_t pos;        /* next middleware to consider */
-  size_t prefix_len; /* of the middleware running now (subpath) */
-  int err;
-  const char *err_msg;
   int status;
-  uint64_t bytes;
-  uint64_t start_ns;
   int match_result; /* eddy__router_match's */
+  uint64_t start_ns;
+  /* Not zeroed: valid only once their flag (CTX_PARAMS, CTX_QUERY,
+   * CTX_COOKIES) is set, and the flags are zeroed. */
   const char **param_values;
-  const char *path; /* NUL-terminated copy, made on demand */
-  eddy_app_pair_t *query, *cookies, *form;
-  ssize_t nquery, ncookies, nform;
-  eddy_json_value_t *json;
-  eddy__local_t *locals;
-  eddy_app_res_cb on_close, on_drain;
-  void *on_close_arg, *on_drain_arg;
-  /* Not zeroed per request: the lookup fills what it uses. */
+  const char **mw_values; /* CTX_MW_PARAMS: the running middleware's */
+  const char *const *mw_names;
+  unsigned mw_nparams;
+  eddy_app_pair_t *query, *cookies;
+  ssize_t nquery, ncookies;
+  /* Not zeroed: the lookup fills what it uses. */
   eddy__match_t match;
   eddy__ctx_t *next_free;
   eddy__arena_t arena;
@@ -126,6 +140,14 @@ struct eddy__ctx_s {
 static inline eddy_app_res_t *eddy__res_of(eddy_app_req_t *r) {
   return (eddy_app_res_t *)r;
 }
+
+/* prefix.c: whether `mw` applies to path `p` (at a segment boundary);
+ * *len gets the bytes of the path its prefix covers, and params[] the raw
+ * values of its ":name" segments (mw->nparams of them). */
+int eddy__prefix_match(const eddy__mw_t *mw, const eddy_http_slice_t *p,
+                       size_t *len, eddy_http_slice_t *params);
+/* prefix.c: cuts the copy of a prefix into its parameter names. */
+unsigned eddy__prefix_names(char *copy, const char **names);
 
 /* compile.c: builds app->compiled; 0 or -ENOMEM. */
 int eddy__app_compile(eddy_app_t *app);

@@ -16,11 +16,11 @@ struct eddy__arena_defer_s {
   void *arg;
 };
 
-#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
-
 void eddy__arena_init(eddy__arena_t *a, char *inline_buf, size_t len) {
-  a->first = inline_buf;
-  a->first_len = len;
+  uintptr_t start = ((uintptr_t)inline_buf + 15) & ~(uintptr_t)15;
+  uintptr_t stop = (uintptr_t)inline_buf + len;
+  a->first = (char *)start;
+  a->first_end = (char *)(start <= stop ? stop : start);
   a->blocks = NULL;
   a->defers = NULL;
   eddy__arena_reset(a);
@@ -34,13 +34,8 @@ static void *new_block(eddy__arena_t *a, size_t size) {
   return b->data;
 }
 
-void *eddy__arena_alloc(eddy__arena_t *a, size_t size) {
-  size = ALIGN16(size ? size : 1);
-  if (size <= (size_t)(a->end - a->cur)) {
-    void *p = a->cur;
-    a->cur += size;
-    return p;
-  }
+/* `size` is aligned and does not fit in the current chunk. */
+void *eddy__arena_alloc_slow(eddy__arena_t *a, size_t size) {
   if (size >= EDDY__ARENA_DIRECT) return new_block(a, size);
   char *chunk = new_block(a, EDDY__ARENA_CHUNK);
   if (!chunk) return NULL;
@@ -70,8 +65,6 @@ void eddy__arena_reset(eddy__arena_t *a) {
     a->blocks = b->next;
     free(b);
   }
-  uintptr_t start = ((uintptr_t)a->first + 15) & ~(uintptr_t)15;
-  uintptr_t stop = (uintptr_t)a->first + a->first_len;
-  a->cur = (char *)start;
-  a->end = (char *)(start <= stop ? stop : start);
+  a->cur = a->first;
+  a->end = a->first_end;
 }

@@ -39,14 +39,17 @@ static int add_mw(eddy__compiled_t *c, const eddy__entry_t *e,
   char *label = full ? own(c, e->kind == ENTRY_ERROR ? "error " : "use ",
                            *full ? full : "/")
                      : NULL;
-  if (!label) return -ENOMEM;
-  c->mws[c->nmw++] = (eddy__mw_t){.is_error = e->kind == ENTRY_ERROR,
-                                  .prefix = full,
-                                  .prefix_len = strlen(full),
-                                  .label = label,
-                                  .fn = e->fn,
-                                  .efn = e->efn,
-                                  .arg = e->arg};
+  char *names = label && strchr(full, ':') ? own(c, full, "") : label;
+  if (!names) return -ENOMEM;
+  eddy__mw_t *mw = &c->mws[c->nmw++];
+  *mw = (eddy__mw_t){.is_error = e->kind == ENTRY_ERROR,
+                     .prefix = full,
+                     .prefix_len = strlen(full),
+                     .label = label,
+                     .fn = e->fn,
+                     .efn = e->efn,
+                     .arg = e->arg};
+  if (names != label) mw->nparams = eddy__prefix_names(names, mw->names);
   return 0;
 }
 

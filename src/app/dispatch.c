@@ -24,7 +24,7 @@ static eddy_app_req_t *ctx_get(eddy_app_t *app) {
                      sizeof(c->inline_arena));
   }
   eddy_app_req_t *r = &c->rr.req;
-  memset(r, 0, offsetof(eddy_app_req_t, match));
+  memset(r, 0, offsetof(eddy_app_req_t, app));
   return r;
 }
 
@@ -41,50 +41,72 @@ static void ctx_put(eddy_app_req_t *r) {
   app->nfree++;
 }
 
-static int prefix_match(const eddy__mw_t *mw, const eddy_http_slice_t *p) {
-  if (mw->prefix_len == 0) return 1;
-  if (p->len < mw->prefix_len || memcmp(p->base, mw->prefix, mw->prefix_len))
-    return 0;
-  return p->len == mw->prefix_len || p->base[mw->prefix_len] == '/';
+/* Copies `n` raw parameter values, percent-decoded, into one arena
+ * block: the array of values, then the NUL-terminated strings (a decoded
+ * string is never longer than its raw form). -EINVAL: a malformed escape. */
+static inline __attribute__((always_inline)) int decode(
+    eddy_app_req_t *r, const eddy_http_slice_t *raw, unsigned n,
+    const char ***out) {
+  size_t size = n * sizeof(char *);
+  for (unsigned i = 0; i < n; i++) size += raw[i].len + 1;
+  const char **vals = eddy__arena_alloc(&r->arena, size);
+  if (!vals) return -ENOMEM;
+  char *o = (char *)(vals + n);
+  for (unsigned i = 0; i < n; i++) {
+    const char *s = raw[i].base;
+    size_t len = raw[i].len, j = 0;
+    while (j < len && s[j] != '%') o[j] = s[j], j++; /* short: no memchr */
+    if (j < len) {
+      ssize_t d = eddy_http_url_decode(s, len, o, 0);
+      if (d < 0) return -EINVAL;
+      j = (size_t)d;
+    }
+    o[j] = '\0';
+    vals[i] = o;
+    o += j + 1;
+  }
+  *out = vals;
+  return 0;
 }
 
-/* Percent-decodes the matched parameters into the arena; -EINVAL. */
-static int decode_params(eddy_app_req_t *r) {
-  unsigned n = r->match.nparams;
-  if (n == 0) return 0;
-  r->param_values = eddy__arena_alloc(&r->arena, n * sizeof(char *));
-  if (!r->param_values) return -ENOMEM;
-  for (unsigned i = 0; i < n; i++) {
-    const eddy_http_slice_t *s = &r->match.params[i];
-    char *v = eddy__arena_alloc(&r->arena, s->len + 1);
-    if (!v) return -ENOMEM;
-    ssize_t len = (ssize_t)s->len;
-    if (memchr(s->base, '%', s->len)) /* else nothing to decode */
-      len = eddy_http_url_decode(s->base, s->len, v, 0);
-    else
-      memcpy(v, s->base, s->len);
-    if (len < 0) return -EINVAL;
-    v[len] = '\0';
-    r->param_values[i] = v;
-  }
-  r->flags |= CTX_PARAMS;
-  return 0;
+/* A failed decode: 400 for a malformed escape, else the error. */
+static void decode_failed(eddy_app_req_t *r, int err) {
+  if (err == -EINVAL)
+    eddy_app_fail(r, 400, "malformed percent-encoding in the path");
+  else
+    eddy_app_next(r, err);
+}
+
+/* Whether middleware `mw` applies to the path: 1, 0, or an error from
+ * decoding the parameters of its prefix (made visible to it). */
+static int mw_applies(eddy_app_req_t *r, const eddy__mw_t *mw) {
+  eddy_http_slice_t raw[EDDY_APP_MAX_PARAMS];
+  size_t len;
+  if (!eddy__prefix_match(mw, &r->hreq->path, &len, raw)) return 0;
+  r->prefix_len = len;
+  if (!mw->nparams) return 1;
+  int err = decode(r, raw, mw->nparams, &r->mw_values);
+  if (err) return err;
+  r->mw_names = mw->names;
+  r->mw_nparams = mw->nparams;
+  r->flags |= CTX_MW_PARAMS;
+  return 1;
 }
 
 static void run_route(eddy_app_req_t *r, eddy_loop_t *loop) {
   const eddy__route_t *route = r->match.route;
   r->flags |= CTX_ROUTE_DONE;
-  int err = decode_params(r);
-  if (err == -EINVAL) {
-    eddy_app_fail(r, 400, "malformed percent-encoding in the path");
-    return;
-  }
-  if (err) {
-    eddy_app_next(r, err);
-    return;
+  if (r->match.nparams) {
+    int err = decode(r, r->match.params, r->match.nparams, &r->param_values);
+    if (err) {
+      decode_failed(r, err);
+      return;
+    }
+    r->flags |= CTX_PARAMS;
   }
   eddy_loop_set_label(loop, route->label);
   r->prefix_len = 0;
+  r->flags |= CTX_IN_ROUTE;
   route->fn(r, eddy__res_of(r), route->arg);
 }
 
@@ -92,9 +114,9 @@ static void run_error_mw(eddy_app_req_t *r, eddy_loop_t *loop) {
   const eddy__compiled_t *c = r->c;
   while (r->pos < c->nmw) {
     const eddy__mw_t *mw = &c->mws[r->pos++];
-    if (mw->is_error && prefix_match(mw, &r->hreq->path)) {
+    /* a malformed escape in its prefix: not this one (already failing) */
+    if (mw->is_error && mw_applies(r, mw) > 0) {
       eddy_loop_set_label(loop, mw->label);
-      r->prefix_len = mw->prefix_len;
       mw->efn(r->err, r, eddy__res_of(r), mw->arg);
       return;
     }
@@ -104,6 +126,7 @@ static void run_error_mw(eddy_app_req_t *r, eddy_loop_t *loop) {
 
 /* Runs the next layer that applies. */
 static void step(eddy_app_req_t *r, eddy_loop_t *loop) {
+  r->flags &= ~(unsigned)(CTX_IN_ROUTE | CTX_MW_PARAMS);
   if (r->flags & CTX_ERROR) {
     run_error_mw(r, loop);
     return;
@@ -112,14 +135,18 @@ static void step(eddy_app_req_t *r, eddy_loop_t *loop) {
   const eddy__route_t *route = r->match.route;
   int route_due = route && !(r->flags & CTX_ROUTE_DONE);
   while (r->pos < c->nmw) {
-    if (route_due && r->pos == route->seq) {
+    if (route_due && r->pos >= route->seq) {
       run_route(r, loop);
       return;
     }
     const eddy__mw_t *mw = &c->mws[r->pos++];
-    if (!mw->is_error && prefix_match(mw, &r->hreq->path)) {
+    int applies = mw->is_error ? 0 : mw_applies(r, mw);
+    if (applies < 0) {
+      decode_failed(r, applies);
+      return;
+    }
+    if (applies) {
       eddy_loop_set_label(loop, mw->label);
-      r->prefix_len = mw->prefix_len;
       mw->fn(r, eddy__res_of(r), mw->arg);
       return;
     }
@@ -150,8 +177,27 @@ static void run(eddy_app_req_t *r) {
   if (r->flags & CTX_FINISHED) release(r);
 }
 
+/*
+ * next() from a route handler (Express: on to the next matching layer):
+ * the next route that also matches the path and the method, in the
+ * lookup's order, takes over -- at its place in the list, or at once if
+ * that place is behind. With none left, the list goes on (and ends in 404).
+ */
+static void next_route(eddy_app_req_t *r) {
+  const eddy_http_request_t *h = r->hreq;
+  eddy__match_t m;
+  r->flags &= ~(unsigned)CTX_IN_ROUTE;
+  if (eddy__router_match_next(r->c->tree, h->method, h->path.base, h->path.len,
+                              ++r->routes_passed, &m) != 1)
+    return;
+  r->match = m;
+  r->flags &= ~(unsigned)(CTX_ROUTE_DONE | CTX_PARAMS);
+}
+
 void eddy_app_next(eddy_app_req_t *r, int err) {
   if (r->flags & CTX_FINISHED) return;
+  if (err == 0 && (r->flags & (CTX_IN_ROUTE | CTX_ERROR)) == CTX_IN_ROUTE)
+    next_route(r);
   if (err < 0) {
     if (err != r->err) r->err_msg = NULL; /* a new error, a new message */
     r->err = err;

@@ -14,9 +14,14 @@
 
 #define MAX_DEPTH 64
 
+/* What an arena writer starts with: a small answer never has to grow. */
+#define FIRST_CAP 128
+
 void eddy_app_jw_init(eddy_app_jw_t *jw, eddy_app_req_t *req) {
   memset(jw, 0, sizeof(*jw));
   jw->_req = req;
+  if (req && (jw->buf = eddy__arena_alloc(&req->arena, FIRST_CAP)))
+    jw->cap = FIRST_CAP; /* else grow() tries again and reports */
 }
 
 void eddy_app_jw_free(eddy_app_jw_t *jw) {
@@ -25,8 +30,12 @@ void eddy_app_jw_free(eddy_app_jw_t *jw) {
   jw->len = jw->cap = 0;
 }
 
+/* The slow path of room(): a bigger buffer (arena or malloc), or 0 after
+ * an error or when memory is short (the error is then set). */
 static int grow(eddy_app_jw_t *jw, size_t more) {
-  size_t cap = jw->cap ? jw->cap : 128;
+  if (jw->error) return 0;
+  if (more > SIZE_MAX / 4 - jw->len) return jw->error = -ENOMEM, 0;
+  size_t cap = jw->cap ? jw->cap : FIRST_CAP;
   while (cap - jw->len < more) cap *= 2;
   char *p;
   if (jw->_req) {
@@ -40,19 +49,21 @@ static int grow(eddy_app_jw_t *jw, size_t more) {
   return 1;
 }
 
-static inline int reserve(eddy_app_jw_t *jw, size_t more) {
-  if (jw->error) return 0;
+/* Room for `more` bytes at jw->buf + jw->len. Every caller has checked
+ * jw->error first (value_sep or its own test), so a writer in error never
+ * writes even when the room is there. */
+static inline int room(eddy_app_jw_t *jw, size_t more) {
   return jw->cap - jw->len >= more ? 1 : grow(jw, more);
 }
 
 static void put(eddy_app_jw_t *jw, const char *s, size_t n) {
-  if (!reserve(jw, n)) return;
+  if (!room(jw, n)) return;
   memcpy(jw->buf + jw->len, s, n);
   jw->len += n;
 }
 
 /* The comma a value needs (or 0); -1 after an error (misuse). */
-static int value_sep(eddy_app_jw_t *jw) {
+static inline int value_sep(eddy_app_jw_t *jw) {
   if (jw->error) return -1;
   uint64_t bit = 1ull << jw->_depth;
   if (jw->_depth && (jw->_in_object & bit)) {
@@ -66,8 +77,8 @@ static int value_sep(eddy_app_jw_t *jw) {
   return comma;
 }
 
-/* Before any value but a string: the comma, and the check that a key
- * came first. */
+/* Before any value but a string or a container: the comma, and the check
+ * that a key came first. */
 static int before_value(eddy_app_jw_t *jw) {
   int sep = value_sep(jw);
   if (sep > 0) put(jw, ",", 1);
@@ -75,12 +86,25 @@ static int before_value(eddy_app_jw_t *jw) {
 }
 
 static void open_container(eddy_app_jw_t *jw, char c, int object) {
-  if (!before_value(jw)) return;
+  if (!jw->len && !jw->error && jw->cap) {
+    /* The writer's first value (an empty writer is at depth 0 with no
+     * key due): no comma, nothing to check, and room for a byte. */
+    jw->buf[0] = c;
+    jw->len = 1;
+    jw->_depth = 1;
+    jw->_has_items = 1; /* as value_sep and open_container leave them */
+    jw->_in_object = object ? 2 : 0;
+    return;
+  }
+  int sep = value_sep(jw);
+  if (sep < 0) return;
   if (jw->_depth + 1 >= MAX_DEPTH) {
     jw->error = -EINVAL;
     return;
   }
-  put(jw, &c, 1);
+  if (!room(jw, 2)) return;
+  if (sep) jw->buf[jw->len++] = ',';
+  jw->buf[jw->len++] = c;
   jw->_depth++;
   uint64_t bit = 1ull << jw->_depth;
   jw->_has_items &= ~bit;
@@ -97,7 +121,8 @@ static void close_container(eddy_app_jw_t *jw, char c, int object) {
     jw->error = -EINVAL;
     return;
   }
-  put(jw, &c, 1);
+  if (!room(jw, 1)) return;
+  jw->buf[jw->len++] = c;
   jw->_depth--;
 }
 
@@ -116,27 +141,47 @@ static const char esc[256] = {
     [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
     [0x1e] = 'u', [0x1f] = 'u', ['"'] = '"',  ['\\'] = '\\'};
 
+/* The escape of byte `ch` (esc[ch] != 0) at `o`; returns the end. */
+static char *put_escape(char *o, unsigned char ch) {
+  static const char hex[] = "0123456789abcdef";
+  char e = esc[ch];
+  if (e != 'u') {
+    o[0] = '\\', o[1] = e;
+    return o + 2;
+  }
+  memcpy(o, "\\u00", 4);
+  o[4] = hex[ch >> 4], o[5] = hex[ch & 15];
+  return o + 6;
+}
+
 /* Writes "s" escaped, after `pre` (a comma or nothing) and before `post`
- * (':' after a key, or nothing): one reserve for the worst case. */
-static void put_escaped(eddy_app_jw_t *jw, char pre, const char *s, size_t n,
-                        char post) {
-  if (!reserve(jw, 6 * n + 4)) return;
+ * (':' after a key, or nothing): one room() for the worst case (6 bytes a
+ * byte), then runs of bytes that need no escape are copied as they are. */
+static inline __attribute__((always_inline)) void put_escaped(
+    eddy_app_jw_t *jw, char pre, const char *s, size_t n, char post) {
+  if (n > SIZE_MAX / 8 || !room(jw, 6 * n + 4)) {
+    if (!jw->error) jw->error = -ENOMEM;
+    return;
+  }
   char *o = jw->buf + jw->len;
   if (pre) *o++ = pre;
   *o++ = '"';
+  /* Copy first, look later: most strings need no escape at all, and the
+   * room for the escaped form is there whatever this writes. */
+  const unsigned char *u = (const unsigned char *)s;
+  char bad = 0;
   for (size_t i = 0; i < n; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    char e = esc[ch];
-    if (!e) {
-      *o++ = (char)ch;
-    } else if (e != 'u') {
-      *o++ = '\\', *o++ = e;
-    } else {
-      static const char hex[] = "0123456789abcdef";
-      memcpy(o, "\\u00", 4);
-      o[4] = hex[ch >> 4], o[5] = hex[ch & 15];
-      o += 6;
-    }
+    o[i] = (char)u[i];
+    bad |= esc[u[i]];
+  }
+  if (!bad) {
+    o += n;
+  } else {
+    for (size_t i = 0; i < n; i++)
+      if (esc[u[i]])
+        o = put_escape(o, u[i]);
+      else
+        *o++ = (char)u[i];
   }
   *o++ = '"';
   if (post) *o++ = post;

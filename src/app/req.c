@@ -53,12 +53,22 @@ const char *eddy_app_req_route(const eddy_app_req_t *req) {
   return req->match.route ? req->match.route->pattern : NULL;
 }
 
+/* The value of `name` among n names, or NULL. */
+static const char *find_param(const char *const *names, const char **values,
+                              unsigned n, const char *name) {
+  for (unsigned i = 0; i < n; i++)
+    if (!strcmp(names[i], name)) return values[i];
+  return NULL;
+}
+
+/* The running middleware's prefix parameters, else the route's. */
 const char *eddy_app_req_param(eddy_app_req_t *req, const char *name) {
   const eddy__route_t *route = req->match.route;
-  if (!route || !(req->flags & CTX_PARAMS) || !name) return NULL;
-  for (unsigned i = 0; i < route->nparams; i++)
-    if (!strcmp(route->names[i], name)) return req->param_values[i];
-  return NULL;
+  if (!name) return NULL;
+  if (req->flags & CTX_MW_PARAMS)
+    return find_param(req->mw_names, req->mw_values, req->mw_nparams, name);
+  if (!route || !(req->flags & CTX_PARAMS)) return NULL;
+  return find_param(route->names, req->param_values, route->nparams, name);
 }
 
 const char *eddy_app_req_header(eddy_app_req_t *req, const char *name) {
@@ -86,6 +96,7 @@ static const char *pair_find(const eddy_app_pair_t *p, ssize_t n,
 static void parse_query(eddy_app_req_t *req) {
   if (req->flags & CTX_QUERY) return;
   req->flags |= CTX_QUERY;
+  req->query = NULL; /* not zeroed per request: see app_int.h */
   const eddy_http_slice_t *q = &req->hreq->query;
   req->nquery = eddy_app_parse_query(q->base, q->len, 0, eddy__req_alloc_cb,
                                      req, &req->query);
@@ -121,6 +132,8 @@ int eddy_app_req_query_at(eddy_app_req_t *req, size_t i, const char **name,
 const char *eddy_app_req_cookie(eddy_app_req_t *req, const char *name) {
   if (!(req->flags & CTX_COOKIES)) {
     req->flags |= CTX_COOKIES;
+    req->cookies = NULL; /* not zeroed per request: see app_int.h */
+    req->ncookies = 0;
     /* Several Cookie lines (HTTP/2 proxies) are joined with "; ". */
     const eddy_http_request_t *h = req->hreq;
     for (size_t i = 0; i < h->nheaders; i++) {

@@ -43,6 +43,17 @@ uint64_t eddy_app_res_bytes(const eddy_app_res_t *res) {
   return res->req.bytes;
 }
 
+/* Of `len` body bytes handed to the server, what it sends: nothing for a
+ * HEAD request or a status without a body (1xx, 204, 304), whose body
+ * bytes it drops (RFC 9110 §6.4.1). */
+static inline uint64_t sent(const eddy_app_req_t *r, uint64_t len) {
+  int s = r->status;
+  if (!len || r->hreq->method == EDDY_HTTP_HEAD || s < 200 || s == 204 ||
+      s == 304)
+    return 0;
+  return len;
+}
+
 static void run_on_end(eddy_app_req_t *r) {
   eddy_app_t *app = r->app;
   if (app->on_end) app->on_end(r, eddy__res_of(r), app->on_end_arg);
@@ -53,7 +64,7 @@ static void run_on_end(eddy_app_req_t *r) {
 int eddy_app_res_end(eddy_app_res_t *res, const void *body, size_t len) {
   eddy_app_req_t *r = &res->req;
   if (r->flags & CTX_FINISHED) return -EINVAL;
-  r->bytes += len;
+  r->bytes += sent(r, len);
   run_on_end(r);
   int rc = eddy_http_res_end(r->hres, body, len);
   eddy__app_finished(r);
@@ -71,7 +82,7 @@ int eddy_app_res_write(eddy_app_res_t *res, const void *data, size_t len) {
   int rc = eddy_http_res_write(r->hres, data, len);
   if (rc >= 0) {
     r->flags |= CTX_HEAD_SENT;
-    r->bytes += len;
+    r->bytes += sent(r, len);
   }
   return rc;
 }
@@ -123,7 +134,7 @@ int eddy_app_res_send_fd(eddy_app_res_t *res, int fd, int64_t offset,
   eddy_app_req_t *r = &res->req;
   int rc = eddy_http_res_send_file(r->hres, fd, offset, length);
   if (rc == 0 || rc == -ECANCELED) {
-    if (length > 0) r->bytes += (uint64_t)length;
+    if (length > 0) r->bytes += sent(r, (uint64_t)length);
     run_on_end(r);
     eddy__app_finished(r);
   }

@@ -76,7 +76,9 @@ static size_t find_kid(const eddy__rnode_t *n, const char *seg, size_t len,
   return lo;
 }
 
-/* The literal child `seg` of `n`, or NULL: the lookup's hot path. */
+/* The literal child `seg` of `n`, or NULL: the lookup's hot path. Up to
+ * HASH_MIN children are compared one by one (cheaper than a binary search
+ * for so few: a length test rejects most without touching the bytes). */
 static const eddy__rnode_t *get_kid(const eddy__rnode_t *n, const char *seg,
                                     size_t len) {
   if (n->hash) {
@@ -87,9 +89,12 @@ static const eddy__rnode_t *get_kid(const eddy__rnode_t *n, const char *seg,
     }
     return NULL;
   }
-  int found;
-  size_t at = n->nkids ? find_kid(n, seg, len, &found) : 0;
-  return n->nkids && found ? n->kids[at] : NULL;
+  for (size_t i = 0; i < n->nkids; i++) {
+    const eddy__rnode_t *k = n->kids[i];
+    if (k->seglen == len && k->seg[0] == seg[0] && !memcmp(k->seg, seg, len))
+      return k;
+  }
+  return NULL;
 }
 
 static eddy__rnode_t *literal_kid(eddy__rnode_t *n, const char *seg,
@@ -199,22 +204,43 @@ int eddy__router_insert(eddy__rnode_t **root, eddy__route_t *route,
   return 0;
 }
 
-static const eddy__route_t *pick(const eddy__rnode_t *n,
-                                 eddy_http_method_t method) {
+/* The route of node `n` for the method itself (GET's for a HEAD without
+ * its own), or NULL. */
+static const eddy__route_t *own_route(const eddy__rnode_t *n,
+                                      eddy_http_method_t method) {
   if (n->routes[method]) return n->routes[method];
-  if (method == EDDY_HTTP_HEAD && n->routes[EDDY_HTTP_GET])
-    return n->routes[EDDY_HTTP_GET];
-  return n->routes[EDDY_HTTP_METHOD_UNKNOWN];
+  if (method == EDDY_HTTP_HEAD) return n->routes[EDDY_HTTP_GET];
+  return NULL;
 }
 
-/* The routes of node `n` apply to the path: take one or note the methods. */
+static const eddy__route_t *pick(const eddy__rnode_t *n,
+                                 eddy_http_method_t method) {
+  const eddy__route_t *r = own_route(n, method);
+  return r ? r : n->routes[EDDY_HTTP_METHOD_UNKNOWN];
+}
+
+/* The routes of node `n` apply to the path: take one (after passing over
+ * m->skip of them) or note the methods. */
 static int accept_node(const eddy__rnode_t *n, eddy_http_method_t method,
                        eddy__match_t *m) {
   if (!n->mask) return 0;
   m->path_found = 1;
-  const eddy__route_t *r = pick(n, method);
-  if (r) return m->route = r, 1;
-  m->allow |= n->mask;
+  const eddy__route_t *cand[2] = {own_route(n, method),
+                                  n->routes[EDDY_HTTP_METHOD_UNKNOWN]};
+  if (cand[0] == cand[1]) cand[1] = NULL; /* method UNKNOWN itself */
+  if (!cand[0] && !cand[1]) {
+    m->allow |= n->mask;
+    return 0;
+  }
+  for (int i = 0; i < 2; i++) {
+    if (!cand[i]) continue;
+    if (m->skip) {
+      m->skip--;
+      continue;
+    }
+    m->route = cand[i];
+    return 1;
+  }
   return 0;
 }
 
@@ -248,15 +274,93 @@ static int walk(const eddy__rnode_t *n, const char *p, const char *end,
   return 0;
 }
 
-int eddy__router_match(const eddy__rnode_t *root, eddy_http_method_t method,
-                       const char *path, size_t len, eddy__match_t *m) {
+/* The literal child of `n` that the path at `seg` (up to `end`) starts
+ * with as a whole segment, or NULL: the same child as get_kid() finds
+ * for the segment, but without scanning the segment for its '/' first
+ * (literal children have non-empty, distinct segments). */
+static const eddy__rnode_t *literal_at(const eddy__rnode_t *n, const char *seg,
+                                       const char *end) {
+  size_t avail = (size_t)(end - seg);
+  if (n->hash) {
+    const char *e = seg;
+    while (e < end && *e != '/') e++;
+    return get_kid(n, seg, (size_t)(e - seg));
+  }
+  for (size_t i = 0; i < n->nkids; i++) {
+    const eddy__rnode_t *k = n->kids[i];
+    size_t len = k->seglen, j = 0;
+    if (len > avail || (len < avail && seg[len] != '/')) continue;
+    while (j < len && k->seg[j] == seg[j]) j++; /* short: no memcmp call */
+    if (j == len) return k;
+  }
+  return NULL;
+}
+
+/*
+ * The first branch of walk()'s search, without recursion: at each segment
+ * the literal child if there is one, else the parameter child, else the
+ * wildcard. walk() tries the branches in this same order, depth first, and
+ * returns the first that ends at a route for the method; so when this
+ * branch ends at one, walk() would return that route with the same
+ * parameters (and nothing before it failed: allow stays 0). When it does
+ * not, the caller starts over with walk(), which also gathers `allow`.
+ */
+static int walk_first(const eddy__rnode_t *n, const char *p, const char *end,
+                      eddy_http_method_t method, eddy__match_t *m) {
+  for (;;) {
+    size_t rest = (size_t)(end - p);
+    if (rest <= 1) {
+      const eddy__route_t *r = n->mask ? pick(n, method) : NULL;
+      if (!r) return 0;
+      m->route = r, m->path_found = 1;
+      return 1;
+    }
+    const char *seg = p + 1, *e;
+    const eddy__rnode_t *kid = literal_at(n, seg, end);
+    if (kid) {
+      n = kid, p = seg + kid->seglen;
+      continue;
+    }
+    for (e = seg; e < end && *e != '/';) e++;
+    if (n->param && e > seg) {
+      if (!push(m, seg, (size_t)(e - seg))) return 0;
+      n = n->param, p = e;
+    } else {
+      /* the wildcard takes the rest; walk() accepts it only there */
+      return n->wild && push(m, p + 1, rest - 1) &&
+             accept_node(n->wild, method, m);
+    }
+  }
+}
+
+static void clear(eddy__match_t *m) {
   m->route = NULL;
   m->allow = 0;
   m->path_found = 0;
   m->nparams = 0;
+  m->skip = 0;
+}
+
+int eddy__router_match(const eddy__rnode_t *root, eddy_http_method_t method,
+                       const char *path, size_t len, eddy__match_t *m) {
+  clear(m);
   if (!root || len == 0 || path[0] != '/' ||
       (unsigned)method >= EDDY_HTTP_METHOD_COUNT)
     return -1;
+  if (walk_first(root, path, path + len, method, m)) return 1;
+  clear(m);
+  if (walk(root, path, path + len, method, m)) return 1;
+  return m->path_found ? 0 : -1;
+}
+
+int eddy__router_match_next(const eddy__rnode_t *root,
+                            eddy_http_method_t method, const char *path,
+                            size_t len, unsigned skip, eddy__match_t *m) {
+  clear(m);
+  if (!root || len == 0 || path[0] != '/' ||
+      (unsigned)method >= EDDY_HTTP_METHOD_COUNT)
+    return -1;
+  m->skip = skip;
   if (walk(root, path, path + len, method, m)) return 1;
   return m->path_found ? 0 : -1;
 }

@@ -28,6 +28,7 @@ typedef struct eddy__match_s {
   unsigned allow;             /* methods of the path (bit = method) */
   int path_found;             /* some route has this path */
   unsigned nparams;
+  unsigned skip; /* routes to pass over before one is taken (match_next) */
   eddy_http_slice_t params[EDDY_APP_MAX_PARAMS]; /* raw, still encoded */
 } eddy__match_t;
 
@@ -54,6 +55,18 @@ int eddy__router_check(const char *pattern);
  */
 int eddy__router_match(const eddy__rnode_t *root, eddy_http_method_t method,
                        const char *path, size_t len, eddy__match_t *m);
+
+/*
+ * As eddy__router_match, but passes over the first `skip` routes that
+ * match the path and the method, in the lookup's order (at each segment
+ * literal, then parameter, then wildcard; at one node the method's own
+ * route -- GET's for a HEAD without one -- then the every-method route):
+ * the routes that next() from a route handler goes on to. Returns 1 with
+ * m->route set (and its parameters), else 0 or -1 as eddy__router_match.
+ */
+int eddy__router_match_next(const eddy__rnode_t *root,
+                            eddy_http_method_t method, const char *path,
+                            size_t len, unsigned skip, eddy__match_t *m);
 
 /* Frees the tree (not the routes). NULL is a no-op. */
 void eddy__router_free(eddy__rnode_t *root);

@@ -9,10 +9,14 @@
 #include "http/conn.h"
 
 #define BUF_INIT 1024
+/* Output buffers (from_cache) start at 4 KiB: sixteen pipelined small
+ * answers (~150 bytes each) fit without a realloc, and the buffer can go
+ * back to the cache afterwards instead of being freed because it grew. */
+#define OUT_CAP 4096
 
 void eddy__http_buf_release(eddy_http_server_t *s, eddy__http_buf_t *b) {
   if (!b->base) return;
-  if (b->cap == BUF_INIT)
+  if (b->cap == OUT_CAP)
     eddy__http_cache_put(s, EDDY__HTTP_CACHE_BUF, b->base);
   else
     free(b->base);
@@ -23,7 +27,8 @@ void eddy__http_buf_release(eddy_http_server_t *s, eddy__http_buf_t *b) {
 void eddy__http_buf_from_cache(eddy_http_server_t *s, eddy__http_buf_t *b) {
   if (b->base) return;
   b->base = eddy__http_cache_get(s, EDDY__HTTP_CACHE_BUF);
-  b->cap = b->base ? BUF_INIT : 0;
+  if (!b->base) b->base = malloc(OUT_CAP); /* NULL: reserve() tries again */
+  b->cap = b->base ? OUT_CAP : 0;
 }
 
 int eddy__http_buf_reserve(eddy__http_buf_t *b, size_t more) {

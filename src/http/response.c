@@ -32,60 +32,97 @@ eddy__http_buf_t *eddy__http_dest(eddy_http_res_t *res) {
   return &c->busy->out;
 }
 
-static int put_status_line(eddy_http_res_t *res, eddy__http_buf_t *b) {
-  int err = eddy__http_buf_put_str(b, "HTTP/1.1 ");
-  err |= eddy__http_buf_put_num(b, (uint64_t)res->status, 10);
-  err |= eddy__http_buf_put_str(b, " ");
-  err |= eddy__http_buf_put_str(b, eddy_http_status_reason(res->status));
+/*
+ * The head is written with one reservation and then plain stores: its
+ * size is bounded by the lengths known up front (HEAD_FIXED covers the
+ * constant parts, a 3-digit status and a 20-digit Content-Length), so no
+ * append below needs its own check. `o` points into b->base after the
+ * reserve; nothing can move the buffer until b->len is set at the end.
+ */
+#define HEAD_FIXED 192
+#define PUT(o, s, n) (memcpy((o), (s), (n)), (o) += (n))
+#define PUT_LIT(o, lit) PUT(o, lit, sizeof(lit) - 1)
+
+static char *put_dec(char *o, uint64_t v) {
+  if (v < 100) { /* most bodies of small answers: no loop */
+    if (v >= 10) *o++ = (char)('0' + v / 10);
+    *o++ = (char)('0' + v % 10);
+    return o;
+  }
+  char tmp[20];
+  int i = (int)sizeof(tmp);
+  do {
+    tmp[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return PUT(o, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+static char *put_status_line(eddy_http_res_t *res, char *o, const char *reason,
+                             size_t rlen, const char *name, size_t nlen) {
+  int s = res->status; /* 100..999: eddy_http_res_status checks */
+  if (s == 200) {
+    PUT_LIT(o, "HTTP/1.1 200 OK");
+  } else {
+    PUT_LIT(o, "HTTP/1.1 ");
+    o[0] = (char)('0' + s / 100), o[1] = (char)('0' + s / 10 % 10);
+    o[2] = (char)('0' + s % 10), o[3] = ' ';
+    o += 4;
+    PUT(o, reason, rlen);
+  }
   if (!(res->flags & EDDY__RES_USER_DATE)) {
-    err |= eddy__http_buf_put_str(b, "\r\nDate: ");
-    err |= eddy__http_buf_put(b, eddy__http_date_now(NULL), 29);
+    PUT_LIT(o, "\r\nDate: ");
+    PUT(o, eddy__http_date_now(NULL), 29);
   }
-  const char *name = res->conn->server->_opts.server_name;
   if (name && !(res->flags & EDDY__RES_USER_SERVER)) {
-    err |= eddy__http_buf_put_str(b, "\r\nServer: ");
-    err |= eddy__http_buf_put_str(b, name);
+    PUT_LIT(o, "\r\nServer: ");
+    PUT(o, name, nlen);
   }
-  return err | eddy__http_buf_put_str(b, "\r\n");
+  return PUT_LIT(o, "\r\n");
 }
 
 /* Content-Length (cl >= 0), else chunked (HTTP/1.1), else close-delimited. */
-static int put_framing(eddy_http_res_t *res, eddy__http_buf_t *b, int64_t cl) {
+static char *put_framing(eddy_http_res_t *res, char *o, int64_t cl) {
   int s = res->status;
   if ((res->flags & EDDY__RES_USER_CL) || s < 200 || s == 204 || s == 304)
-    return 0;
+    return o;
   if (cl >= 0) {
-    int err = eddy__http_buf_put_str(b, "Content-Length: ");
-    err |= eddy__http_buf_put_num(b, (uint64_t)cl, 10);
-    return err | eddy__http_buf_put_str(b, "\r\n");
+    PUT_LIT(o, "Content-Length: ");
+    o = put_dec(o, (uint64_t)cl);
+    return PUT_LIT(o, "\r\n");
   }
   if (res->req.minor_version >= 1) {
     res->flags |= EDDY__RES_CHUNKED;
-    return eddy__http_buf_put_str(b, "Transfer-Encoding: chunked\r\n");
+    return PUT_LIT(o, "Transfer-Encoding: chunked\r\n");
   }
   res->flags |= EDDY__RES_CLOSE; /* HTTP/1.0: the close delimits the body */
-  return 0;
+  return o;
 }
 
 int eddy__http_head(eddy_http_res_t *res, eddy__http_buf_t *b, int64_t cl) {
   eddy__http_conn_t *c = res->conn;
   int s = res->status;
-  if (eddy__http_buf_reserve(b, 160 + res->staged_headers.len)) return -ENOMEM;
-  int err = put_status_line(res, b);
-  err |= eddy__http_buf_put(b, res->staged_headers.base,
-                            res->staged_headers.len);
+  const char *reason = s == 200 ? "OK" : eddy_http_status_reason(s);
+  const char *name = c->server->_opts.server_name;
+  size_t rlen = s == 200 ? 2 : strlen(reason), nlen = name ? strlen(name) : 0;
+  size_t staged = res->staged_headers.len;
+  if (eddy__http_buf_reserve(b, HEAD_FIXED + rlen + nlen + staged))
+    return -ENOMEM;
+  char *o = put_status_line(res, b->base + b->len, reason, rlen, name, nlen);
+  if (staged) PUT(o, res->staged_headers.base, staged);
   if (s < 200 || s == 204 || s == 304 || (res->flags & EDDY__RES_HEAD_REQ))
     res->flags |= EDDY__RES_NO_BODY;
-  err |= put_framing(res, b, cl);
+  o = put_framing(res, o, cl);
   if (c->server->_closing || c->busy->body_res == res)
     res->flags |= EDDY__RES_CLOSE;
   if (res->flags & EDDY__RES_CLOSE)
-    err |= eddy__http_buf_put_str(b, "Connection: close\r\n");
+    PUT_LIT(o, "Connection: close\r\n");
   else if (res->req.minor_version == 0)
-    err |= eddy__http_buf_put_str(b, "Connection: keep-alive\r\n");
-  err |= eddy__http_buf_put_str(b, "\r\n");
+    PUT_LIT(o, "Connection: keep-alive\r\n");
+  PUT_LIT(o, "\r\n");
+  b->len = (size_t)(o - b->base);
   res->flags |= EDDY__RES_HEAD_SENT;
-  return err ? -ENOMEM : 0;
+  return 0;
 }
 
 /* Moves finished responses at the front of the line into the output. */
@@ -218,13 +255,15 @@ int eddy_http_res_status(eddy_http_res_t *res, int status) {
   return 0;
 }
 
-/* Bytes of class `cls` only, at least one if `nonempty` (as Node checks
- * header names and values: no response splitting, no control bytes). */
-static int all_of(const char *s, int cls, int nonempty) {
-  if (nonempty && !*s) return 0;
-  for (; *s; s++)
-    if (!EDDY__HC(*s, cls)) return 0;
-  return 1;
+/* The length of `s` if its bytes are all of class `cls` (at least one if
+ * `nonempty`), else -1: the check and the strlen in one pass, since NUL
+ * is in no class. As Node checks header names and values: no response
+ * splitting, no control bytes. */
+static ssize_t class_len(const char *s, int cls, int nonempty) {
+  const char *p = s;
+  while (EDDY__HC(*p, cls)) p++;
+  if (*p || (nonempty && p == s)) return -1;
+  return p - s;
 }
 
 /* Removes every "name: ..." line from the staged headers. */
@@ -246,8 +285,8 @@ static void drop(eddy__http_buf_t *h, const char *name, size_t nlen) {
 /* The header names the server writes itself unless the handler does, as
  * the flag that says the handler did (Connection: EDDY__RES_CLOSE, by value).
  * One length test and at most one strcasecmp per call: set_header is hot. */
-static unsigned own_header(const char *name) {
-  switch (strlen(name)) {
+static unsigned own_header(const char *name, size_t len) {
+  switch (len) {
   case 4: return strcasecmp(name, "date") == 0 ? EDDY__RES_USER_DATE : 0;
   case 6: return strcasecmp(name, "server") == 0 ? EDDY__RES_USER_SERVER : 0;
   case 10: return strcasecmp(name, "connection") == 0 ? EDDY__RES_CLOSE : 0;
@@ -264,51 +303,72 @@ static void note(eddy_http_res_t *res, unsigned own, const char *value) {
     res->flags |= EDDY__RES_CLOSE;
 }
 
-static int field_ok(const char *name, const char *value) {
-  return name && value && all_of(name, EDDY__HC_TCHAR, 1) &&
-         all_of(value, EDDY__HC_VALUE, 0);
+/* A header line, checked: its name and value lengths and own_header. */
+typedef struct {
+  const char *name, *value;
+  size_t nl, vl;
+  unsigned own;
+} line_t;
+
+static int check_line(eddy_http_res_t *res, const char *name, const char *value,
+                      line_t *l) {
+  int r = usable(res);
+  if (r) return r;
+  if (!name || !value) return -EINVAL;
+  ssize_t nl = class_len(name, EDDY__HC_TCHAR, 1);
+  ssize_t vl = class_len(value, EDDY__HC_VALUE, 0);
+  if (nl < 0 || vl < 0) return -EINVAL;
+  *l = (line_t){name, value, (size_t)nl, (size_t)vl, own_header(name, nl)};
+  return 0;
 }
+
+/* Appends "name: value\r\n" with one reserve. Connection is ours to write
+ * (keep-alive/close): only the wish is recorded. */
+static int stage(eddy_http_res_t *res, const line_t *l) {
+  if (l->own != EDDY__RES_CLOSE) {
+    eddy__http_buf_t *h = &res->staged_headers;
+    if (eddy__http_buf_reserve(h, l->nl + l->vl + 4)) return -ENOMEM;
+    char *o = h->base + h->len; /* reserved just above */
+    PUT(o, l->name, l->nl);
+    PUT_LIT(o, ": ");
+    PUT(o, l->value, l->vl);
+    PUT_LIT(o, "\r\n");
+    h->len = (size_t)(o - h->base);
+  }
+  note(res, l->own, l->value);
+  return 0;
+}
+
+/* What removing header `name` undoes of the flags. */
+#define UNDO_OWN \
+  (EDDY__RES_USER_CL | EDDY__RES_USER_DATE | EDDY__RES_USER_SERVER)
 
 int eddy_http_res_append_header(eddy_http_res_t *res, const char *name,
                                 const char *value) {
-  int r = usable(res);
-  if (r) return r;
-  if (!field_ok(name, value)) return -EINVAL;
-  /* Connection is ours to write (keep-alive/close); record the wish. */
-  unsigned own = own_header(name);
-  if (own == EDDY__RES_CLOSE) {
-    note(res, own, value);
-    return 0;
-  }
-  eddy__http_buf_t *h = &res->staged_headers;
-  size_t nl = strlen(name), vl = strlen(value);
-  if (eddy__http_buf_reserve(h, nl + vl + 4)) return -ENOMEM;
-  eddy__http_buf_put(h, name, nl);
-  eddy__http_buf_put(h, ": ", 2);
-  eddy__http_buf_put(h, value, vl);
-  eddy__http_buf_put(h, "\r\n", 2);
-  note(res, own, value);
-  return 0;
+  line_t l;
+  int r = check_line(res, name, value, &l);
+  return r ? r : stage(res, &l);
 }
 
 int eddy_http_res_remove_header(eddy_http_res_t *res, const char *name) {
   int r = usable(res);
   if (r) return r;
   if (!name) return -EINVAL;
-  drop(&res->staged_headers, name, strlen(name));
-  res->flags &= ~(own_header(name) & (EDDY__RES_USER_CL | EDDY__RES_USER_DATE |
-                                      EDDY__RES_USER_SERVER));
+  size_t n = strlen(name);
+  drop(&res->staged_headers, name, n);
+  res->flags &= ~(own_header(name, n) & UNDO_OWN);
   return 0;
 }
 
+/* Checked before anything is removed: an invalid line changes nothing. */
 int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
                              const char *value) {
-  /* Checked first: a refused field leaves the old ones in place. */
-  int r = usable(res);
+  line_t l;
+  int r = check_line(res, name, value, &l);
   if (r) return r;
-  if (!field_ok(name, value)) return -EINVAL;
-  r = eddy_http_res_remove_header(res, name);
-  return r ? r : eddy_http_res_append_header(res, name, value);
+  if (res->staged_headers.len) drop(&res->staged_headers, name, l.nl);
+  res->flags &= ~(l.own & UNDO_OWN);
+  return stage(res, &l);
 }
 
 int eddy_http_res_write(eddy_http_res_t *res, const void *data, size_t len) {

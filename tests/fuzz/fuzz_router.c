@@ -3,7 +3,8 @@
  * the last line is the path). Patterns are inserted (errors are fine);
  * the lookup must not crash, and a match must be consistent: its
  * parameters are slices of the path, as many as the route has names, and
- * a literal route whose pattern equals the path always wins over others.
+ * a literal route whose pattern equals the path always wins over others,
+ * and the non-recursive first try agrees with the full search.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +51,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else if (r == 0 && !match.allow) {
       abort();
     }
+    /* The fast path (walk_first) must agree with the full search. */
+    eddy__match_t full;
+    int rf = eddy__router_match_next(root, (eddy_http_method_t)m, path, plen,
+                                     0, &full);
+    if (rf != r || full.route != match.route || full.nparams != match.nparams)
+      abort();
+    for (unsigned i = 0; i < full.nparams; i++)
+      if (full.params[i].base != match.params[i].base ||
+          full.params[i].len != match.params[i].len)
+        abort();
+    if (r != 1 && full.allow != match.allow) abort();
   }
   eddy__router_free(root);
   for (int i = 0; i < n; i++) free(names[i]);

@@ -172,3 +172,35 @@ Test(app_router, a_thousand_routes) {
   eddy__router_free(root);
   free(r), free(pat), free(names);
 }
+
+/* The routes next() goes on to: every route that matches the path and the
+ * method, in the lookup's order, each with its own parameters. */
+Test(app_router, match_next_lists_every_matching_route_in_order) {
+  table_t t = {0};
+  add(&t, EDDY_HTTP_GET, "/users/:id");
+  add(&t, EDDY_HTTP_METHOD_UNKNOWN, "/users/me");
+  add(&t, EDDY_HTTP_GET, "/users/*");
+  add(&t, EDDY_HTTP_GET, "/users/me");
+  add(&t, EDDY_HTTP_POST, "/users/:id");
+  const char *want[] = {"/users/me", "/users/me", "/users/:id", "/users/*"};
+  eddy_http_method_t want_m[] = {EDDY_HTTP_GET, EDDY_HTTP_METHOD_UNKNOWN,
+                                 EDDY_HTTP_GET, EDDY_HTTP_GET};
+  for (unsigned k = 0; k < 4; k++) {
+    cr_assert_eq(eddy__router_match_next(t.root, EDDY_HTTP_HEAD, "/users/me", 9,
+                                         k, &m),
+                 1, "skip %u", k);
+    cr_assert_str_eq(m.route->pattern, want[k]);
+    cr_assert_eq(m.route->method, want_m[k]);
+  }
+  cr_assert_str_eq(param(0), "me"); /* the wildcard's own parameter */
+  cr_assert_eq(eddy__router_match_next(t.root, EDDY_HTTP_HEAD, "/users/me", 9,
+                                       4, &m),
+               0);
+  /* skip 0 is the lookup itself, fast path or not */
+  cr_assert_eq(eddy__router_match_next(t.root, EDDY_HTTP_GET, "/users/7", 8, 0,
+                                       &m),
+               1);
+  cr_assert_str_eq(m.route->pattern, "/users/:id");
+  cr_assert_str_eq(param(0), "7");
+  eddy__router_free(t.root);
+}

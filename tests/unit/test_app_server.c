@@ -261,7 +261,11 @@ Test(app_server, mounted_router) {
   cr_assert_eq(eddy_app_mount(app, "/again", v1), -EINVAL);
   cr_assert_eq(eddy_app_mount(inner, "/x", app), -EINVAL); /* a cycle */
   cr_assert_eq(eddy_app_use(app, "/a//b", pass, NULL), -EINVAL);
-  cr_assert_eq(eddy_app_use(app, "/u/:id", pass, NULL), -EINVAL);
+  cr_assert_eq(eddy_app_use(app, "/u/*", pass, NULL), -EINVAL);
+  cr_assert_eq(eddy_app_use(app, "/u/:", pass, NULL), -EINVAL);
+  eddy_app_t *unmounted = eddy_app_create();
+  cr_assert_eq(eddy_app_mount(app, "/u/:id", unmounted), -EINVAL);
+  eddy_app_destroy(unmounted);
   cr_assert_eq(eddy_app_use(app, "api", pass, NULL), -EINVAL);
   eddy_app_use(app, NULL, trail, "after");
   start();
@@ -372,5 +376,103 @@ Test(app_server, the_stall_detector_names_the_route) {
   tsrv_run(&srv);
   cr_assert_eq(ask("GET", "/block/1", NULL, NULL), 200);
   cr_assert_str_eq(atomic_load(&stalled_label), "GET /block/:n");
+  stop();
+}
+
+/* next() in a route handler goes on to the next route that matches (in
+ * the lookup's order), at its place among the middleware, as in Express;
+ * a route whose place is behind runs at once. */
+Test(app_server, next_from_a_route_reaches_the_next_matching_route) {
+  app = eddy_app_create();
+  eddy_app_get(app, "/users/me", trail, "literal");
+  eddy_app_use(app, "/users", trail, "mw");
+  eddy_app_all(app, "/users/me", trail, "all");
+  eddy_app_get(app, "/users/:id", trail, "param");
+  eddy_app_get(app, "/p/:x", trail, "p-param");
+  eddy_app_get(app, "/p/lit", trail, "p-lit");
+  eddy_app_use(app, NULL, answer_trail, "end");
+  start();
+  cr_assert_eq(ask("GET", "/users/me", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "literal mw all param end");
+  cr_assert_eq(ask("POST", "/users/me", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "mw all end");
+  cr_assert_eq(ask("GET", "/users/42", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "mw param end");
+  /* /p/lit: the literal first (precedence); then /p/:x, registered
+   * before it, whose place is behind: at once */
+  cr_assert_eq(ask("GET", "/p/lit", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "p-lit p-param end");
+  stop();
+}
+
+/* eddy_app_res_bytes counts the body bytes sent: none for HEAD or 204. */
+static _Atomic uint64_t end_bytes;
+
+static void note_bytes(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  atomic_store(&end_bytes, eddy_app_res_bytes(res));
+}
+
+static void no_content(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  eddy_app_res_status(res, 204);
+  eddy_app_res_send(res, "dropped");
+}
+
+Test(app_server, bytes_count_what_is_sent) {
+  app = eddy_app_create();
+  eddy_app_get(app, "/ten", answer_trail, "0123456789");
+  eddy_app_get(app, "/none", no_content, NULL);
+  eddy_app_on_end(app, note_bytes, NULL);
+  start();
+  cr_assert_eq(ask("GET", "/ten", NULL, NULL), 200);
+  cr_assert_eq(atomic_load(&end_bytes), 10);
+  atomic_store(&end_bytes, 99);
+  cr_assert_eq(ask("HEAD", "/ten", NULL, NULL), 200);
+  cr_assert(strstr(out, "Content-Length: 10\r\n"), "%s", out);
+  cr_assert_eq(atomic_load(&end_bytes), 0);
+  atomic_store(&end_bytes, 99);
+  cr_assert_eq(ask("GET", "/none", NULL, NULL), 204);
+  cr_assert_eq(atomic_load(&end_bytes), 0);
+  stop();
+}
+
+/* app.use('/users/:id', ...): the middleware sees its prefix's parameters
+ * and the path below the matched segments; the route sees its own. */
+static const char *or_dash(const char *s) { return s ? s : "-"; }
+
+static void show_param(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  const char *t = eddy_app_locals_get(req, "trail");
+  eddy_app_locals_set(
+      req, "trail",
+      eddy_app_printf(req, "%s%s=%s:%s ", t ? t : "", (char *)arg,
+                      or_dash(eddy_app_req_param(req, (char *)arg)),
+                      eddy_app_req_subpath(req)));
+  eddy_app_next(req, 0);
+}
+
+static void route_params(eddy_app_req_t *req, eddy_app_res_t *res, void *arg) {
+  const char *t = eddy_app_locals_get(req, "trail");
+  say(res, eddy_app_printf(req, "%sroute uid=%s id=%s", t ? t : "",
+                           or_dash(eddy_app_req_param(req, "uid")),
+                           or_dash(eddy_app_req_param(req, "id"))));
+}
+
+Test(app_server, middleware_prefix_with_parameters) {
+  app = eddy_app_create();
+  cr_assert_eq(eddy_app_use(app, "/users/:id", show_param, "id"), 0);
+  cr_assert_eq(eddy_app_use(app, "/users/:id/posts/:post", show_param, "post"),
+               0);
+  eddy_app_get(app, "/users/:uid/posts/:pid", route_params, NULL);
+  eddy_app_use(app, NULL, answer_trail, "end");
+  start();
+  cr_assert_eq(ask("GET", "/users/7/posts/9", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "id=7:/posts/9 post=9:/ route uid=7 id=-");
+  cr_assert_eq(ask("GET", "/users/a%20b/", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "id=a b:/ end");
+  cr_assert_eq(ask("GET", "/users", NULL, NULL), 200); /* never empty */
+  cr_assert_str_eq(body(), "end");
+  cr_assert_eq(ask("GET", "/usersx/1", NULL, NULL), 200);
+  cr_assert_str_eq(body(), "end");
+  cr_assert_eq(ask("GET", "/users/a%00b/posts", NULL, NULL), 400);
+  cr_assert(strstr(body(), "malformed percent-encoding"), "%s", out);
   stop();
 }
