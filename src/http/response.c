@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "http/conn.h"
 #include "http/parser.h"
@@ -70,6 +69,8 @@ static int put_framing(eddy_http_res_t *res, eddy__http_buf_t *b, int64_t cl) {
 int eddy__http_head(eddy_http_res_t *res, eddy__http_buf_t *b, int64_t cl) {
   eddy__http_conn_t *c = res->conn;
   int s = res->status;
+  if ((s < 200 || s == 204) && (res->flags & EDDY__RES_USER_CL))
+    eddy__http_res_drop_length(res);
   if (eddy__http_buf_reserve(b, 160 + res->staged_headers.len)) return -ENOMEM;
   int err = put_status_line(res, b);
   err |= eddy__http_buf_put(b, res->staged_headers.base,
@@ -218,106 +219,26 @@ int eddy_http_res_status(eddy_http_res_t *res, int status) {
   return 0;
 }
 
-/* Bytes of class `cls` only, at least one if `nonempty` (as Node checks
- * header names and values: no response splitting, no control bytes). */
-static int all_of(const char *s, int cls, int nonempty) {
-  if (nonempty && !*s) return 0;
-  for (; *s; s++)
-    if (!EDDY__HC(*s, cls)) return 0;
-  return 1;
+/* `n` more body bytes would go past the handler's Content-Length. */
+static int past_length(const eddy_http_res_t *res, size_t n) {
+  return (res->flags & EDDY__RES_USER_CL) && n > res->user_cl - res->body_sent;
 }
 
-/* Removes every "name: ..." line from the staged headers. */
-static void drop(eddy__http_buf_t *h, const char *name, size_t nlen) {
-  size_t i = 0;
-  while (i < h->len) {
-    char *eol = memchr(h->base + i, '\n', h->len - i);
-    size_t end = (size_t)(eol - h->base) + 1;
-    if (end - i > nlen && h->base[i + nlen] == ':' &&
-        strncasecmp(h->base + i, name, nlen) == 0) {
-      memmove(h->base + i, h->base + end, h->len - end);
-      h->len -= end - i;
-    } else {
-      i = end;
-    }
-  }
-}
-
-/* The header names the server writes itself unless the handler does, as
- * the flag that says the handler did (Connection: EDDY__RES_CLOSE, by value).
- * One length test and at most one strcasecmp per call: set_header is hot. */
-static unsigned own_header(const char *name) {
-  switch (strlen(name)) {
-  case 4: return strcasecmp(name, "date") == 0 ? EDDY__RES_USER_DATE : 0;
-  case 6: return strcasecmp(name, "server") == 0 ? EDDY__RES_USER_SERVER : 0;
-  case 10: return strcasecmp(name, "connection") == 0 ? EDDY__RES_CLOSE : 0;
-  case 14:
-    return strcasecmp(name, "content-length") == 0 ? EDDY__RES_USER_CL : 0;
-  default: return 0;
-  }
-}
-
-static void note(eddy_http_res_t *res, unsigned own, const char *value) {
-  if (own != EDDY__RES_CLOSE)
-    res->flags |= own;
-  else if (strcasecmp(value, "close") == 0)
-    res->flags |= EDDY__RES_CLOSE;
-}
-
-static int field_ok(const char *name, const char *value) {
-  return name && value && all_of(name, EDDY__HC_TCHAR, 1) &&
-         all_of(value, EDDY__HC_VALUE, 0);
-}
-
-int eddy_http_res_append_header(eddy_http_res_t *res, const char *name,
-                                const char *value) {
-  int r = usable(res);
-  if (r) return r;
-  if (!field_ok(name, value)) return -EINVAL;
-  /* Connection is ours to write (keep-alive/close); record the wish. */
-  unsigned own = own_header(name);
-  if (own == EDDY__RES_CLOSE) {
-    note(res, own, value);
-    return 0;
-  }
-  eddy__http_buf_t *h = &res->staged_headers;
-  size_t nl = strlen(name), vl = strlen(value);
-  if (eddy__http_buf_reserve(h, nl + vl + 4)) return -ENOMEM;
-  eddy__http_buf_put(h, name, nl);
-  eddy__http_buf_put(h, ": ", 2);
-  eddy__http_buf_put(h, value, vl);
-  eddy__http_buf_put(h, "\r\n", 2);
-  note(res, own, value);
-  return 0;
-}
-
-int eddy_http_res_remove_header(eddy_http_res_t *res, const char *name) {
-  int r = usable(res);
-  if (r) return r;
-  if (!name) return -EINVAL;
-  drop(&res->staged_headers, name, strlen(name));
-  res->flags &= ~(own_header(name) & (EDDY__RES_USER_CL | EDDY__RES_USER_DATE |
-                                      EDDY__RES_USER_SERVER));
-  return 0;
-}
-
-int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
-                             const char *value) {
-  /* Checked first: a refused field leaves the old ones in place. */
-  int r = usable(res);
-  if (r) return r;
-  if (!field_ok(name, value)) return -EINVAL;
-  r = eddy_http_res_remove_header(res, name);
-  return r ? r : eddy_http_res_append_header(res, name, value);
+/* A body is sent (not HEAD, 1xx, 204, 304); valid before the head too. */
+static int sends_body(const eddy_http_res_t *res) {
+  int s = res->status;
+  return !(res->flags & EDDY__RES_HEAD_REQ) && s >= 200 && s != 204 && s != 304;
 }
 
 int eddy_http_res_write(eddy_http_res_t *res, const void *data, size_t len) {
   if (res->flags & EDDY__RES_ABORTED) return -ECANCELED;
   if (res->flags & EDDY__RES_ENDED) return -EINVAL;
+  if (past_length(res, len)) return -EMSGSIZE; /* nothing of it is sent */
   if (!(res->flags & EDDY__RES_HEAD_SENT) &&
       eddy__http_head(res, eddy__http_dest(res), -1) < 0)
     return fail_oom(res);
   if (len && emit_body(res, data, len)) return fail_oom(res);
+  res->body_sent += len;
   eddy__http_conn_t *c = res->conn;
   eddy__http_conn_flush_soon(c);
   if (eddy__http_res_backlog(res) <= EDDY_HIGH_WATER_DEFAULT) return 0;
@@ -337,6 +258,29 @@ static int end_body(eddy_http_res_t *res, const void *body, size_t len) {
   return err;
 }
 
+/*
+ * The last bytes against the handler's Content-Length. Past it: none of
+ * them go (-EMSGSIZE). Short of it, with a body to send: the client
+ * cannot tell where this response ends, so it is the last on the
+ * connection, which closes after it (-EMSGSIZE; h2o and Node's
+ * strictContentLength likewise never let such a response be followed).
+ */
+static int check_length(eddy_http_res_t *res, const void **body, size_t *len) {
+  int r = 0;
+  if (!(res->flags & EDDY__RES_USER_CL)) return 0;
+  if (past_length(res, *len)) {
+    *body = NULL;
+    *len = 0;
+    r = -EMSGSIZE;
+  }
+  res->body_sent += *len;
+  if (res->body_sent < res->user_cl && sends_body(res)) {
+    res->flags |= EDDY__RES_CLOSE;
+    r = -EMSGSIZE;
+  }
+  return r;
+}
+
 int eddy_http_res_end(eddy_http_res_t *res, const void *body, size_t len) {
   if (res->flags & EDDY__RES_ABORTED) {
     res->flags |= EDDY__RES_ENDED;
@@ -344,7 +288,7 @@ int eddy_http_res_end(eddy_http_res_t *res, const void *body, size_t len) {
     return -ECANCELED;
   }
   if (res->flags & EDDY__RES_ENDED) return -EINVAL;
-  int err;
+  int r = check_length(res, &body, &len), err;
   if (!(res->flags & EDDY__RES_HEAD_SENT)) {
     err = eddy__http_head(res, eddy__http_dest(res), (int64_t)len);
     err |= emit_body(res, body, len);
@@ -355,5 +299,6 @@ int eddy_http_res_end(eddy_http_res_t *res, const void *body, size_t len) {
     res->flags |= EDDY__RES_ENDED; /* released by the close */
     return fail_oom(res);
   }
-  return eddy__http_finish(res);
+  eddy__http_finish(res);
+  return r;
 }
