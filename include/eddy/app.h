@@ -422,7 +422,9 @@ EDDY_EXTERN const char *eddy_app_mime_type(const char *path);
  * Finishes the response with `len` bytes (may be 0): eddy_http_res_end.
  * send is the same for a NUL-terminated string and sets Content-Type
  * text/html; charset=utf-8 if none was set (as Express's res.send).
- * Returns 0, -ECANCELED (the client had gone; still finished) or -ENOMEM.
+ * Returns 0, -ECANCELED (the client had gone; still finished), -ENOMEM,
+ * or -EMSGSIZE (a Content-Length the handler set does not match the body:
+ * still finished, see eddy_http_res_set_header).
  * req and res are gone after any of the finishing calls below.
  */
 EDDY_EXTERN int eddy_app_res_end(eddy_app_res_t *res, const void *body,

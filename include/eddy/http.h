@@ -239,11 +239,22 @@ EDDY_EXTERN int eddy_http_res_status(eddy_http_res_t *res, int status);
  * (case-insensitive), append adds one more, remove drops them all. Names
  * and values are copied; a name that is not a token or a value with a
  * control byte (CR, LF, NUL...) is -EINVAL, and a refused set changes
- * nothing. Setting Content-Length disables the automatic one (and
- * chunking): the body must then be exactly that long, which is not
- * checked (see EDDY_FUZZ_USER_CL in tests/fuzz/fuzz_response.c).
- * Transfer-Encoding is the server's: do not set it. Setting "Connection:
- * close" closes the connection after this response.
+ * nothing. Setting "Connection: close" closes the connection after this
+ * response.
+ *
+ * Framing is the server's (as nginx and h2o frame a body themselves):
+ *   - Transfer-Encoding: refused, -EINVAL (set and append). The server
+ *     chunks a body of unknown length itself.
+ *   - Content-Length: the value must be 1 to 18 digits (RFC 9110 §8.6),
+ *     else -EINVAL; set replaces it, a second append is -EINVAL, remove
+ *     drops it. It replaces the automatic one (no chunking) and the body
+ *     is held to it: a write or end that would go past it is
+ *     -EMSGSIZE and sends none of its bytes; an end that leaves the body
+ *     short ends the response as the last on its connection, which then
+ *     closes (Connection: close if the head was not out yet), and returns
+ *     -EMSGSIZE. HEAD and 304 responses send it as given with no body,
+ *     and are never short; a 204 never carries it (RFC 9110 §8.6).
+ *     send_file with another length is -EINVAL.
  * -EINVAL after the head was written, -ECANCELED, -ENOMEM.
  */
 EDDY_EXTERN int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
@@ -259,7 +270,9 @@ EDDY_EXTERN int eddy_http_res_remove_header(eddy_http_res_t *res,
  * no Content-Length set the body is chunked (HTTP/1.1) or delimited by
  * closing the connection (HTTP/1.0). Returns 0, 1 if the connection's
  * output is above its high-water mark (wait for the drain callback), or
- * -ECANCELED (client gone), -ENOMEM, -EINVAL (after end).
+ * -ECANCELED (client gone), -ENOMEM, -EINVAL (after end), -EMSGSIZE
+ * (past the Content-Length the handler set: nothing of it is sent and
+ * the response stays open).
  */
 EDDY_EXTERN int eddy_http_res_write(eddy_http_res_t *res, const void *data,
                                     size_t len);
@@ -269,8 +282,10 @@ EDDY_EXTERN int eddy_http_res_write(eddy_http_res_t *res, const void *data,
  * nothing was written yet, Content-Length is set to `len`. HEAD requests
  * and 204/304 responses get no body bytes. Releases res and req (they
  * must not be used afterwards). Returns 0, -ECANCELED (the client was
- * gone: res is still released), -ENOMEM, or -EINVAL (ended twice is
- * undefined: do not).
+ * gone: res is still released), -ENOMEM, -EMSGSIZE (the body does not
+ * match the Content-Length the handler set: bytes past it are not sent,
+ * a short body closes the connection after it; res is still released),
+ * or -EINVAL (ended twice is undefined: do not).
  */
 EDDY_EXTERN int eddy_http_res_end(eddy_http_res_t *res, const void *body,
                                   size_t len);
@@ -296,7 +311,8 @@ EDDY_EXTERN int eddy_http_res_end(eddy_http_res_t *res, const void *body,
  * Ends the response like eddy_http_res_end() (res and req are released)
  * and returns 0, or -ECANCELED (client gone; released too). On -EINVAL
  * (negative fd or offset, length < -1, offset past the end, not a regular
- * file, head already written) or an fstat error, the response is NOT
+ * file, head already written, a length that is not the Content-Length
+ * the handler set) or an fstat error, the response is NOT
  * ended: answer it another way.
  */
 EDDY_EXTERN int eddy_http_res_send_file(eddy_http_res_t *res, int fd,
@@ -307,7 +323,8 @@ EDDY_EXTERN int eddy_http_res_send_file(eddy_http_res_t *res, int fd,
  * the response as eddy_http_res_send_file(res, fd, 0, size). If the open
  * fails the response is ended with 404 (missing, a directory), 403
  * (permission, or not a regular file: a FIFO or device is never opened
- * for long), 503 (the job was cancelled) or 500, text/plain. Headers set
+ * for long), 503 (the job was cancelled) or 500 (also when the handler
+ * set a Content-Length that is not the file's size), text/plain. Headers set
  * before (Content-Type...) are kept. The path is used as given: confine
  * it to your document root first (eddy_http_url_decode +
  * eddy_http_path_normalize, or openat2 with RESOLVE_BENEATH as the app's

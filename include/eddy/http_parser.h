@@ -17,7 +17,10 @@
  *                         answer `status` (400, 413, 414, 417, 431, 501,
  *                         505) and close. eddy_http_error_status() turns
  *                         such a result back into the status code.
- * HTTP results live between -100 and -599, a range no errno uses.
+ * HTTP results are refusals, 4xx and 5xx only: -400..-599. Errnos are
+ * small (-ETIMEDOUT is -110, -ECONNREFUSED -111; Linux's end at -133) and
+ * eddy's own codes are -30000 and below, so neither falls in that range;
+ * -100..-399 is never a parser result.
  */
 #ifndef EDDY_HTTP_PARSER_H
 #define EDDY_HTTP_PARSER_H
@@ -40,10 +43,11 @@ extern "C" {
 
 /*
  * Maps a parser result to the HTTP status to answer: 400..599 for a
- * refusal, 0 for a success or EDDY_HTTP_INCOMPLETE.
+ * refusal, 0 for anything else (a success, EDDY_HTTP_INCOMPLETE, or an
+ * errno such as -ETIMEDOUT).
  */
 static inline int eddy_http_error_status(long result) {
-  return (result <= -100 && result >= -599) ? (int)-result : 0;
+  return (result <= -400 && result >= -599) ? (int)-result : 0;
 }
 
 /* A slice of a buffer: `len` bytes at `base`, not NUL-terminated. */

@@ -14,6 +14,7 @@
  *   timeout.c     the connection's one timer and its timeouts
  *   exchange.c    exchange objects: free list, queueing, release
  *   response.c    response heads and bodies, request-order output
+ *   res_headers.c header fields a handler stages, framing field rules
  *   buf.c         growable byte buffers (output, header staging)
  *   cache.c       buffers idle connections give back to the server
  *   server.c      listener, limits, graceful close
@@ -86,6 +87,8 @@ struct eddy_http_res_s {
   uint64_t body_left; /* streamed Content-Length bytes to come */
   uint64_t max_body;  /* this request's body limit */
   size_t req_bytes;   /* head and body bytes it pins (dispatched) */
+  uint64_t user_cl;   /* the handler's Content-Length (EDDY__RES_USER_CL) */
+  uint64_t body_sent; /* body bytes write/end took, counted against it */
   eddy_http_request_t req;
   eddy_http_header_t headers[];
 };
@@ -265,6 +268,9 @@ void eddy__http_res_promote(eddy__http_conn_t *c);
 int eddy__http_head(eddy_http_res_t *res, eddy__http_buf_t *dst, int64_t cl);
 eddy__http_buf_t *eddy__http_dest(eddy_http_res_t *res);
 int eddy__http_finish(eddy_http_res_t *res);
+
+/* res_headers.c: drops the handler's Content-Length (a 204's head). */
+void eddy__http_res_drop_length(eddy_http_res_t *res);
 
 /* server.c */
 void eddy__http_server_conn_gone(eddy_http_server_t *s);

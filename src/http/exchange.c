@@ -29,6 +29,7 @@ static void reset(eddy_http_server_t *s, eddy_http_res_t *res) {
   res->on_end = NULL;
   res->max_body = s->_opts.limits.max_body;
   res->req_bytes = 0;
+  res->user_cl = res->body_sent = 0;
 }
 
 eddy_http_res_t *eddy__http_res_get(eddy_http_server_t *s) {

@@ -33,6 +33,10 @@ int eddy_http_res_send_file(eddy_http_res_t *res, int fd, int64_t offset,
   }
   int r = fd < 0 ? -EINVAL : range(fd, offset, &length);
   if (!r && (res->flags & (EDDY__RES_HEAD_SENT | EDDY__RES_ENDED))) r = -EINVAL;
+  /* The handler's Content-Length is the framing: the file must match it. */
+  if (!r && (res->flags & EDDY__RES_USER_CL) &&
+      (uint64_t)length != res->user_cl)
+    r = -EINVAL;
   if (r) {
     if (fd >= 0) close(fd);
     return r;
@@ -102,8 +106,11 @@ static void open_done(eddy_work_t *w, int status) {
   free(j);
   eddy__http_server_job_done(server);
   if (fd >= 0) {
-    eddy_http_res_send_file(res, fd, 0, size);
-    return;
+    int r = eddy_http_res_send_file(res, fd, 0, size);
+    if (r == 0 || r == -ECANCELED) return;
+    /* Not ended: the handler's Content-Length is not the file's size. */
+    eddy_http_res_remove_header(res, "Content-Length");
+    fd = r; /* 500 */
   }
   int code = error_status(fd);
   const char *reason = eddy_http_status_reason(code);

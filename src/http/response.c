@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "http/conn.h"
 #include "http/parser.h"
@@ -102,6 +101,8 @@ static char *put_framing(eddy_http_res_t *res, char *o, int64_t cl) {
 int eddy__http_head(eddy_http_res_t *res, eddy__http_buf_t *b, int64_t cl) {
   eddy__http_conn_t *c = res->conn;
   int s = res->status;
+  if ((s < 200 || s == 204) && (res->flags & EDDY__RES_USER_CL))
+    eddy__http_res_drop_length(res); /* before `staged` is measured */
   const char *reason = s == 200 ? "OK" : eddy_http_status_reason(s);
   const char *name = c->server->_opts.server_name;
   size_t rlen = s == 200 ? 2 : strlen(reason), nlen = name ? strlen(name) : 0;
@@ -255,129 +256,26 @@ int eddy_http_res_status(eddy_http_res_t *res, int status) {
   return 0;
 }
 
-/* The length of `s` if its bytes are all of class `cls` (at least one if
- * `nonempty`), else -1: the check and the strlen in one pass, since NUL
- * is in no class. As Node checks header names and values: no response
- * splitting, no control bytes. */
-static ssize_t class_len(const char *s, int cls, int nonempty) {
-  const char *p = s;
-  while (EDDY__HC(*p, cls)) p++;
-  if (*p || (nonempty && p == s)) return -1;
-  return p - s;
+/* `n` more body bytes would go past the handler's Content-Length. */
+static int past_length(const eddy_http_res_t *res, size_t n) {
+  return (res->flags & EDDY__RES_USER_CL) && n > res->user_cl - res->body_sent;
 }
 
-/* Removes every "name: ..." line from the staged headers. */
-static void drop(eddy__http_buf_t *h, const char *name, size_t nlen) {
-  size_t i = 0;
-  while (i < h->len) {
-    char *eol = memchr(h->base + i, '\n', h->len - i);
-    size_t end = (size_t)(eol - h->base) + 1;
-    if (end - i > nlen && h->base[i + nlen] == ':' &&
-        strncasecmp(h->base + i, name, nlen) == 0) {
-      memmove(h->base + i, h->base + end, h->len - end);
-      h->len -= end - i;
-    } else {
-      i = end;
-    }
-  }
-}
-
-/* The header names the server writes itself unless the handler does, as
- * the flag that says the handler did (Connection: EDDY__RES_CLOSE, by value).
- * One length test and at most one strcasecmp per call: set_header is hot. */
-static unsigned own_header(const char *name, size_t len) {
-  switch (len) {
-  case 4: return strcasecmp(name, "date") == 0 ? EDDY__RES_USER_DATE : 0;
-  case 6: return strcasecmp(name, "server") == 0 ? EDDY__RES_USER_SERVER : 0;
-  case 10: return strcasecmp(name, "connection") == 0 ? EDDY__RES_CLOSE : 0;
-  case 14:
-    return strcasecmp(name, "content-length") == 0 ? EDDY__RES_USER_CL : 0;
-  default: return 0;
-  }
-}
-
-static void note(eddy_http_res_t *res, unsigned own, const char *value) {
-  if (own != EDDY__RES_CLOSE)
-    res->flags |= own;
-  else if (strcasecmp(value, "close") == 0)
-    res->flags |= EDDY__RES_CLOSE;
-}
-
-/* A header line, checked: its name and value lengths and own_header. */
-typedef struct {
-  const char *name, *value;
-  size_t nl, vl;
-  unsigned own;
-} line_t;
-
-static int check_line(eddy_http_res_t *res, const char *name, const char *value,
-                      line_t *l) {
-  int r = usable(res);
-  if (r) return r;
-  if (!name || !value) return -EINVAL;
-  ssize_t nl = class_len(name, EDDY__HC_TCHAR, 1);
-  ssize_t vl = class_len(value, EDDY__HC_VALUE, 0);
-  if (nl < 0 || vl < 0) return -EINVAL;
-  *l = (line_t){name, value, (size_t)nl, (size_t)vl, own_header(name, nl)};
-  return 0;
-}
-
-/* Appends "name: value\r\n" with one reserve. Connection is ours to write
- * (keep-alive/close): only the wish is recorded. */
-static int stage(eddy_http_res_t *res, const line_t *l) {
-  if (l->own != EDDY__RES_CLOSE) {
-    eddy__http_buf_t *h = &res->staged_headers;
-    if (eddy__http_buf_reserve(h, l->nl + l->vl + 4)) return -ENOMEM;
-    char *o = h->base + h->len; /* reserved just above */
-    PUT(o, l->name, l->nl);
-    PUT_LIT(o, ": ");
-    PUT(o, l->value, l->vl);
-    PUT_LIT(o, "\r\n");
-    h->len = (size_t)(o - h->base);
-  }
-  note(res, l->own, l->value);
-  return 0;
-}
-
-/* What removing header `name` undoes of the flags. */
-#define UNDO_OWN \
-  (EDDY__RES_USER_CL | EDDY__RES_USER_DATE | EDDY__RES_USER_SERVER)
-
-int eddy_http_res_append_header(eddy_http_res_t *res, const char *name,
-                                const char *value) {
-  line_t l;
-  int r = check_line(res, name, value, &l);
-  return r ? r : stage(res, &l);
-}
-
-int eddy_http_res_remove_header(eddy_http_res_t *res, const char *name) {
-  int r = usable(res);
-  if (r) return r;
-  if (!name) return -EINVAL;
-  size_t n = strlen(name);
-  drop(&res->staged_headers, name, n);
-  res->flags &= ~(own_header(name, n) & UNDO_OWN);
-  return 0;
-}
-
-/* Checked before anything is removed: an invalid line changes nothing. */
-int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
-                             const char *value) {
-  line_t l;
-  int r = check_line(res, name, value, &l);
-  if (r) return r;
-  if (res->staged_headers.len) drop(&res->staged_headers, name, l.nl);
-  res->flags &= ~(l.own & UNDO_OWN);
-  return stage(res, &l);
+/* A body is sent (not HEAD, 1xx, 204, 304); valid before the head too. */
+static int sends_body(const eddy_http_res_t *res) {
+  int s = res->status;
+  return !(res->flags & EDDY__RES_HEAD_REQ) && s >= 200 && s != 204 && s != 304;
 }
 
 int eddy_http_res_write(eddy_http_res_t *res, const void *data, size_t len) {
   if (res->flags & EDDY__RES_ABORTED) return -ECANCELED;
   if (res->flags & EDDY__RES_ENDED) return -EINVAL;
+  if (past_length(res, len)) return -EMSGSIZE; /* nothing of it is sent */
   if (!(res->flags & EDDY__RES_HEAD_SENT) &&
       eddy__http_head(res, eddy__http_dest(res), -1) < 0)
     return fail_oom(res);
   if (len && emit_body(res, data, len)) return fail_oom(res);
+  res->body_sent += len;
   eddy__http_conn_t *c = res->conn;
   eddy__http_conn_flush_soon(c);
   if (eddy__http_res_backlog(res) <= EDDY_HIGH_WATER_DEFAULT) return 0;
@@ -397,6 +295,29 @@ static int end_body(eddy_http_res_t *res, const void *body, size_t len) {
   return err;
 }
 
+/*
+ * The last bytes against the handler's Content-Length. Past it: none of
+ * them go (-EMSGSIZE). Short of it, with a body to send: the client
+ * cannot tell where this response ends, so it is the last on the
+ * connection, which closes after it (-EMSGSIZE; h2o and Node's
+ * strictContentLength likewise never let such a response be followed).
+ */
+static int check_length(eddy_http_res_t *res, const void **body, size_t *len) {
+  int r = 0;
+  if (!(res->flags & EDDY__RES_USER_CL)) return 0;
+  if (past_length(res, *len)) {
+    *body = NULL;
+    *len = 0;
+    r = -EMSGSIZE;
+  }
+  res->body_sent += *len;
+  if (res->body_sent < res->user_cl && sends_body(res)) {
+    res->flags |= EDDY__RES_CLOSE;
+    r = -EMSGSIZE;
+  }
+  return r;
+}
+
 int eddy_http_res_end(eddy_http_res_t *res, const void *body, size_t len) {
   if (res->flags & EDDY__RES_ABORTED) {
     res->flags |= EDDY__RES_ENDED;
@@ -404,7 +325,7 @@ int eddy_http_res_end(eddy_http_res_t *res, const void *body, size_t len) {
     return -ECANCELED;
   }
   if (res->flags & EDDY__RES_ENDED) return -EINVAL;
-  int err;
+  int r = check_length(res, &body, &len), err;
   if (!(res->flags & EDDY__RES_HEAD_SENT)) {
     err = eddy__http_head(res, eddy__http_dest(res), (int64_t)len);
     err |= emit_body(res, body, len);
@@ -415,5 +336,6 @@ int eddy_http_res_end(eddy_http_res_t *res, const void *body, size_t len) {
     res->flags |= EDDY__RES_ENDED; /* released by the close */
     return fail_oom(res);
   }
-  return eddy__http_finish(res);
+  eddy__http_finish(res);
+  return r;
 }

@@ -96,6 +96,19 @@ static void file_handler(eddy_http_server_t *s, eddy_http_request_t *q,
     eddy_http_res_end(res, num, (size_t)n);
   } else if (q->path.len == 5 && !memcmp(q->path.base, "/file", 5)) {
     eddy_http_res_send_file(res, dup(file_fd), 10, 100);
+  } else if (q->path.len == 7 && !memcmp(q->path.base, "/filecl", 7)) {
+    /* The handler's Content-Length frames the body: a file of another
+     * length is refused, the response left open for another answer. */
+    eddy_http_res_set_header(res, "Content-Length", "99");
+    int bad = eddy_http_res_send_file(res, dup(file_fd), 10, 100);
+    eddy_http_res_set_header(res, "X-Refused", bad == -EINVAL ? "yes" : "no");
+    eddy_http_res_set_header(res, "Content-Length", "100");
+    eddy_http_res_send_file(res, dup(file_fd), 10, 100);
+  } else if (q->path.len == 7 && !memcmp(q->path.base, "/pathcl", 7)) {
+    char p[128]; /* 6 bytes, not 5: send_path answers 500 */
+    snprintf(p, sizeof(p), "%s/hello.txt", dir);
+    eddy_http_res_set_header(res, "Content-Length", "5");
+    eddy_http_res_send_path(res, p);
   } else if (q->path.len == 4 && !memcmp(q->path.base, "/big", 4)) {
     eddy_http_res_send_file(res, dup(file_fd), 0, -1);
   } else {
@@ -126,6 +139,31 @@ Test(http_files, send_file_range_in_pipeline_order_and_head) {
   cr_assert(!strncmp(body + 100, "HTTP/1.1 200 OK", 15), "HEAD had a body");
   cr_assert(!strncmp(strstr(h, "\r\n\r\n") + 4, "HTTP/1.1 200 OK", 15));
   cr_assert(n > 0);
+  tsrv_stop(&t);
+  close(file_fd);
+  remove_files();
+}
+
+/* A Content-Length set by the handler must be the file's length. */
+Test(http_files, send_file_holds_to_the_handler_content_length) {
+  make_files();
+  file_fd = open_big();
+  tsrv_t t;
+  tsrv_init(&t, NULL, file_handler);
+  tsrv_run(&t);
+  static const char req[] = "GET /filecl HTTP/1.1\r\nHost: x\r\n\r\n"
+                            "GET /pathcl HTTP/1.1\r\nHost: x\r\n\r\n"
+                            "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  static char out[4096];
+  tsrv_exchange(t.port, req, sizeof(req) - 1, out, sizeof(out));
+  const char *f = strstr(out, "X-Refused: yes\r\nContent-Length: 100\r\n");
+  cr_assert(f, "%s", out);
+  const char *body = strstr(f, "\r\n\r\n") + 4;
+  cr_assert_eq(memcmp(body, big + 10, 100), 0);
+  cr_assert(!strncmp(body + 100, "HTTP/1.1 500 ", 13), "%s", body + 100);
+  cr_assert_null(strstr(out, "Content-Length: 5\r\n"), "%s", out);
+  cr_assert(strstr(out, "\r\n\r\nInternal Server Error"), "%s", out);
+  cr_assert(strstr(out, "\r\n\r\n/b"), "%s", out);
   tsrv_stop(&t);
   close(file_fd);
   remove_files();

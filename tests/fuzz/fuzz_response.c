@@ -33,10 +33,14 @@
  * nothing after it. No crash, no leak (ASan/LSan), the loop closes with
  * no handle left.
  *
- * Two switches reach what the server does not check (http.h leaves the
- * framing to a handler that sets it itself), off by default:
- * EDDY_FUZZ_USER_CL=1 lets the script set a Content-Length that its
- * writes do not match, EDDY_FUZZ_USER_TE=1 a Transfer-Encoding field.
+ * Framing fields set by the script (http.h): Transfer-Encoding is refused
+ * (-EINVAL); a Content-Length must be 1..18 digits and single (-EINVAL),
+ * and the body is held to it: a write or end past it is -EMSGSIZE and
+ * sends nothing of it, an end short of it cuts the response, which is
+ * the last on the connection (-EMSGSIZE), HEAD and 304 carry it with no
+ * body, a 204 never. Both are on by default (they found the desync before
+ * it was fixed); EDDY_FUZZ_USER_CL=0 / EDDY_FUZZ_USER_TE=0 keep the
+ * script off those fields.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,6 +71,9 @@ typedef struct {
   eddy_http_res_t *res; /* NULL until dispatched, and after the end */
   int method, dispatched, ended, aborted, head_sent;
   int status, close_wish, user_cl, writes;
+  uint64_t cl;     /* the script's Content-Length (user_cl) */
+  int cut;         /* ended short of it: the last on the connection */
+  int cut_head;    /* ...and its head went with the end (Connection: close) */
   int64_t end_len; /* the length end() gave when it wrote the head */
   hdr_t hdrs[MAXHDR];
   int nhdrs;
@@ -92,9 +99,10 @@ static void fail(const char *what, int k) {
   abort();
 }
 
+/* A switch: on unless set to "0". */
 static int env_on(const char *name) {
   const char *v = getenv(name);
-  return v && v[0] == '1';
+  return !v || v[0] != '0';
 }
 
 /* ------------------------------------------------------------ the model */
@@ -123,6 +131,23 @@ static int valid_value(const char *s) {
 
 static int no_body_status(int s) { return s < 200 || s == 204 || s == 304; }
 
+/* A Content-Length the server takes from a handler: 1..18 digits. */
+static int valid_cl(const char *s, uint64_t *v) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 18) return 0;
+  *v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    *v = *v * 10 + (uint64_t)(s[i] - '0');
+  }
+  return 1;
+}
+
+/* Body bytes go out for this response (not HEAD, 1xx, 204, 304). */
+static int sends_body(const job_t *j) {
+  return j->method != M_HEAD && !no_body_status(j->status);
+}
+
 /* What a res call must return before it does anything: -ECANCELED once
  * the client is gone, -EINVAL after the head. */
 static int gate(const job_t *j) {
@@ -148,11 +173,16 @@ static int model_append(job_t *j, const char *name, const char *value) {
   int g = gate(j);
   if (g) return g;
   if (!valid_name(name) || !valid_value(value)) return -EINVAL;
+  if (strcasecmp(name, "transfer-encoding") == 0) return -EINVAL;
   if (strcasecmp(name, "connection") == 0) { /* the server's own field */
     if (strcasecmp(value, "close") == 0) j->close_wish = 1;
     return 0;
   }
-  if (strcasecmp(name, "content-length") == 0) j->user_cl = 1;
+  if (strcasecmp(name, "content-length") == 0) {
+    uint64_t v;
+    if (j->user_cl || !valid_cl(value, &v)) return -EINVAL;
+    j->user_cl = 1, j->cl = v;
+  }
   j->hdrs[j->nhdrs].name = strdup(name);
   j->hdrs[j->nhdrs++].value = strdup(value);
   return 0;
@@ -200,8 +230,12 @@ static void do_header(job_t *j, int k, int kind, const char *n, const char *v) {
   if (j->nhdrs == MAXHDR) return;
   int want;
   if (kind == 1) { /* set: all or nothing */
+    uint64_t cl;
     want = gate(j);
     if (!want && (!valid_name(n) || !valid_value(v))) want = -EINVAL;
+    if (!want && !strcasecmp(n, "transfer-encoding")) want = -EINVAL;
+    if (!want && !strcasecmp(n, "content-length") && !valid_cl(v, &cl))
+      want = -EINVAL;
     if (!want) model_remove(j, n), model_append(j, n, v);
     expect(eddy_http_res_set_header(j->res, n, v), want, "set", k);
   } else {
@@ -220,21 +254,36 @@ static void do_write(job_t *j, int k, size_t n) {
   static char buf[65536];
   pattern(k, j->body_len, buf, n);
   int want = j->aborted ? -ECANCELED : 0;
+  if (!want && j->user_cl && n > j->cl - j->body_len) want = -EMSGSIZE;
   expect(eddy_http_res_write(j->res, buf, n), want, "write", k);
   if (want) return;
   j->head_sent = 1, j->writes++;
   body_add(j, buf, n);
 }
 
+/* What end(n) must return against the script's Content-Length; the
+ * bytes it sends in *n. */
+static int end_length(job_t *j, size_t *n) {
+  int want = 0;
+  if (j->aborted || !j->user_cl) return j->aborted ? -ECANCELED : 0;
+  if (*n > j->cl - j->body_len) *n = 0, want = -EMSGSIZE;
+  if (j->body_len + *n < j->cl && sends_body(j)) {
+    j->cut = 1, j->cut_head = !j->head_sent;
+    want = -EMSGSIZE;
+  }
+  return want;
+}
+
 static void do_end(job_t *j, int k, size_t n) {
   static char buf[65536];
   pattern(k, j->body_len, buf, n);
-  int want = j->aborted ? -ECANCELED : 0;
+  size_t sent = n;
+  int want = end_length(j, &sent);
   eddy_http_res_t *res = j->res;
   j->res = NULL, j->ended = 1; /* released by the call */
-  if (!j->head_sent) j->end_len = (int64_t)n;
+  if (!j->head_sent) j->end_len = (int64_t)sent;
   j->head_sent = 1;
-  body_add(j, buf, n);
+  body_add(j, buf, sent);
   expect(eddy_http_res_end(res, buf, n), want, "end", k);
 }
 
@@ -487,17 +536,19 @@ static int check_framing(const head_t *h, const job_t *j, const framing_t *fr, i
    * head and take the next response for this request's. */
   if (h->status < 200) fail("1xx as the final response", k);
   int want_te = !j->user_cl && !nbs && j->writes && minor == 1;
-  int want_cl = !nbs && (j->user_cl || !j->writes);
+  /* The script's Content-Length goes as given but on a 204 (§8.6). */
+  int want_cl = j->user_cl ? h->status != 204 : !nbs && !j->writes;
   int delim = !j->user_cl && !nbs && j->writes && minor == 0;
   if (fr->ncl && fr->nte) fail("Content-Length and Transfer-Encoding", k);
   if (fr->ncl > 1 || fr->nte > 1 || fr->nconn > 1) fail("a framing field twice", k);
   if (fr->nte != want_te) fail("chunked or not, not as it should", k);
   if (fr->ncl != want_cl) fail("Content-Length or not, not as it should", k);
-  if (want_cl && fr->cl != j->body_len) fail("Content-Length is not the body length", k);
-  int want_close = j->close_wish || j->method == M_GET10 || delim;
+  uint64_t want_len = j->user_cl ? j->cl : j->body_len;
+  if (want_cl && fr->cl != want_len) fail("Content-Length is not the body length", k);
+  int want_close = j->close_wish || j->method == M_GET10 || delim || j->cut_head;
   if (fr->close != want_close) fail("Connection: close or not, not as it should", k);
   if (!want_close && fr->keep_alive != (minor == 0)) fail("Connection: keep-alive", k);
-  return want_close;
+  return want_close || j->cut; /* a cut response is the last */
 }
 
 /* The body after the head at *pos; 0, or -1 if not all there yet. */
@@ -509,9 +560,10 @@ static int check_body(size_t *pos, const head_t *h, const job_t *j,
   int r = 0;
   if (fr->nte) {
     r = parse_chunked(pos, b, &got, want, k);
-  } else if (fr->ncl) {
-    if (F.in_len - *pos < fr->cl) r = -1;
-    else memcpy(b, in_buf + *pos, fr->cl), got = fr->cl, *pos += fr->cl;
+  } else if (fr->ncl) { /* cut short: what was written, then the close */
+    uint64_t len = j->cut ? want : fr->cl;
+    if (F.in_len - *pos < len) r = -1;
+    else memcpy(b, in_buf + *pos, len), got = len, *pos += len;
   } else { /* until the close */
     if (!F.eof) r = -1;
     else if (F.in_len - *pos > want) fail("more body than written", k);

@@ -105,6 +105,23 @@ Test(http_parser, every_status_has_its_reason) {
   cr_assert_eq(eddy_http_error_status(17), 0);
 }
 
+/* Parser refusals are 4xx/5xx: errnos in -100..-133 (-ETIMEDOUT is -110,
+ * -ECONNREFUSED -111) and eddy's own codes are never taken for statuses. */
+Test(http_parser, error_status_is_4xx_5xx_only) {
+  cr_assert_eq(eddy_http_error_status(-400), 400);
+  cr_assert_eq(eddy_http_error_status(-505), 505);
+  cr_assert_eq(eddy_http_error_status(-599), 599);
+  cr_assert_eq(eddy_http_error_status(-ETIMEDOUT), 0);
+  cr_assert_eq(eddy_http_error_status(-ECONNREFUSED), 0);
+  cr_assert_eq(eddy_http_error_status(-ECONNRESET), 0);
+  cr_assert_eq(eddy_http_error_status(-EHOSTUNREACH), 0);
+  cr_assert_eq(eddy_http_error_status(-100), 0);
+  cr_assert_eq(eddy_http_error_status(-399), 0);
+  cr_assert_eq(eddy_http_error_status(-600), 0);
+  cr_assert_eq(eddy_http_error_status(EDDY_ETIMEDOUT), 0);
+  cr_assert_eq(eddy_http_error_status(EDDY_EPARSE), 0);
+}
+
 /* ---- valid requests and what they say ---------------------------------- */
 
 Test(http_parser, simple_get_fills_every_field) {

@@ -45,6 +45,76 @@ static void headers_case(eddy_http_res_t *res) {
 
 static void free_handle(eddy_handle_t *h) { free(h); }
 
+/* What the framing handlers' calls returned, for the test thread to read
+ * after the connection closed (the handler ran before its bytes left). */
+static char codes[256];
+
+static void log_codes(const char *fmt, int a, int b, int c, int d) {
+  snprintf(codes, sizeof(codes), fmt, a, b, c, d);
+}
+
+/* Transfer-Encoding is the server's; Content-Length values are 1*DIGIT,
+ * at most 18 digits, one field. */
+static void framing_fields(eddy_http_res_t *res) {
+  int te = eddy_http_res_set_header(res, "Transfer-Encoding", "chunked") +
+           eddy_http_res_append_header(res, "transfer-encoding", "gzip");
+  int bad = eddy_http_res_set_header(res, "Content-Length", "") +
+            eddy_http_res_set_header(res, "Content-Length", " 5") +
+            eddy_http_res_set_header(res, "Content-Length", "-1") +
+            eddy_http_res_set_header(res, "Content-Length", "0x10") +
+            eddy_http_res_set_header(res, "Content-Length", "5, 5") +
+            eddy_http_res_set_header(res, "Content-Length",
+                                     "1234567890123456789");
+  int ok = eddy_http_res_set_header(res, "Content-Length", "9") +
+           eddy_http_res_set_header(res, "content-length", "2") +
+           eddy_http_res_set_header(res, "Content-Length",
+                                    "000000000000000002");
+  int dup = eddy_http_res_append_header(res, "Content-Length", "2");
+  log_codes("%d %d %d %d", te, bad, ok, dup);
+  eddy_http_res_end(res, "ok", 2);
+}
+
+/* Content-Length 5, written as 3 + 3 (refused) + 2. */
+static void framing_past(eddy_http_res_t *res) {
+  int a = eddy_http_res_set_header(res, "Content-Length", "5");
+  int b = eddy_http_res_write(res, "abc", 3);
+  int c = eddy_http_res_write(res, "XYZ", 3);
+  int d = eddy_http_res_write(res, "de", 2);
+  int e = eddy_http_res_end(res, NULL, 0);
+  snprintf(codes, sizeof(codes), "%d %d %d %d %d", a, b, c, d, e);
+}
+
+/* A handler Content-Length the body does not reach: cut, then close. */
+static void framing_short(eddy_http_res_t *res, int write_first) {
+  eddy_http_res_set_header(res, "Content-Length", "10");
+  int w = write_first ? eddy_http_res_write(res, "abc", 3) : 0;
+  int e = write_first ? eddy_http_res_end(res, "de", 2)
+                      : eddy_http_res_end(res, "abcde", 5);
+  log_codes("%d %d", w, e, 0, 0);
+}
+
+static int framing_case(const eddy_http_request_t *q, eddy_http_res_t *res) {
+  if (is(q, "/fields")) {
+    framing_fields(res);
+  } else if (is(q, "/past")) {
+    framing_past(res);
+  } else if (is(q, "/endpast")) { /* end past it: none of its bytes */
+    eddy_http_res_set_header(res, "Content-Length", "3");
+    eddy_http_res_write(res, "ab", 2);
+    log_codes("%d", eddy_http_res_end(res, "cd", 2), 0, 0, 0);
+  } else if (is(q, "/short") || is(q, "/shortend")) {
+    framing_short(res, is(q, "/short"));
+  } else if (is(q, "/headcl") || is(q, "/304cl") || is(q, "/204cl")) {
+    if (q->path.base[1] != 'h')
+      eddy_http_res_status(res, q->path.base[1] == '3' ? 304 : 204);
+    eddy_http_res_set_header(res, "Content-Length", "42");
+    log_codes("%d", eddy_http_res_end(res, NULL, 0), 0, 0, 0);
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
 static eddy_http_res_t *pair[2]; /* /stream10 and /after */
 
 /* Ends both in one go: the second right after the first closed. */
@@ -88,7 +158,7 @@ static void handler(eddy_http_server_t *s, eddy_http_request_t *q,
     eddy_http_res_set_header(res, "content-length", "3");
     eddy_http_res_write(res, "abc", 3);
     eddy_http_res_end(res, NULL, 0);
-  } else {
+  } else if (!framing_case(q, res)) {
     eddy_http_res_end(res, "hello", 5);
   }
 }
@@ -192,5 +262,100 @@ Test(http_res, nothing_follows_a_response_that_closes) {
   tsrv_exchange(srv.port, req, sizeof(req) - 1, out, sizeof(out));
   cr_assert(strstr(out, "\r\nConnection: close\r\n"), "%s", out);
   cr_assert_str_eq(body_of(out), "abclate", "%s", out);
+  tsrv_stop(&srv);
+}
+
+/* ---------------------------------------------- framing set by handlers */
+
+static const char *pipeline(const char *first, const char *method) {
+  char req[512];
+  int n = snprintf(req, sizeof(req),
+                   "%s %s HTTP/1.1\r\nHost: t\r\n\r\n"
+                   "GET /created HTTP/1.1\r\nHost: t\r\nConnection: close"
+                   "\r\n\r\n",
+                   method, first);
+  codes[0] = '\0';
+  tsrv_exchange(srv.port, req, (size_t)n, out, sizeof(out));
+  return out;
+}
+
+Test(http_res, transfer_encoding_refused_content_length_checked) {
+  start();
+  const char *r = get("GET", "/fields");
+  char want[64];
+  snprintf(want, sizeof(want), "%d %d 0 %d", 2 * -EINVAL, 6 * -EINVAL,
+           -EINVAL);
+  cr_assert_str_eq(codes, want);
+  cr_assert_null(strstr(r, "Transfer-Encoding"), "%s", r);
+  cr_assert_eq(e2e_count(r, "ontent-Length"), 1, "%s", r);
+  cr_assert(strstr(r, "\r\nContent-Length: 000000000000000002\r\n"), "%s", r);
+  cr_assert_str_eq(body_of(r), "ok");
+  tsrv_stop(&srv);
+}
+
+/* A write past the handler's Content-Length sends nothing of it, and the
+ * next response on the connection starts where the client expects it.
+ * Found by fuzz_response (EDDY_FUZZ_USER_CL). */
+Test(http_res, write_past_content_length_is_refused_whole) {
+  start();
+  const char *r = pipeline("/past", "GET");
+  char want[64];
+  snprintf(want, sizeof(want), "0 0 %d 0 0", -EMSGSIZE);
+  cr_assert_str_eq(codes, want);
+  cr_assert(strstr(r, "\r\nContent-Length: 5\r\n\r\nabcdeHTTP/1.1 201 "),
+            "%s", r);
+  cr_assert_null(strstr(r, "XYZ"), "%s", r);
+  cr_assert_null(strstr(r, "chunked"), "%s", r);
+  tsrv_stop(&srv);
+}
+
+/* End past it: its bytes are dropped, so the body is short: cut, close. */
+Test(http_res, end_past_content_length_sends_none_of_it) {
+  start();
+  const char *r = pipeline("/endpast", "GET");
+  char want[16];
+  snprintf(want, sizeof(want), "%d", -EMSGSIZE);
+  cr_assert_str_eq(codes, want);
+  cr_assert_str_eq(body_of(r), "ab", "%s", r);
+  cr_assert_eq(e2e_count(r, "HTTP/1.1 "), 1, "%s", r);
+  tsrv_stop(&srv);
+}
+
+/* A body short of its Content-Length cannot be made whole: the response
+ * is the last on its connection (nothing follows the cut bytes), with
+ * Connection: close when its head was still to go. */
+Test(http_res, short_body_cuts_and_closes_the_connection) {
+  start();
+  const char *r = pipeline("/short", "GET");
+  char want[32];
+  snprintf(want, sizeof(want), "0 %d", -EMSGSIZE);
+  cr_assert_str_eq(codes, want);
+  cr_assert(strstr(r, "\r\nContent-Length: 10\r\n"), "%s", r);
+  cr_assert_str_eq(body_of(r), "abcde", "%s", r);
+  cr_assert_null(strstr(r, "201 Created"), "%s", r);
+  r = pipeline("/shortend", "GET");
+  cr_assert_str_eq(codes, want);
+  cr_assert(strstr(r, "\r\nConnection: close\r\n"), "%s", r);
+  cr_assert_str_eq(body_of(r), "abcde", "%s", r);
+  tsrv_stop(&srv);
+}
+
+/* HEAD and 304: the handler's length as given, no body, keep-alive (RFC
+ * 9110 §8.6, §9.3.2); a 204 never carries one. */
+Test(http_res, head_304_keep_handler_length_204_drops_it) {
+  start();
+  const char *r = pipeline("/headcl", "HEAD");
+  cr_assert_str_eq(codes, "0");
+  cr_assert(strstr(r, "\r\nContent-Length: 42\r\n\r\nHTTP/1.1 201 "), "%s",
+            r);
+  r = pipeline("/304cl", "GET");
+  cr_assert_str_eq(codes, "0");
+  cr_assert(!strncmp(r, "HTTP/1.1 304 ", 13), "%s", r);
+  cr_assert(strstr(r, "\r\nContent-Length: 42\r\n\r\nHTTP/1.1 201 "), "%s",
+            r);
+  r = pipeline("/204cl", "GET");
+  cr_assert(!strncmp(r, "HTTP/1.1 204 ", 13), "%s", r);
+  cr_assert_null(strstr(r, "Content-Length: 42"), "%s", r);
+  cr_assert(strstr(r, "\r\n\r\nHTTP/1.1 201 "), "%s", r);
   tsrv_stop(&srv);
 }
