@@ -59,6 +59,8 @@ typedef struct {
   slot_t slots[MAX_ROWS];
   size_t nslots;
   double causes[5], nworkers;
+  char blocked[MAX_ROWS][192]; /* "worker 2: GET /blocking for 3.1 s" */
+  size_t nblocked;
   char error[160];
   prom_sample_t samples[MAX_SAMPLES];
 } top_t;
@@ -154,8 +156,21 @@ static void delay_from_buckets(row_t *r) {
   r->nprev = r->nbk;
 }
 
+/* A worker whose loop is stuck in a handler right now (the cluster's
+ * eddy_worker_blocked_seconds, present only while it blocks). */
+static void take_blocked(top_t *t, const prom_sample_t *s) {
+  char worker[32] = "?", route[128] = "?";
+  if (strcmp(s->name, "eddy_worker_blocked_seconds") || t->nblocked == MAX_ROWS)
+    return;
+  prom_label(s, "worker", worker, sizeof(worker));
+  prom_label(s, "route", route, sizeof(route));
+  snprintf(t->blocked[t->nblocked++], sizeof(t->blocked[0]),
+           "worker %s: %s for %.1f s", worker, route, s->value);
+}
+
 static void take_cluster(top_t *t, const prom_sample_t *s) {
   char cause[32];
+  take_blocked(t, s);
   if (!strcmp(s->name, "eddy_cluster_workers")) t->nworkers = s->value;
   if (strcmp(s->name, "eddy_cluster_restarts_total") ||
       !prom_label(s, "cause", cause, sizeof(cause)))
@@ -229,6 +244,7 @@ static void take_metrics(top_t *t, const char *text, size_t len) {
     t->rows[i].nbk = 0;
   }
   t->nworkers = 0;
+  t->nblocked = 0;
   for (size_t i = 0; i < n; i++) take_sample(t, &t->samples[i]);
   settle_rows(t, eddy_hrtime());
 }
@@ -341,6 +357,8 @@ static void render(top_t *t) {
           "REQ/S");
   for (size_t i = 0; i < t->nrows; i++) print_row(o, t, &t->rows[i]);
   print_totals(o, t);
+  for (size_t i = 0; i < t->nblocked; i++)
+    fprintf(o, "BLOCKED %s\n", t->blocked[i]);
   if (t->error[0]) fprintf(o, "error: %s\n", t->error);
   fprintf(o, "%s", t->tty ? "q quits\033[J" : "\n");
   fclose(o);

@@ -17,6 +17,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "support/cluster_helpers.h"
 #include "support/e2e_helpers.h"
 
 static pid_t top_pid;
@@ -65,12 +66,13 @@ static long get(int port, const char *path, text_t *t) {
   return status;
 }
 
-/* Starts a 2-worker cluster reporting every 200 ms; waits until its
- * /metrics shows both workers; their pids into pids[2]. */
+/* Starts a 2-worker cluster reporting every 200 ms (a stuck worker is
+ * not killed for 30 s); waits until its /metrics shows both workers;
+ * their pids into pids[2]. */
 static void start_cluster(e2e_server_t *s, long pids[2]) {
   static text_t t;
   e2e_start(s, (const char *const[]){"--workers", "2", "--heartbeat-ms", "200",
-                                     NULL});
+                                     "--stall-timeout-ms", "30000", NULL});
   for (int i = 0; i < 100; i++, usleep(100000)) {
     if (get(s->port, "/metrics", &t) != 200 ||
         !strstr(t.buf, "eddy_cluster_workers 2"))
@@ -234,4 +236,40 @@ Test(top, sigterm_restores_the_terminal_and_a_dead_server_is_an_error_line) {
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%d", status);
   assert_restored(master, screen);
   close(master);
+}
+
+/* A worker stuck in a handler: top names it and the route (from the
+ * cluster's eddy_worker_blocked_seconds, which another worker serves). */
+Test(top, names_the_route_blocking_a_worker) {
+  e2e_server_t s;
+  long pids[2];
+  static text_t t;
+  start_cluster(&s, pids);
+  cl_bg_get_t g;
+  cl_bg_get_start(&g, s.port, "/blocking?ms=6000", 20000);
+  int seen = 0; /* the series is out: the primary knows it blocks */
+  for (int i = 0; i < 40 && !seen; i++, usleep(100000))
+    seen = get(s.port, "/metrics", &t) == 200 &&
+           strstr(t.buf, "eddy_worker_blocked_seconds{");
+  cr_assert(seen, "no blocked series: %s", t.buf);
+  char url[64];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+  int out[2];
+  cr_assert_eq(pipe(out), 0);
+  top_pid = fork();
+  if (top_pid == 0) { /* a fresh connection: the free worker accepts it */
+    dup2(out[1], 1);
+    execl(eddy_bin(), eddy_bin(), "top", "--count", "1", url, NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  static char text[65536];
+  read_until(out[0], text, sizeof(text), 0, NULL, 4000);
+  close(out[0]);
+  int status = wait_exit(top_pid, 3000);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%d", status);
+  cr_assert(strstr(text, "BLOCKED worker "), "%s", text);
+  cr_assert(strstr(text, ": GET /blocking for "), "%s", text);
+  cr_assert_eq(cl_bg_get_join(&g), 200);
+  e2e_stop(&s);
 }
