@@ -24,7 +24,8 @@
 
 TestSuite(dashboard_browser, .fini = e2e_kill_leftover, .timeout = 90);
 
-#define BLOCK_MS 10000 /* Chromium takes 3-5 s here on a busy machine */
+#define BLOCK_MS 15000 /* the series may take seconds to show on a loaded
+                        * machine, and Chromium 3-5 s after it */
 
 static char *slurp(const char *path) {
   static char buf[1 << 18];
@@ -71,7 +72,7 @@ static int wait_blocked_series(int port) {
   const char *req = "GET /metrics HTTP/1.1\r\nHost: x\r\n"
                     "Connection: close\r\n\r\n";
   long t0 = e2e_now_ms();
-  while (e2e_now_ms() - t0 < 4000) {
+  while (e2e_now_ms() - t0 < 8000) {
     if (e2e_fresh_request(&s, req, out, sizeof(out)) == 200 &&
         strstr(out, "route=\"GET /blocking\""))
       return 1;
@@ -112,9 +113,10 @@ Test(dashboard_browser, chromium_names_the_blocking_route_under_load) {
   e2e_server_t s;
   e2e_start(&s, (const char *const[]){"--workers", "2", "--dashboard",
                                       "--heartbeat-ms", "200",
-                                      "--stall-timeout-ms", "30000", NULL});
+                                      "--stall-timeout-ms", "30000",
+                                      "--max-block-ms", "20000", NULL});
   wait_cluster(s.port);
-  cl_load_t load;
+  static cl_load_t load; /* its thread may outlive a failed assertion */
   cl_load_start(&load, s.port, 60000);
   char dir[] = "/tmp/eddy-chromium-XXXXXX", url[128], dom[256], shot[512],
        log[256], path[64];
