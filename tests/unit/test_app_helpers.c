@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "eddy/app.h"
+#include "support/app_fixture.h"
 #include "support/httpsrv_helpers.h"
 
 TestSuite(app_helpers, .timeout = 20);
@@ -19,37 +20,18 @@ static tsrv_t srv;
 static eddy_app_t *app;
 static char out[16384];
 
-static void start(void) {
-  tsrv_init(&srv, NULL, eddy_app_http_handler);
-  srv.server.data = app;
-  tsrv_run(&srv);
-}
+static void start(void) { app_fixture_start(&srv, app); }
+static void stop(void) { app_fixture_stop(&srv, &app); }
 
-static void stop(void) {
-  tsrv_stop(&srv);
-  eddy_app_destroy(app);
-  app = NULL;
-}
-
+/* One request (extra header lines and a body may be NULL); returns the
+ * status and leaves the whole response in `out`. */
 static int ask(const char *method, const char *path, const char *headers,
                const char *body) {
-  static char req[300000];
-  size_t blen = body ? strlen(body) : 0;
-  int n = snprintf(req, sizeof req,
-                   "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s"
-                   "Content-Length: %zu\r\n\r\n%s",
-                   method, path, headers ? headers : "", blen,
-                   body ? body : "");
-  tsrv_exchange(srv.port, req, (size_t)n, out, sizeof out);
-  int status = 0;
-  sscanf(out, "HTTP/1.1 %d", &status);
-  return status;
+  return app_fixture_ask(srv.port, method, path, headers, body, out,
+                         sizeof out);
 }
 
-static const char *body(void) {
-  const char *b = strstr(out, "\r\n\r\n");
-  return b ? b + 4 : "";
-}
+static const char *body(void) { return app_fixture_body(out); }
 
 static void echo_query(eddy_app_req_t *req, eddy_app_res_t *res, void *a) {
   const char *all[4];
