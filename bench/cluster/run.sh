@@ -8,6 +8,8 @@
 # of work across the 2 workers (max / min of their CPU time in the run).
 # Then eddy's time to replace a killed worker and a stuck one, per mode.
 #   bench/cluster/run.sh [ROUNDS] [SECONDS]
+# SERVERS="eddy-shared nginx" and MODES=keepalive narrow a run (more
+# rounds in the same time); SKIP_REPLACE=1 leaves out the replacement times.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
@@ -19,7 +21,8 @@ scripts/deps.sh bench >/dev/null
 make -s all >/dev/null && make -s MODE=release build/release/tests/cluster-app >/dev/null || exit 1
 hello=build/release/examples/cluster-hello
 app=build/release/tests/cluster-app
-servers="eddy-shared eddy-reuseport eddy-roundrobin node-cluster nginx nginx-reuseport"
+servers=${SERVERS:-"eddy-shared eddy-reuseport eddy-roundrobin node-cluster nginx nginx-reuseport"}
+modes=${MODES:-"keepalive close"}
 
 start() { # NAME PORT -> pid on stdout
   local name=$1 port=$2
@@ -66,7 +69,7 @@ run_one() { # NAME MODE -> "rps p99_us rps_per_cpu_s rss_kib spread"
 
 echo "bench/cluster: $rounds rounds of ${secs}s, wrk -t2 -c64 on the same 2 cores; $out"
 for r in $(seq 1 "$rounds"); do
-  for m in keepalive close; do
+  for m in $modes; do
     for s in $servers; do
       line=$(run_one "$s" "$m")
       echo "$r $m $s $line" | tee -a "$out/results"
@@ -74,7 +77,7 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 
-for m in keepalive close; do
+for m in $modes; do
   echo
   echo "$m: medians over $rounds rounds (rps, p99 us, req per server CPU-s, RSS KiB, spread max/min):"
   for s in $servers; do
@@ -86,7 +89,9 @@ for m in keepalive close; do
   done
   echo "  same-round ratios of req per server CPU-s (median):"
   for peer in nginx node-cluster; do
+    case " $servers " in *" $peer "*) ;; *) continue ;; esac
     for s in eddy-shared eddy-reuseport eddy-roundrobin; do
+      case " $servers " in *" $s "*) ;; *) continue ;; esac
       v=$(for r in $(seq 1 "$rounds"); do
             a=$(awk -v r="$r" -v m="$m" -v s="$s" '$1 == r && $2 == m && $3 == s {print $6}' "$out/results")
             b=$(awk -v r="$r" -v m="$m" -v s="$peer" '$1 == r && $2 == m && $3 == s {print $6}' "$out/results")
@@ -95,6 +100,7 @@ for m in keepalive close; do
       echo "    $s / $peer: $v"
     done
   done
+  case " $servers " in *" eddy-shared "*" node-cluster "*) ;; *) continue ;; esac
   v=$(for r in $(seq 1 "$rounds"); do
         a=$(awk -v r="$r" -v m="$m" '$1 == r && $2 == m && $3 == "eddy-shared" {print $7}' "$out/results")
         b=$(awk -v r="$r" -v m="$m" '$1 == r && $2 == m && $3 == "node-cluster" {print $7}' "$out/results")
@@ -102,6 +108,8 @@ for m in keepalive close; do
       done | median_stdin)
   echo "    RSS eddy-shared / node-cluster: $v"
 done
+
+[ -n "${SKIP_REPLACE:-}" ] && { rm -rf "$out"; exit 0; }
 
 # ---- replacement times (release build of the e2e test app)
 wait_line() { # FILE PREFIX COUNT TIMEOUT_S -> ms waited, or -1

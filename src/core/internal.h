@@ -121,6 +121,11 @@ int eddy__watcher_init(eddy_loop_t *loop, eddy__watcher_t *w, int fd,
                        void (*cb)(eddy__watcher_t *, unsigned));
 int eddy__watcher_start(eddy_loop_t *loop, eddy__watcher_t *w, unsigned events);
 void eddy__watcher_stop(eddy_loop_t *loop, eddy__watcher_t *w);
+/* An EPOLLEXCLUSIVE watcher that is registered: registered again (a DEL
+ * and an ADD) before the next wait, which moves this loop behind the other
+ * waiters on the fd's queue, to whom the kernel's exclusive wake-up goes
+ * first while they are idle. Anything else: nothing. */
+void eddy__watcher_requeue(eddy_loop_t *loop, eddy__watcher_t *w);
 void eddy__run_immediates(eddy_loop_t *loop);
 /* spin.c: the default budget, and the busy-wait before a sleeping poll. */
 uint64_t eddy__spin_default_ns(void);

@@ -82,6 +82,16 @@ int eddy__watcher_start(eddy_loop_t *loop, eddy__watcher_t *w,
   return 0;
 }
 
+/* Marks the kernel's copy stale so apply_changes re-registers it. */
+#define REQUEUE 8u
+
+void eddy__watcher_requeue(eddy_loop_t *loop, eddy__watcher_t *w) {
+  if (!(w->_kernel & EDDY__EXCLUSIVE) || !(w->events & EDDY__EXCLUSIVE)) return;
+  w->_kernel |= REQUEUE;
+  if (eddy_queue_empty(&w->_change_node))
+    eddy_queue_push(&loop->_io_changes, &w->_change_node);
+}
+
 void eddy__watcher_stop(eddy_loop_t *loop, eddy__watcher_t *w) {
   eddy_queue_remove(&w->_change_node);
   if (w->_kernel) {

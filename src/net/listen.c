@@ -94,6 +94,18 @@ static void shed(eddy_stream_t *s, int err) {
   report(s, err);
 }
 
+/*
+ * A socket shared by processes with EPOLLEXCLUSIVE: the kernel wakes the
+ * first idle waiter in the socket's queue, always the same process while
+ * all are idle, so connections that come one at a time (a keep-alive
+ * client's start) would all go to one worker. The one that accepted moves
+ * behind the others: two epoll_ctl calls per wake-up that accepted.
+ */
+static void step_back(eddy_stream_t *s, int accepted) {
+  if (accepted && (s->_flags & S_EXCLUSIVE))
+    eddy__watcher_requeue(s->loop, &s->_io);
+}
+
 void eddy__listener_accept(eddy_stream_t *s) {
   struct eddy__listener_s *l = s->_listener;
   for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -101,7 +113,10 @@ void eddy__listener_accept(eddy_stream_t *s) {
     if (fd < 0) {
       int err = -errno;
       if (err == -EINTR || err == -ECONNABORTED || err == -EPROTO) continue;
-      if (err == -EAGAIN || err == -EWOULDBLOCK) return;
+      if (err == -EAGAIN || err == -EWOULDBLOCK) {
+        step_back(s, i);
+        return;
+      }
       if (err == -EMFILE || err == -ENFILE) {
         shed(s, err);
         return;
@@ -117,6 +132,7 @@ void eddy__listener_accept(eddy_stream_t *s) {
     l->accepted = -1;
     if (!(s->_flags & S_LISTENING)) return;
   }
+  step_back(s, 1);
 }
 
 static int listener_new(eddy_stream_t *s) {

@@ -140,6 +140,33 @@ Test(cluster, sighup_round_robin) { sighup("roundrobin"); }
 
 Test(cluster, sighup_reuseport) { sighup("reuseport"); }
 
+/*
+ * Connections one after another, each answered before the next: both
+ * workers are idle at every connect. With EPOLLEXCLUSIVE the kernel wakes
+ * the first idle waiter on the socket, always the same worker, unless the
+ * worker that accepted moves itself behind the others (listen.c). A
+ * keep-alive client's connections would otherwise all land on one core.
+ */
+Test(cluster, shared_socket_spreads_connections_over_idle_workers) {
+  cl_t c;
+  int pids[2] = {0, 0}, counts[2] = {0, 0}, n = 40;
+  cl_start_app(&c, (const char *const[]){"--workers", "2", FAST, "--share",
+                                         "shared", NULL});
+  started(&c, 2);
+  for (int i = 0; i < n; i++) {
+    int pid = 0;
+    cr_assert_eq(cl_get(c.port, "/", &pid), 200);
+    int k = pid == pids[0] || !pids[0] ? 0 : 1;
+    if (!pids[k]) pids[k] = pid;
+    cr_assert_eq(pids[k], pid, "a third worker pid %d", pid);
+    counts[k]++;
+    usleep(2000); /* both back in epoll_wait */
+  }
+  cr_assert(counts[0] >= n / 4 && counts[1] >= n / 4,
+            "connections per worker: %d and %d", counts[0], counts[1]);
+  stopped_cleanly(&c);
+}
+
 typedef struct {
   int port;
   int status;
