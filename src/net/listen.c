@@ -15,6 +15,12 @@
 
 /* Fairness bound: connections accepted per readable event. */
 #define ACCEPT_BATCH 32
+/* On a socket shared by processes (EPOLLEXCLUSIVE): one per event, as
+ * nginx without multi_accept. A burst of connections (a client pool
+ * opening) wakes every idle worker, but on busy cores the one running
+ * first would drain the whole queue in one batch before the others are
+ * scheduled, and keep those connections for their lifetime. */
+#define SHARED_ACCEPT_BATCH 1
 /* Pause when out of descriptors and the spare cannot help. */
 #define PAUSE_MS 100
 /* At most one warning per listener per this period. */
@@ -116,7 +122,8 @@ static void step_back(eddy_stream_t *s, int accepted) {
 
 void eddy__listener_accept(eddy_stream_t *s) {
   struct eddy__listener_s *l = s->_listener;
-  for (int i = 0; i < ACCEPT_BATCH; i++) {
+  int batch = (s->_flags & S_EXCLUSIVE) ? SHARED_ACCEPT_BATCH : ACCEPT_BATCH;
+  for (int i = 0; i < batch; i++) {
     int fd = accept4(s->_io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int err = -errno;
