@@ -82,7 +82,7 @@ static double cpu_s(void) {
 }
 
 /* The tree alone, as the app builds it: N routes /r<i>/:name + hello. */
-static int lookup(int others) {
+static int lookup(int others, long iters) {
   eddy__rnode_t *root = NULL;
   int n = others + 1;
   eddy__route_t *routes = calloc((size_t)n, sizeof(*routes));
@@ -95,7 +95,7 @@ static int lookup(int others) {
     eddy__router_insert(&root, &routes[i], names[i]);
   }
   const char *paths[] = {"/hello/world", "/hello/eddy", "/hello/a"};
-  long iters = 20000000, found = 0;
+  long found = 0;
   eddy__match_t m;
   double t0 = cpu_s();
   for (long i = 0; i < iters; i++)
@@ -110,9 +110,10 @@ static int lookup(int others) {
 }
 
 int main(int argc, char **argv) {
-  if (argc >= 3 && !strcmp(argv[1], "lookup")) return lookup(atoi(argv[2]));
+  if (argc >= 3 && !strcmp(argv[1], "lookup"))
+    return lookup(atoi(argv[2]), argc > 3 ? atol(argv[3]) : 20000000);
   if (argc < 3) {
-    fputs("usage: eddy_app_bench raw|routed PORT [N] | lookup N\n", stderr);
+    fputs("usage: eddy_app_bench raw|routed PORT [N] | lookup N [ITERS]\n", stderr);
     return 2;
   }
   return serve(argv[1], atoi(argv[2]), argc > 3 ? atoi(argv[3]) : 0);

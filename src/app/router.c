@@ -40,7 +40,7 @@ static uint32_t seg_hash(const char *s, size_t n) {
 static int rehash(eddy__rnode_t *n) {
   if (n->nkids <= HASH_MIN) return 0;
   size_t size = 16;
-  while (size < 2 * n->nkids) size *= 2;
+  while (size < 4 * n->nkids) size *= 2; /* load <= 1/4: short probes */
   uint32_t *h = calloc(size, sizeof(*h));
   if (!h) return -ENOMEM;
   for (size_t i = 0; i < n->nkids; i++) {
