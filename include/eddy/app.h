@@ -434,8 +434,10 @@ EDDY_EXTERN int eddy_app_res_send(eddy_app_res_t *res, const char *text);
 
 /*
  * Finishes the response with `value` serialized (compact), Content-Type
- * application/json. The value is not freed (json_decref it yourself or
- * use json_pack in a defer). -ENOMEM if it cannot be serialized.
+ * application/json unless one was set with eddy_app_res_set or
+ * eddy_app_res_type (as Express's res.json). The value is not freed
+ * (json_decref it yourself or use json_pack in a defer). -ENOMEM if it cannot
+ * be serialized.
  */
 EDDY_EXTERN int eddy_app_res_json(eddy_app_res_t *res,
                                   const eddy_json_value_t *value);
@@ -558,7 +560,8 @@ EDDY_EXTERN void eddy_app_jw_raw(eddy_app_jw_t *jw, const char *json,
                                  size_t len);
 
 /*
- * Finishes the response with the writer's text as application/json.
+ * Finishes the response with the writer's text, Content-Type as
+ * eddy_app_res_json.
  * -EINVAL if the writer has an error or open containers (the response is
  * then NOT finished); else as eddy_app_res_end.
  */

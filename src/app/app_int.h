@@ -166,6 +166,9 @@ void eddy__app_close_hook(eddy_app_req_t *r, int on);
 void eddy__app_default_error(eddy_app_req_t *r);
 void eddy__app_no_route(eddy_app_req_t *r);
 
+/* res.c: Content-Type application/json unless the app set one. */
+void eddy__res_json_type(eddy_app_req_t *r);
+
 /* res.c: finish with a status and a JSON error body ({"error": msg}). */
 int eddy__res_json_error(eddy_app_res_t *res, int status, const char *msg);
 

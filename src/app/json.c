@@ -16,7 +16,7 @@ int eddy_app_res_json(eddy_app_res_t *res, const eddy_json_value_t *value) {
   size_t n = json_dumpb(value, NULL, 0, DUMP_FLAGS);
   char *buf = n ? eddy_app_alloc(r, n) : NULL;
   if (!buf || json_dumpb(value, buf, n, DUMP_FLAGS) != n) return -ENOMEM;
-  eddy_http_res_set_header(r->hres, "Content-Type", "application/json");
+  eddy__res_json_type(r);
   return eddy_app_res_end(res, buf, n);
 }
 

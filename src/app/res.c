@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "app/app_int.h"
+#include "http/res_known.h"
 
 eddy_http_res_t *eddy_app_res_http(eddy_app_res_t *res) {
   return res->req.hres;
@@ -108,8 +109,9 @@ int eddy__res_json_error(eddy_app_res_t *res, int status, const char *msg) {
   eddy_app_jw_object_end(&jw);
   eddy_http_res_remove_header(res->req.hres, "Content-Length");
   eddy_app_res_status(res, status);
+  res->req.flags &= ~(unsigned)CTX_TYPE_SET; /* an error is JSON */
   if (jw.error) {
-    eddy_app_res_set(res, "Content-Type", "application/json");
+    eddy__res_json_type(&res->req);
     return eddy_app_res_end(res, "{\"error\":\"Error\"}", 17);
   }
   return eddy_app_res_send_jw(res, &jw);
@@ -162,9 +164,17 @@ int eddy_app_res_send_file(eddy_app_res_t *res, const char *path) {
   return 0;
 }
 
+/* application/json unless the app chose a type (Express's res.json
+ * keeps one: application/problem+json, say). */
+void eddy__res_json_type(eddy_app_req_t *r) {
+  static const char name[] = "Content-Type", value[] = "application/json";
+  if (!(r->flags & CTX_TYPE_SET))
+    eddy__http_res_set_known(r->hres, name, sizeof(name) - 1, value,
+                             sizeof(value) - 1);
+}
+
 int eddy_app_res_send_jw(eddy_app_res_t *res, eddy_app_jw_t *jw) {
   if (jw->error || jw->_depth || !jw->len) return -EINVAL;
-  eddy_app_req_t *r = &res->req;
-  eddy_http_res_set_header(r->hres, "Content-Type", "application/json");
+  eddy__res_json_type(&res->req);
   return eddy_app_res_end(res, jw->buf, jw->len);
 }

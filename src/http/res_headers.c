@@ -11,6 +11,7 @@
 
 #include "http/conn.h"
 #include "http/parser.h"
+#include "http/res_known.h"
 
 /* Digits of a Content-Length a handler may set: < 10^18 needs no
  * overflow check and is more than any body (the client checker in
@@ -174,4 +175,12 @@ int eddy_http_res_set_header(eddy_http_res_t *res, const char *name,
   if (res->staged_headers.len) drop(&res->staged_headers, name, l.nl);
   res->flags &= ~(l.own & UNDO_OWN);
   return stage(res, &l);
+}
+
+int eddy__http_res_set_known(eddy_http_res_t *res, const char *name,
+                             size_t nlen, const char *value, size_t vlen) {
+  int r = usable(res);
+  if (r) return r;
+  if (res->staged_headers.len) drop(&res->staged_headers, name, nlen);
+  return stage(res, &(line_t){name, value, nlen, vlen, 0});
 }

@@ -165,6 +165,21 @@ static void responses(eddy_app_req_t *req, eddy_app_res_t *res, void *a) {
   } else if (!strcmp(what, "type")) {
     eddy_app_res_type(res, ".css");
     eddy_app_res_send(res, "a{}");
+  } else if (!strcmp(what, "problem") || !strcmp(what, "json")) {
+    /* res.json keeps a type the app chose; else application/json, set
+     * once even over a type set on the HTTP response directly */
+    if (what[0] == 'p')
+      eddy_app_res_set(res, "content-type", "application/problem+json");
+    else
+      eddy_http_res_set_header(eddy_app_res_http(res), "Content-Type", "x/y");
+    eddy_app_jw_t jw;
+    eddy_app_jw_init(&jw, req);
+    eddy_app_jw_object(&jw);
+    eddy_app_jw_key(&jw, "title");
+    eddy_app_jw_string(&jw, "Not here");
+    eddy_app_jw_object_end(&jw);
+    eddy_app_res_status(res, what[0] == 'p' ? 404 : 200);
+    eddy_app_res_send_jw(res, &jw);
   } else if (!strcmp(what, "file")) {
     cr_assert_eq(eddy_app_res_send_file(res, file_path), 0);
   } else if (!strcmp(what, "missing")) {
@@ -200,6 +215,15 @@ Test(app_helpers, responses) {
                         "SameSite=Lax\r\nSet-Cookie: t=1\r\n"), "%s", out);
   cr_assert_eq(ask("GET", "/r/type", NULL, NULL), 200);
   cr_assert(strstr(out, "Content-Type: text/css; charset=utf-8\r\n"));
+  cr_assert_eq(ask("GET", "/r/problem", NULL, NULL), 404);
+  cr_assert(strstr(out, "\r\ncontent-type: application/problem+json\r\n"),
+            "%s", out);
+  cr_assert(!strstr(out, "application/json"), "%s", out);
+  cr_assert_str_eq(body(), "{\"title\":\"Not here\"}");
+  cr_assert_eq(ask("GET", "/r/json", NULL, NULL), 200);
+  cr_assert(strstr(out, "\r\nContent-Type: application/json\r\n"), "%s", out);
+  cr_assert(!strstr(out, "x/y") && !strstr(strstr(out, "application/json") + 1,
+                                           "Content-Type"), "%s", out);
   cr_assert_eq(ask("GET", "/r/file", NULL, NULL), 200);
   cr_assert(strstr(out, "Content-Type: text/html; charset=utf-8\r\n"));
   cr_assert_str_eq(body(), "<p>hi</p>");
@@ -207,7 +231,7 @@ Test(app_helpers, responses) {
   cr_assert_eq(ask("GET", "/r/stream", NULL, NULL), 201);
   cr_assert(strstr(out, "Transfer-Encoding: chunked"));
   stop();
-  cr_assert_eq(ended, 6);
+  cr_assert_eq(ended, 8);
   cr_assert_eq(ended_status, 201);
   unlink(file_path);
 }
