@@ -35,7 +35,12 @@ static void stopped_cleanly(cl_t *c) {
 
 TestSuite(cluster, .fini = fini, .timeout = 40);
 
-static void kill_9(const char *share) {
+/* `may_lose`: requests that may fail. The killed worker's request in
+ * hand, and with round-robin one more: a connection the primary hands over
+ * while the kernel is still tearing the worker down (an ASan process
+ * takes milliseconds to unmap; its channel still takes messages) dies
+ * unread in the channel, as with Node's round-robin. */
+static void kill_9(const char *share, int may_lose) {
   cl_t c;
   cl_load_t l;
   cl_start_app(&c, (const char *const[]){"--workers", "2", FAST, "--share",
@@ -51,21 +56,21 @@ static void kill_9(const char *share) {
   cr_assert(cl_wait(&c, "event listening", 3, 10000) >= 0);
   usleep(300000);
   cl_load_stop(&l);
-  /* Only a request the killed worker had in hand may fail. */
-  cr_assert(l.failed <= 1, "%d of %d failed", l.failed, l.ok + l.failed);
+  cr_assert(l.failed <= may_lose, "%d of %d failed", l.failed,
+            l.ok + l.failed);
   cr_assert(l.ok > 20);
   stopped_cleanly(&c);
 }
 
 Test(cluster, kill_9_is_replaced_within_1s_and_the_other_answers) {
-  kill_9("shared");
+  kill_9("shared", 1);
 }
 
-Test(cluster, kill_9_round_robin) { kill_9("roundrobin"); }
+Test(cluster, kill_9_round_robin) { kill_9("roundrobin", 2); }
 
 /* The primary keeps the slot's socket: connections queued on the killed
  * worker's socket wait for its replacement instead of being reset. */
-Test(cluster, kill_9_reuseport) { kill_9("reuseport"); }
+Test(cluster, kill_9_reuseport) { kill_9("reuseport", 1); }
 
 static void stuck(const char *share) {
   cl_t c;
