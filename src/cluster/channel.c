@@ -87,15 +87,12 @@ int eddy__cluster_channel_send(eddy__channel_t *ch, unsigned type,
 
 typedef struct {
   eddy_write_t req;
-  int fd;
   uint8_t head[5];
 } send_fd_t;
 
-static void on_fd_sent(eddy_write_t *req, int status) {
-  send_fd_t *s = req->data;
-  close(s->fd); /* the peer has its own copy, or it failed */
-  free(s);
-}
+/* The caller keeps its copy of the fd open until the peer's receipt
+ * (round-robin's held connections), so nothing to close here. */
+static void on_fd_sent(eddy_write_t *req, int status) { free(req->data); }
 
 int eddy__cluster_channel_send_fd(eddy__channel_t *ch, unsigned type, int fd) {
   int r = -EPIPE;
@@ -105,13 +102,12 @@ int eddy__cluster_channel_send_fd(eddy__channel_t *ch, unsigned type, int fd) {
     r = s ? 0 : -ENOMEM;
   }
   if (r == 0) {
-    s->fd = fd;
     s->req.data = s;
     eddy__cluster_frame_head(s->head, type, 0);
     eddy_buf_t b = eddy_buf(s->head, sizeof(s->head));
     r = eddy_write_fd(&s->req, EDDY_STREAM(&ch->sock), &b, 1, fd, on_fd_sent);
   }
-  if (r < 0) free(s); /* the caller keeps fd */
+  if (r < 0) free(s);
   return r < 0 ? r : 0;
 }
 

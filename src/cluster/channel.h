@@ -43,9 +43,10 @@ int eddy__cluster_channel_open(eddy_loop_t *loop, eddy__channel_t *ch, int fd);
 int eddy__cluster_channel_send(eddy__channel_t *ch, unsigned type,
                                const void *p, size_t n);
 
-/* Queues an empty frame of `type` carrying the descriptor `fd`, which the
- * channel takes on success (closed once sent); on an error (as for
- * eddy__channel_send) the caller keeps it. */
+/* Queues an empty frame of `type` carrying a copy of the descriptor `fd`.
+ * The caller keeps `fd` open until the frame is sent (it waits for the
+ * peer's receipt, later still) and closes it itself. Errors as for
+ * eddy__channel_send. */
 int eddy__cluster_channel_send_fd(eddy__channel_t *ch, unsigned type, int fd);
 
 /* Receives descriptors from the peer: `cb` owns each one. */

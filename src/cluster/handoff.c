@@ -3,9 +3,9 @@
  * on a private Unix socket that nobody connects to (abstract name,
  * autobound), so its code is the same in every mode; the connections the
  * primary sends over the channel are offered to that listener as if it
- * had accepted them. Connections that arrive after the server closed are
- * closed (the primary no longer sends to a stopping worker; these were
- * already on their way).
+ * had accepted them. Connections that arrive after the server closed
+ * (the primary no longer sends to a stopping worker; these were already
+ * on their way) are refused, and the primary hands them on.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -43,8 +43,17 @@ void eddy__cluster_rr_worker_ready(wpriv_t *p) {
   eddy_loop_walk(&p->loop, find_listener, p);
 }
 
+/*
+ * The receipt goes first, while the connection is untouched: if this
+ * process dies after the offer, the primary reads "taken" before it sees
+ * the channel end and does not hand the connection to another worker
+ * (the channel is idle but for heartbeats, so the write is made at once).
+ * A worker whose server has closed refuses, and the primary hands it on.
+ */
 void eddy__cluster_rr_worker_on_fd(eddy_unix_t *u, int fd) {
   eddy__channel_t *ch = u->data;
   wpriv_t *p = ch->data;
-  if (!p->rr_listener || eddy_listen_offer(p->rr_listener, fd) < 0) close(fd);
+  uint8_t taken = p->rr_listener != NULL;
+  if (eddy__cluster_channel_send(ch, FRAME_RECEIPT, &taken, 1) < 0) taken = 0;
+  if (!taken || eddy_listen_offer(p->rr_listener, fd) < 0) close(fd);
 }

@@ -82,6 +82,12 @@ typedef struct worker_s {
   int kill_cause;            /* -1, or the cause we stopped/killed it for */
   struct worker_s *replaces; /* the worker this one will replace */
   eddy__stall_note_t *note;
+  /* ROUND_ROBIN: connections sent and not yet acknowledged, oldest first
+   * (a ring): ours to close on a receipt, or to hand to another worker
+   * if this one refuses them or its channel ends. */
+  int *held;
+  unsigned held_first, held_n, held_cap;
+  int refuses; /* it refused one (its server closed): send no more */
 } worker_t;
 
 typedef struct {
@@ -142,6 +148,12 @@ void eddy__cluster_worker_free_maybe(worker_t *w);
 int eddy__cluster_rr_start(struct eddy_cluster_s *c);
 void eddy__cluster_rr_kick(struct eddy_cluster_s *c);
 void eddy__cluster_rr_stop(struct eddy_cluster_s *c);
+/* The worker's receipt for its oldest held connection (taken: 1 or 0);
+ * -EPROTO for a receipt with no connection held or a bad value. */
+int eddy__cluster_rr_receipt(worker_t *w, unsigned taken);
+/* The worker's channel ended: its held connections go to other workers
+ * (`hand_on`: it ended cleanly, every receipt was read) or are closed. */
+void eddy__cluster_rr_release(worker_t *w, int hand_on);
 /* metrics.c */
 void eddy__cluster_stats_broadcast(struct eddy_cluster_s *c);
 /* reload.c */

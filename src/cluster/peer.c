@@ -39,6 +39,20 @@ static void heartbeat(worker_t *w, const uint8_t *p, size_t n) {
   eddy__cluster_rr_kick(w->c);
 }
 
+/* Closes the channel of a worker that sent `what` and replaces it. Its
+ * held connections are closed, not handed on: receipts after the bad
+ * frame go unread, so the worker may have read them. */
+static int bad_frame(worker_t *w, unsigned type, const char *what) {
+  eddy_log(EDDY_LOG_ERROR,
+           "cluster: worker %u (pid %d) sent frame type %u, %s; closing its "
+           "channel",
+           w->id, (int)w->pid, type, what);
+  eddy__cluster_rr_release(w, 0);
+  eddy__cluster_channel_close(&w->ch);
+  eddy__cluster_replace(w, EDDY_CLUSTER_CAUSE_IPC);
+  return 1;
+}
+
 static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
                     size_t n) {
   worker_t *w = ch->data;
@@ -56,20 +70,20 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
     break;
   case FRAME_HEARTBEAT: heartbeat(w, p, n); break;
   case FRAME_MESSAGE: message_event(w, p, n); break;
-  default: /* SHUTDOWN goes the other way only */
-    eddy_log(EDDY_LOG_ERROR,
-             "cluster: worker %u (pid %d) sent frame type %u, which only "
-             "the primary sends; closing its channel",
-             w->id, (int)w->pid, type);
-    eddy__cluster_channel_close(ch);
-    eddy__cluster_replace(w, EDDY_CLUSTER_CAUSE_IPC);
-    return 1;
+  case FRAME_RECEIPT:
+    if (eddy__cluster_rr_receipt(w, p[0]) < 0)
+      return bad_frame(w, type, "a receipt for no connection");
+    break;
+  default: return bad_frame(w, type, "which only the primary sends");
   }
   return 0;
 }
 
 static void on_end(eddy__channel_t *ch, int err) {
   worker_t *w = ch->data;
+  /* Every receipt it wrote came before the end: its held connections are
+   * untouched. Not so after a bad channel, whose rest went unread. */
+  eddy__cluster_rr_release(w, err != -EPROTO && err != -EMSGSIZE);
   eddy__cluster_channel_close(ch);
   /* EOF, or a reset when it died with bytes unread (a SIGKILL while
    * connections were on their way): it is gone; the reaper hears of it.

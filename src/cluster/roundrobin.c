@@ -6,7 +6,16 @@
  * kills it, and then be lost) or whose channel is backed up. When no
  * worker can take one, the primary stops accepting and the connections
  * wait in the kernel's backlog until one can.
+ *
+ * The primary keeps its copy of each connection until the worker's
+ * receipt, which the worker writes before it reads a byte: a worker that
+ * dies first (a SIGKILL lands while the connection is on its way, or
+ * while the kernel tears the process down and its channel still takes
+ * messages) or refuses it (it is stopping) leaves the connection
+ * untouched, and it goes to another worker instead of being lost. Node
+ * loses it.
  */
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,7 +28,8 @@
 #define RR_MAX_QUEUED (64u * 1024u)
 
 static int eligible(eddy_cluster_t *c, worker_t *w, uint64_t now) {
-  return w && w->state == W_LISTENING && w->ch.open && !w->ch.ended &&
+  return w && w->state == W_LISTENING && !w->refuses && w->ch.open &&
+         !w->ch.ended &&
          now - w->last_beat_ms <= 2 * c->opts.heartbeat_ms + 50 &&
          eddy__cluster_channel_queued(&w->ch) < RR_MAX_QUEUED;
 }
@@ -45,17 +55,66 @@ static void pause_rr(eddy_cluster_t *c) {
   eddy_io_stop(&c->rr_io);
 }
 
-/* Hands `fd` to the next worker that takes it; 0, or -1 if none did. */
-static int hand_over(eddy_cluster_t *c, int fd) {
+/* Room for one more held connection; -ENOMEM. */
+static int held_reserve(worker_t *w) {
+  if (w->held_n < w->held_cap) return 0;
+  unsigned cap = w->held_cap ? 2 * w->held_cap : 16;
+  int *h = malloc(cap * sizeof(*h));
+  if (!h) return -ENOMEM;
+  for (unsigned i = 0; i < w->held_n; i++)
+    h[i] = w->held[(w->held_first + i) % w->held_cap];
+  free(w->held);
+  w->held = h, w->held_cap = cap, w->held_first = 0;
+  return 0;
+}
+
+static int held_pop(worker_t *w) {
+  int fd = w->held[w->held_first];
+  w->held_first = (w->held_first + 1) % w->held_cap;
+  w->held_n--;
+  return fd;
+}
+
+/* Hands `fd` to the next worker that takes it and holds it until the
+ * receipt; else closes it (that client sees a reset). */
+static void hand_over(eddy_cluster_t *c, int fd) {
   for (unsigned tries = 0; tries < c->opts.workers; tries++) {
     unsigned slot;
     worker_t *w = pick(c, &slot);
-    if (!w) return -1;
+    if (!w || held_reserve(w) < 0) break;
     c->rr_next = slot + 1;
     /* A worker that just died fails here (EPIPE): try the next one. */
-    if (eddy__cluster_channel_send_fd(&w->ch, FRAME_CONN, fd) == 0) return 0;
+    if (eddy__cluster_channel_send_fd(&w->ch, FRAME_CONN, fd) == 0) {
+      w->held[(w->held_first + w->held_n++) % w->held_cap] = fd;
+      return;
+    }
   }
-  return -1;
+  close(fd);
+}
+
+int eddy__cluster_rr_receipt(worker_t *w, unsigned taken) {
+  if (!w->held_n || taken > 1) return -EPROTO;
+  int fd = held_pop(w);
+  if (taken) {
+    close(fd); /* the worker has its own copy */
+  } else {
+    w->refuses = 1; /* its server has closed: no more for it */
+    hand_over(w->c, fd);
+  }
+  return 0;
+}
+
+void eddy__cluster_rr_release(worker_t *w, int hand_on) {
+  while (w->held_n) {
+    int fd = held_pop(w);
+    if (hand_on && !w->c->stopping)
+      hand_over(w->c, fd);
+    else
+      close(fd);
+  }
+  free(w->held);
+  w->held = NULL;
+  w->held_cap = w->held_first = 0;
 }
 
 static void on_readable(eddy_io_t *io, unsigned events) {
@@ -72,7 +131,7 @@ static void on_readable(eddy_io_t *io, unsigned events) {
       if (errno == EMFILE || errno == ENFILE) pause_rr(c); /* tick retries */
       return;
     }
-    if (hand_over(c, fd) < 0) close(fd); /* that client sees a reset */
+    hand_over(c, fd);
   }
 }
 

@@ -186,6 +186,7 @@ void eddy__cluster_on_exit(worker_t *w, int status) {
 
 void eddy__cluster_worker_free_maybe(worker_t *w) {
   if (w->state != W_DEAD || !w->ch_closed) return;
+  eddy__cluster_rr_release(w, 0); /* none left: the channel has ended */
   eddy_queue_remove(&w->node);
   eddy__cluster_note_unmap(w->note);
   free(w);
