@@ -50,7 +50,7 @@ static long fixed_size(unsigned type) {
   case FRAME_CONN: return 0;
   case FRAME_HEARTBEAT: return FRAME_REPORT_SIZE;
   case FRAME_SHUTDOWN: return 8;
-  case FRAME_RECEIPT: return 1;
+  case FRAME_RECEIPT: return 9;
   default: return -1;
   }
 }

@@ -22,8 +22,8 @@ enum {
   FRAME_SHUTDOWN = 5,  /* primary -> worker, 8 bytes: grace ms */
   FRAME_CONN = 6,      /* primary -> worker, empty, carries a connection */
   FRAME_STATS = 7,     /* primary -> worker: every worker's last report */
-  FRAME_RECEIPT = 8,   /* worker -> primary, 1 byte: the next CONN taken
-                        * (1) or refused (0), in the order they came */
+  FRAME_RECEIPT = 8,   /* worker -> primary, 9 bytes: the CONN's number
+                        * (u64, the first is 1), then 1 taken, 0 refused */
   FRAME_TYPES
 };
 

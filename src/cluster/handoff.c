@@ -53,7 +53,10 @@ void eddy__cluster_rr_worker_ready(wpriv_t *p) {
 void eddy__cluster_rr_worker_on_fd(eddy_unix_t *u, int fd) {
   eddy__channel_t *ch = u->data;
   wpriv_t *p = ch->data;
-  uint8_t taken = p->rr_listener != NULL;
-  if (eddy__cluster_channel_send(ch, FRAME_RECEIPT, &taken, 1) < 0) taken = 0;
-  if (!taken || eddy_listen_offer(p->rr_listener, fd) < 0) close(fd);
+  uint8_t receipt[9];
+  eddy__cluster_put_u64(receipt, ++p->rr_received); /* numbered: one that */
+  receipt[8] = p->rr_listener != NULL; /* cannot be sent leaves a gap */
+  if (eddy__cluster_channel_send(ch, FRAME_RECEIPT, receipt, 9) < 0 ||
+      !receipt[8] || eddy_listen_offer(p->rr_listener, fd) < 0)
+    close(fd);
 }

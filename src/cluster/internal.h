@@ -87,7 +87,9 @@ typedef struct worker_s {
    * if this one refuses them or its channel ends. */
   int *held;
   unsigned held_first, held_n, held_cap;
-  int refuses; /* it refused one (its server closed): send no more */
+  uint64_t held_done; /* popped so far: held[held_first] is number
+                       * held_done + 1 (the worker counts from 1) */
+  int refuses;        /* it refused one (its server closed): send no more */
 } worker_t;
 
 typedef struct {
@@ -148,9 +150,9 @@ void eddy__cluster_worker_free_maybe(worker_t *w);
 int eddy__cluster_rr_start(struct eddy_cluster_s *c);
 void eddy__cluster_rr_kick(struct eddy_cluster_s *c);
 void eddy__cluster_rr_stop(struct eddy_cluster_s *c);
-/* The worker's receipt for its oldest held connection (taken: 1 or 0);
- * -EPROTO for a receipt with no connection held or a bad value. */
-int eddy__cluster_rr_receipt(worker_t *w, unsigned taken);
+/* The worker's receipt (FRAME_RECEIPT's 9 bytes) for one of its held
+ * connections; -EPROTO for a number not held or a bad value. */
+int eddy__cluster_rr_receipt(worker_t *w, const uint8_t *p);
 /* The worker's channel ended: its held connections go to other workers
  * (`hand_on`: it ended cleanly, every receipt was read) or are closed. */
 void eddy__cluster_rr_release(worker_t *w, int hand_on);

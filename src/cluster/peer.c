@@ -71,7 +71,7 @@ static int on_frame(eddy__channel_t *ch, unsigned type, const uint8_t *p,
   case FRAME_HEARTBEAT: heartbeat(w, p, n); break;
   case FRAME_MESSAGE: message_event(w, p, n); break;
   case FRAME_RECEIPT:
-    if (eddy__cluster_rr_receipt(w, p[0]) < 0)
+    if (eddy__cluster_rr_receipt(w, p) < 0)
       return bad_frame(w, type, "a receipt for no connection");
     break;
   default: return bad_frame(w, type, "which only the primary sends");

@@ -72,6 +72,7 @@ static int held_pop(worker_t *w) {
   int fd = w->held[w->held_first];
   w->held_first = (w->held_first + 1) % w->held_cap;
   w->held_n--;
+  w->held_done++;
   return fd;
 }
 
@@ -92,8 +93,17 @@ static void hand_over(eddy_cluster_t *c, int fd) {
   close(fd);
 }
 
-int eddy__cluster_rr_receipt(worker_t *w, unsigned taken) {
-  if (!w->held_n || taken > 1) return -EPROTO;
+/*
+ * Receipts come in order, one per connection, unless the worker could not
+ * send one (its channel full): it closed that connection unread, so a
+ * number skipped is a connection to hand on.
+ */
+int eddy__cluster_rr_receipt(worker_t *w, const uint8_t *p) {
+  uint64_t number = eddy__cluster_get_u64(p);
+  unsigned taken = p[8];
+  if (taken > 1 || number <= w->held_done || number - w->held_done > w->held_n)
+    return -EPROTO;
+  while (w->held_done + 1 < number) hand_over(w->c, held_pop(w));
   int fd = held_pop(w);
   if (taken) {
     close(fd); /* the worker has its own copy */

@@ -23,6 +23,7 @@ struct eddy__cluster_worker_private_s {
   eddy_elu_t elu_prev;
   int statm_fd;
   eddy_stream_t *rr_listener; /* ROUND_ROBIN: takes handed connections */
+  uint64_t rr_received;       /* ROUND_ROBIN: connections received */
   uint8_t *stats;             /* the last STATS payload, or NULL */
   size_t stats_len;
 };

@@ -17,7 +17,7 @@ static int on_frame(void *arg, unsigned type, const uint8_t *p, size_t n) {
   seen_t *s = arg;
   if (type == 0 || type >= FRAME_TYPES || n > EDDY_CLUSTER_MAX_MESSAGE)
     abort();
-  if (type == FRAME_RECEIPT && n != 1) abort(); /* the primary reads p[0] */
+  if (type == FRAME_RECEIPT && n != 9) abort(); /* the primary reads 9 */
   if (type == FRAME_HEARTBEAT) {
     eddy_cluster_report_t r;
     if (n != FRAME_REPORT_SIZE) abort();

@@ -1,11 +1,15 @@
 /*
  * Cluster pieces that need no processes: the flags, the frame decoder
  * (fed whole, split, malformed), the report encoding and the stall note
- * (what tells the primary which route blocks a worker now). The processes
+ * (what tells the primary which route blocks a worker now), round-robin
+ * receipts. The processes
  * themselves are tested end to end in tests/e2e/test_cluster*.c.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cluster/frame.h"
 #include "cluster/internal.h"
@@ -157,4 +161,40 @@ Test(cluster_note, a_stall_blocks_until_the_loop_acknowledges_it) {
   cr_assert_eq(strlen(label), FRAME_LABEL_SIZE - 1);
   eddy__cluster_note_unmap(w);
   eddy__cluster_note_unmap(n);
+}
+
+/* Round-robin receipts, without processes: a cluster with no worker to
+ * hand a connection on to closes it, so "handed on" shows as closed. */
+static int is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+Test(cluster_receipt, numbers_pop_in_order_and_a_skipped_one_is_handed_on) {
+  static struct eddy_cluster_s c; /* opts.workers 0: nobody to hand to */
+  worker_t w = {.c = &c};
+  int p[2][2], fds[4];
+  cr_assert_eq(pipe(p[0]), 0);
+  cr_assert_eq(pipe(p[1]), 0);
+  memcpy(fds, p, sizeof(fds));
+  w.held = calloc(4, sizeof(int));
+  w.held_cap = 4;
+  for (int i = 0; i < 4; i++) w.held[w.held_n++] = fds[i]; /* numbers 1-4 */
+  uint8_t r[9];
+  eddy__cluster_put_u64(r, 2); /* 1 skipped (not sent): handed on */
+  r[8] = 1;                    /* 2 taken: the primary's copy closed */
+  cr_assert_eq(eddy__cluster_rr_receipt(&w, r), 0);
+  cr_assert(!is_open(fds[0]) && !is_open(fds[1]));
+  cr_assert(is_open(fds[2]) && is_open(fds[3]));
+  cr_assert_eq(w.held_n, 2);
+  cr_assert_eq(eddy__cluster_rr_receipt(&w, r), -EPROTO, "2 again");
+  eddy__cluster_put_u64(r, 5);
+  cr_assert_eq(eddy__cluster_rr_receipt(&w, r), -EPROTO, "never sent");
+  eddy__cluster_put_u64(r, 3);
+  r[8] = 2;
+  cr_assert_eq(eddy__cluster_rr_receipt(&w, r), -EPROTO, "bad value");
+  r[8] = 0; /* 3 refused: handed on, and no more for this worker */
+  cr_assert_eq(eddy__cluster_rr_receipt(&w, r), 0);
+  cr_assert(!is_open(fds[2]) && is_open(fds[3]) && w.refuses);
+  eddy__cluster_rr_release(&w, 1); /* the channel ended: 4 handed on */
+  cr_assert(!is_open(fds[3]));
+  cr_assert_null(w.held);
+  cr_assert_eq(w.held_n, 0);
 }
