@@ -86,7 +86,9 @@ extern "C" {
 typedef enum {
   /* One socket, opened by the primary, inherited by every worker, each
    * accepting with EPOLLEXCLUSIVE: a busy or stuck worker is not waiting
-   * in epoll, so the kernel wakes another. */
+   * in epoll, so the kernel wakes another. A worker accepts one
+   * connection per event and then moves behind the others in the socket's
+   * queue, so idle workers take turns. */
   EDDY_CLUSTER_SHARED = 0,
   /* One SO_REUSEPORT socket per worker slot, opened by the primary and
    * kept across replacements: the kernel spreads connections by a hash
@@ -99,8 +101,10 @@ typedef enum {
    * Linux, but skipping a worker whose heartbeat is late or whose channel
    * is backed up. The worker's server listens on a private socket that
    * the handed connections are offered to (eddy_listen_offer): close
-   * that server only from the shutdown callback. Costs the primary an
-   * accept and a sendmsg per connection. */
+   * that server only from the shutdown callback. The primary keeps each
+   * connection until the worker's receipt (sent before a byte is read),
+   * so one a dying worker never took goes to another worker. Costs the
+   * primary an accept and a sendmsg per connection, the worker a write. */
   EDDY_CLUSTER_ROUND_ROBIN
 } eddy_cluster_share_t;
 
