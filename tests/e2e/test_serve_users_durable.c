@@ -104,6 +104,35 @@ static void expect_writer_users(const e2e_server_t *s, const writer_t *w) {
     }
 }
 
+/* Starts the WRITERS threads against `s`, after one request on this
+ * thread (the first initialises libcurl). */
+static void start_writers(writer_t *w, const e2e_server_t *s,
+                          atomic_int *stop) {
+  for (int i = 0; i < WRITERS; i++) {
+    w[i] = (writer_t){.srv = s, .no = i, .stop = stop};
+    pthread_create(&w[i].thread, NULL, writer_main, &w[i]);
+  }
+}
+
+/* Until the writers have `n` users between them, or 15 s. */
+static void wait_created(const writer_t *w, int n) {
+  long end = e2e_now_ms() + 15000;
+  while (total_created(w) < n && e2e_now_ms() < end) usleep(5000);
+}
+
+/* Stops and joins the writers; every answer was a 201 or a failure to
+ * get one. Returns the failures. */
+static int join_writers(writer_t *w, atomic_int *stop) {
+  int failed = 0;
+  atomic_store(stop, 1);
+  for (int i = 0; i < WRITERS; i++) {
+    pthread_join(w[i].thread, NULL);
+    failed += w[i].failed;
+    cr_assert_eq(w[i].other, 0, "writer %d had answers other than 201", i);
+  }
+  return failed;
+}
+
 Test(serve_users_durable, sqlite_sigkill_mid_write_loses_no_answered_user) {
   char dir[] = "/tmp/eddy-durable-XXXXXX";
   cr_assert_not_null(mkdtemp(dir));
@@ -112,22 +141,11 @@ Test(serve_users_durable, sqlite_sigkill_mid_write_loses_no_answered_user) {
   users_start(&u, "sqlite", args);
   static writer_t w[WRITERS];
   atomic_int stop = 0;
-  /* the first request, on this thread, initialises libcurl */
   int64_t first = users_create(&u.srv, "first", "first@example.org");
-  for (int i = 0; i < WRITERS; i++) {
-    w[i] = (writer_t){.srv = &u.srv, .no = i, .stop = &stop};
-    pthread_create(&w[i].thread, NULL, writer_main, &w[i]);
-  }
-  long end = e2e_now_ms() + 15000;
-  while (total_created(w) < 200 && e2e_now_ms() < end) usleep(5000);
+  start_writers(w, &u.srv, &stop);
+  wait_created(w, 200);
   e2e_kill(&u.srv); /* mid-write: every writer has a POST on the wire */
-  atomic_store(&stop, 1);
-  int failed = 0;
-  for (int i = 0; i < WRITERS; i++) {
-    pthread_join(w[i].thread, NULL);
-    failed += w[i].failed;
-    cr_assert_eq(w[i].other, 0, "writer %d had answers other than 201", i);
-  }
+  int failed = join_writers(w, &stop);
   cr_assert_geq(total_created(w), 200, "only %d users in 15 s",
                 total_created(w));
   cr_assert_gt(failed, 0, "no POST was cut off by the kill");
@@ -152,19 +170,11 @@ Test(serve_users_durable, sqlite_sigterm_under_load_drains_and_keeps_all) {
   users_start(&u, "sqlite", args);
   static writer_t w[WRITERS];
   atomic_int stop = 0;
-  users_create(&u.srv, "first", "first@example.org"); /* curl initialised */
-  for (int i = 0; i < WRITERS; i++) {
-    w[i] = (writer_t){.srv = &u.srv, .no = i, .stop = &stop};
-    pthread_create(&w[i].thread, NULL, writer_main, &w[i]);
-  }
-  long end = e2e_now_ms() + 15000;
-  while (total_created(w) < 100 && e2e_now_ms() < end) usleep(5000);
+  users_create(&u.srv, "first", "first@example.org");
+  start_writers(w, &u.srv, &stop);
+  wait_created(w, 100);
   users_stop(&u); /* SIGTERM mid-load: exit 0, no stall, no sanitizer */
-  atomic_store(&stop, 1);
-  for (int i = 0; i < WRITERS; i++) {
-    pthread_join(w[i].thread, NULL);
-    cr_assert_eq(w[i].other, 0, "writer %d had answers other than 201", i);
-  }
+  join_writers(w, &stop);
   cr_assert_geq(total_created(w), 100);
   users_start(&u, "sqlite", args);
   expect_writer_users(&u.srv, w);
