@@ -98,6 +98,7 @@ static void write_config(const char *path, int front, const int *ports) {
           "frontend web\n  bind 127.0.0.1:%d\n  default_backend eddy\n"
           "backend eddy\n  balance roundrobin\n"
           "  option httpchk GET /readyz\n  http-check expect status 200\n"
+          "  timeout check 1s\n"
           "  default-server inter 200ms fall 1 rise 2\n"
           "  server a 127.0.0.2:%d check\n  server b 127.0.0.3:%d check\n"
           "  server c 127.0.0.4:%d check\n",
