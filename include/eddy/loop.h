@@ -158,10 +158,15 @@ struct eddy_loop_s {
   void *_work_done;
   /* self-measurement: readable from other threads */
   _Atomic(const char *) _label;
-  _Atomic uint64_t _cb_start_ns; /* 0 while idle in epoll */
+  /* callbacks dispatched so far: the stall detector sees a callback still
+   * running as a count that has not moved, without a clock read per
+   * dispatch */
+  _Atomic uint64_t _dispatches;
+  /* the stall detector's first sighting of the running callback: its
+   * dispatch count and eddy_hrtime() then (0: none) */
+  _Atomic uint64_t _stall_seen_seq, _stall_seen_ns;
   _Atomic uint64_t _idle_ns;
   uint64_t _start_ns;
-  int _stamp_callbacks;
   struct eddy_delay_monitor_s *_delay;
   struct eddy_stall_s *_stall;
 };

@@ -77,7 +77,9 @@ EDDY_EXTERN void eddy_loop_set_label(eddy_loop_t *loop, const char *label);
 /*
  * The label of the callback running now, or NULL while the loop waits for
  * I/O. When `running_ns` is non-NULL it receives how long that callback has
- * been running (known while a stall detector is started, else 0).
+ * been running, as the stall detector saw it: known while one is started
+ * (else 0), and short by up to one of its ticks (threshold / 8), because
+ * the loop counts callbacks instead of reading the clock for each.
  * Thread-safe.
  */
 EDDY_EXTERN const char *eddy_loop_label(eddy_loop_t *loop,
@@ -119,7 +121,8 @@ typedef void (*eddy_stall_cb)(eddy_loop_t *loop, const char *label,
 
 /*
  * Starts a watchdog thread that notices, while it is still running, a
- * callback that has run longer than `threshold_ms`, and reports it: through
+ * callback that has run longer than `threshold_ms`, and reports it (within
+ * threshold_ms / 8 after it passed the threshold): through
  * `cb` if non-NULL, else as a warning line through eddy_log ("loop stalled:
  * 'GET /slow' has run for 523 ms"). Stopped by eddy_loop_stall_stop() or
  * eddy_loop_close(). -EALREADY, -EINVAL (threshold 0), -ENOMEM, -EAGAIN.

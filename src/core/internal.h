@@ -90,14 +90,14 @@ static inline int eddy__pending_queued(const eddy__pending_t *p) {
 
 /*
  * Marks the start of a callback the loop dispatches: sets the default label
- * (a higher layer may refine it) and, while a stall detector runs, stamps
- * the start time.
+ * (a higher layer may refine it) and counts the dispatch. Only the loop's
+ * thread writes the count, so a plain load and store do (no locked add);
+ * the stall detector's thread reads it.
  */
 static inline void eddy__dispatch(eddy_loop_t *loop, const char *label) {
   atomic_store_explicit(&loop->_label, label, memory_order_relaxed);
-  if (loop->_stamp_callbacks)
-    atomic_store_explicit(&loop->_cb_start_ns, eddy_hrtime(),
-                          memory_order_relaxed);
+  uint64_t n = atomic_load_explicit(&loop->_dispatches, memory_order_relaxed);
+  atomic_store_explicit(&loop->_dispatches, n + 1, memory_order_relaxed);
 }
 
 /* Internal parts of the loop, one file each. */

@@ -192,7 +192,6 @@ void eddy__io_poll(eddy_loop_t *loop, int timeout) {
   for (int round = 0; round < MAX_REPOLLS; round++) {
     int n;
     if (timeout != 0) {
-      atomic_store_explicit(&loop->_cb_start_ns, 0, memory_order_relaxed);
       atomic_store_explicit(&loop->_label, NULL, memory_order_relaxed);
       uint64_t t0 = eddy_hrtime();
       eddy__spin_before_sleep(loop, timeout);

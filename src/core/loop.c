@@ -165,7 +165,6 @@ int eddy_run(eddy_loop_t *loop, eddy_run_mode_t mode) {
   /* Between runs the program is not in a callback of ours: the stall
    * detector must not count that time as a stuck handler. */
   atomic_store_explicit(&loop->_label, NULL, memory_order_relaxed);
-  atomic_store_explicit(&loop->_cb_start_ns, 0, memory_order_relaxed);
   loop->_stop = 0;
   loop->_running = 0;
   return alive;

@@ -23,10 +23,17 @@ void eddy_loop_set_label(eddy_loop_t *loop, const char *label) {
 const char *eddy_loop_label(eddy_loop_t *loop, uint64_t *running_ns) {
   const char *label = atomic_load_explicit(&loop->_label, memory_order_relaxed);
   if (running_ns) {
-    uint64_t start = atomic_load_explicit(&loop->_cb_start_ns,
+    /* The stall detector's first sighting counts if the same callback
+     * (the same dispatch count) still runs; seq before ns pairs with the
+     * detector's release store of seq after ns. */
+    uint64_t seq = atomic_load_explicit(&loop->_stall_seen_seq,
+                                        memory_order_acquire);
+    uint64_t since = atomic_load_explicit(&loop->_stall_seen_ns,
                                           memory_order_relaxed);
     uint64_t now = eddy_hrtime();
-    *running_ns = (label && start && now > start) ? now - start : 0;
+    int same = seq == atomic_load_explicit(&loop->_dispatches,
+                                           memory_order_relaxed);
+    *running_ns = (label && since && same && now > since) ? now - since : 0;
   }
   return label;
 }

@@ -1,7 +1,7 @@
 /*
  * The stall detector: a watchdog thread that reads the loop's running
- * label and the start stamp of its current callback, and reports a callback
- * that has run past the threshold while it is still running. Node cannot do
+ * label and its count of dispatched callbacks, and reports a callback that
+ * has run past the threshold while it is still running. Node cannot do
  * this: its watchdogs run on the loop they watch.
  */
 #include <errno.h>
@@ -48,29 +48,50 @@ static int wait_tick(struct eddy_stall_s *s, uint64_t tick_ns) {
   return stop;
 }
 
+/* What eddy_loop_label() reads: the running callback's dispatch count and
+ * when this thread first saw it running (0: nothing running). */
+static void publish(eddy_loop_t *loop, uint64_t seq, uint64_t seen_ns) {
+  atomic_store_explicit(&loop->_stall_seen_ns, seen_ns, memory_order_relaxed);
+  atomic_store_explicit(&loop->_stall_seen_seq, seq, memory_order_release);
+}
+
+/*
+ * Each tick reads the loop's dispatch count: a count that has not moved
+ * while a label is set is one callback still running. Its start is taken
+ * as the first tick that saw it, so a report comes between the threshold
+ * and one tick (threshold / 8) after it, and says at least that much.
+ */
 static void *watchdog_main(void *arg) {
   struct eddy_stall_s *s = arg;
   eddy_loop_t *loop = s->loop;
   uint64_t tick = s->threshold_ns / 8;
   if (tick < 1000000u) tick = 1000000u;
-  uint64_t seen_start = 0, next_report = 0;
+  uint64_t seen_seq = 0, seen_ns = 0, next_report = 0;
   while (!wait_tick(s, tick)) {
-    uint64_t start = atomic_load_explicit(&loop->_cb_start_ns,
-                                          memory_order_relaxed);
-    if (start == 0) continue;
-    if (start != seen_start) {
-      seen_start = start;
-      next_report = s->threshold_ns;
-    }
-    uint64_t now = eddy_hrtime();
-    if (now <= start || now - start < next_report) continue;
-    /* Re-read: the callback may have ended between the two loads. */
     const char *label = atomic_load_explicit(&loop->_label,
                                              memory_order_relaxed);
-    if (atomic_load_explicit(&loop->_cb_start_ns, memory_order_relaxed) !=
-        start)
+    uint64_t seq = atomic_load_explicit(&loop->_dispatches,
+                                        memory_order_relaxed);
+    uint64_t now = eddy_hrtime();
+    if (!label) { /* waiting for I/O, or between runs */
+      if (seen_ns) publish(loop, 0, 0);
+      seen_ns = 0;
       continue;
-    report(s, label, now - start);
+    }
+    if (!seen_ns || seq != seen_seq) {
+      seen_seq = seq;
+      seen_ns = now;
+      next_report = s->threshold_ns;
+      publish(loop, seq, now);
+      continue;
+    }
+    if (now - seen_ns < next_report) continue;
+    /* Re-read: the callback may have ended between the loads. */
+    label = atomic_load_explicit(&loop->_label, memory_order_relaxed);
+    if (!label ||
+        atomic_load_explicit(&loop->_dispatches, memory_order_relaxed) != seq)
+      continue;
+    report(s, label, now - seen_ns);
     next_report *= 2;
   }
   return NULL;
@@ -88,14 +109,12 @@ int eddy_loop_stall_start(eddy_loop_t *loop, unsigned threshold_ms,
   s->arg = arg;
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->cond, NULL);
-  loop->_stamp_callbacks = 1;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   int err = pthread_create(&s->thread, NULL, watchdog_main, s);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (err) {
-    loop->_stamp_callbacks = 0;
     free(s);
     return -err;
   }
@@ -113,8 +132,7 @@ int eddy_loop_stall_stop(eddy_loop_t *loop) {
   pthread_join(s->thread, NULL);
   pthread_mutex_destroy(&s->lock);
   pthread_cond_destroy(&s->cond);
-  loop->_stamp_callbacks = 0;
-  atomic_store_explicit(&loop->_cb_start_ns, 0, memory_order_relaxed);
+  publish(loop, 0, 0);
   loop->_stall = NULL;
   free(s);
   return 0;
