@@ -147,6 +147,8 @@ struct eddy__http_conn_s {
   eddy__http_busy_t *busy; /* NULL while idle */
   uint64_t req_start_ms;   /* loop time of the request's first byte */
   uint64_t last_read_ms;   /* loop time of the last bytes read */
+  uint64_t idle_due_ms;    /* IDLE: when it is due; the timer may be set a
+                              little earlier (timeout.c, lazy_idle) */
   uint8_t handles_open;    /* tcp and timer not yet closed: freed at 0 */
   uint8_t timeout;         /* EDDY__TIMEOUT_* the timer runs */
   uint8_t writing;         /* busy->write_req is queued */

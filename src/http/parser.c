@@ -235,6 +235,12 @@ static long scan_target(const char *b, size_t i, size_t end, rline_t *rl) {
  * the caller. */
 static long scan_version(const char *b, size_t i, size_t end, rline_t *rl) {
   static const char want[] = "HTTP/d.d\r\n";
+  /* Nearly every request says HTTP/1.1: two compares instead of ~140
+   * instructions of the byte loop below. */
+  if (end - i >= 10 && memcmp(b + i, "HTTP/1.1\r\n", 10) == 0) {
+    rl->minor = 1;
+    return (long)(i + 10);
+  }
   for (size_t k = 0; k < 10; k++) {
     if (i + k >= end) return NEED;
     unsigned char c = (unsigned char)b[i + k];

@@ -53,6 +53,30 @@ Test(http_connections, idle_keep_alive_connection_closed_after_timeout) {
   e2e_stop(&s);
 }
 
+/* An answer 50 ms after the last moves the idle deadline by less than the
+ * timer's slack (timeout / 16 = 100 ms): the server leaves its timer where
+ * it was and re-arms it when it fires early. The close must still come no
+ * sooner than the timeout after the last answer (the timer alone would
+ * close it 50 ms early). */
+Test(http_connections, idle_timeout_counts_from_the_last_answer) {
+  static const char *const extra[] = {"--keep-alive-timeout-ms", "1600",
+                                      NULL};
+  char out[1024];
+  e2e_server_t s;
+  e2e_start(&s, extra);
+  int fd = e2e_connect(&s);
+  e2e_send(fd, GET("/"), sizeof(GET("/")) - 1); /* the first: armed */
+  cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 0), 200);
+  usleep(50 * 1000);
+  e2e_send(fd, GET("/"), sizeof(GET("/")) - 1);
+  cr_assert_eq(e2e_read_response(fd, out, sizeof(out), 0), 200);
+  long ms = e2e_wait_close(fd, 4000);
+  cr_assert(ms >= 1597 && ms <= 2300, "closed %ld ms after the last answer",
+            ms);
+  close(fd);
+  e2e_stop(&s);
+}
+
 Test(http_connections, sixth_connection_refused_while_five_still_work) {
   static const char *const extra[] = {"--max-connections", "5", NULL};
   char out[1024];
