@@ -10,6 +10,7 @@
 #   bench/cluster/run.sh [ROUNDS] [SECONDS]
 # SERVERS="eddy-shared nginx" and MODES=keepalive narrow a run (more
 # rounds in the same time); SKIP_REPLACE=1 leaves out the replacement times.
+# Even rounds run the servers in reverse order.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
@@ -68,9 +69,13 @@ run_one() { # NAME MODE -> "rps p99_us rps_per_cpu_s rss_kib spread"
 }
 
 echo "bench/cluster: $rounds rounds of ${secs}s, wrk -t2 -c64 on the same 2 cores; $out"
+# Odd rounds run the servers in the order given, even rounds in reverse:
+# a drift of the machine within a round then favours each server alike.
+reversed=$(echo $servers | tr ' ' '\n' | tac | tr '\n' ' ')
 for r in $(seq 1 "$rounds"); do
+  order=$servers; [ $((r % 2)) -eq 0 ] && order=$reversed
   for m in $modes; do
-    for s in $servers; do
+    for s in $order; do
       line=$(run_one "$s" "$m")
       echo "$r $m $s $line" | tee -a "$out/results"
     done
@@ -96,7 +101,10 @@ for m in $modes; do
             a=$(awk -v r="$r" -v m="$m" -v s="$s" '$1 == r && $2 == m && $3 == s {print $6}' "$out/results")
             b=$(awk -v r="$r" -v m="$m" -v s="$peer" '$1 == r && $2 == m && $3 == s {print $6}' "$out/results")
             ratio "$a" "$b"
-          done | median_stdin)
+          done | sort -g | awk '{a[NR] = $1} END {
+            med = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+            printf "%.3f (quartiles %s-%s, range %s-%s)", med,
+              a[int((NR + 3) / 4)], a[int((3 * NR + 3) / 4)], a[1], a[NR] }')
       echo "    $s / $peer: $v"
     done
   done
