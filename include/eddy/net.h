@@ -9,9 +9,9 @@
  * (fairness between connections) without losing readiness.
  *
  * Reads: the caller supplies the memory through an alloc callback (libuv's
- * alloc_cb), called right before each read(2). We chose this over a buffer
- * owned by the stream because it lets the layer above decide: the HTTP
- * layer reads straight into its per-connection parse buffer (no copy), and
+ * alloc_cb), called right before each read (recv(2) on a socket). We chose this
+ * over a buffer owned by the stream because it lets the layer above decide: the
+ * HTTP layer reads straight into its per-connection parse buffer (no copy), and
  * a server with many idle connections can hand out one loop-wide buffer, so
  * an idle connection holds no read memory at all. Every alloc callback is
  * followed by exactly one read callback with that buffer, so the caller can
@@ -22,9 +22,10 @@
  * buffers, so typical writes do not allocate). With an empty queue eddy_write
  * tries the socket at once; what the kernel does not take is queued, and
  * EDDY_WRITABLE is armed only after EAGAIN. Queued requests are flushed
- * together with one writev-like sendmsg (at most IOV_MAX buffers), partial
- * writes advance the queued buffers in place. Callbacks always run later,
- * in the pending phase, never inside eddy_write.
+ * together with one writev-like sendmsg (at most IOV_MAX buffers; a send
+ * when there is one), partial writes advance the queued buffers in place.
+ * Callbacks always run later, in the pending phase, never inside
+ * eddy_write.
  *
  * Back-pressure is Node's: eddy_write returns 1 when the bytes queued are at
  * or above the stream's high-water mark (default EDDY_HIGH_WATER_DEFAULT),

@@ -31,8 +31,8 @@ const char *eddy_loop_label(eddy_loop_t *loop, uint64_t *running_ns) {
     uint64_t since = atomic_load_explicit(&loop->_stall_seen_ns,
                                           memory_order_relaxed);
     uint64_t now = eddy_hrtime();
-    int same = seq == atomic_load_explicit(&loop->_dispatches,
-                                           memory_order_relaxed);
+    int same = seq ==
+               atomic_load_explicit(&loop->_dispatches, memory_order_relaxed);
     *running_ns = (label && since && same && now > since) ? now - since : 0;
   }
   return label;
