@@ -418,6 +418,18 @@ EDDY_EXTERN int eddy_write(eddy_write_t *req, eddy_stream_t *s,
                            eddy_write_cb cb);
 
 /*
+ * libuv's uv_try_write: sends what the kernel takes of `nbufs` buffers now
+ * and queues nothing, so no request and no callback. Returns the bytes sent
+ * (fewer than given when the kernel took part), -EAGAIN when writes are
+ * queued, the stream is connecting or the kernel took nothing, the
+ * eddy_write() errors (-EINVAL, -ENOTCONN, -EPIPE, an earlier failure), or
+ * the send's own error (-ECONNRESET, -EPIPE...), which does not mark the
+ * stream: the caller decides, usually by closing it. Loop thread.
+ */
+EDDY_EXTERN ssize_t eddy_try_write(eddy_stream_t *s, const eddy_buf_t bufs[],
+                                   unsigned nbufs);
+
+/*
  * eddy_write() that also sends the descriptor `fd` (SCM_RIGHTS) with the
  * first byte of these buffers, over a Unix stream. eddy does not take `fd`:
  * keep it open until `cb` runs, then close it if you like (the peer has its

@@ -274,6 +274,19 @@ int eddy_write(eddy_write_t *req, eddy_stream_t *s, const eddy_buf_t bufs[],
   return write_common(req, s, bufs, nbufs, -1, cb);
 }
 
+ssize_t eddy_try_write(eddy_stream_t *s, const eddy_buf_t bufs[],
+                       unsigned nbufs) {
+  int err = write_check(s, nbufs);
+  if (err) return err;
+  if (nbufs > IOV_MAX) return -EINVAL;
+  if (!eddy_queue_empty(&s->_writes) ||
+      (s->_flags & (S_CONNECTING | S_CONNECT_DONE)))
+    return -EAGAIN; /* bytes must not overtake what is queued */
+  /* eddy_buf_t is laid out as struct iovec (net.h) */
+  ssize_t n = send_batch(s, (struct iovec *)(uintptr_t)bufs, (int)nbufs, -1);
+  return n == -EWOULDBLOCK ? -EAGAIN : n;
+}
+
 int eddy_write_fd(eddy_write_t *req, eddy_stream_t *s, const eddy_buf_t bufs[],
                   unsigned nbufs, int fd, eddy_write_cb cb) {
   if (fd < 0 || s->type != EDDY_HANDLE_UNIX || (s->_flags & S_NOT_SOCK))

@@ -205,6 +205,45 @@ Test(net, high_water_mark_and_drain) {
   close_loop(&loop);
 }
 
+/* Sends now or not at all: whole when the kernel has room, part when it
+ * fills, -EAGAIN with a write queued (bytes must not overtake it), and the
+ * eddy_write() refusals; the peer gets every byte once, in order. */
+Test(net, try_write_sends_now_and_never_overtakes_the_queue) {
+  const size_t size = 4u << 20;
+  eddy_write_t w;
+  cr_assert_eq(eddy_loop_init(&loop), 0);
+  peer_fd = raw_peer(&client);
+  setup_big(size);
+  eddy_stream_t *s = EDDY_STREAM(&client);
+  eddy_buf_t b = eddy_buf(big, 100);
+  cr_assert_eq(eddy_try_write(s, &b, 1), 100);
+  cr_assert_eq(eddy_try_write(s, &b, 0), -EINVAL);
+  b = eddy_buf(big + 100, size - 100);
+  ssize_t part = eddy_try_write(s, &b, 1);
+  cr_assert(part > 0 && (size_t)part < size - 100, "took %zd", part);
+  cr_assert_eq(eddy_stream_queued(s), 0, "try_write queued bytes");
+  /* Queue the rest, then nothing may go before it. */
+  b = eddy_buf(big + 100 + part, size - 100 - (size_t)part);
+  cr_assert_eq(eddy_write(&w, s, &b, 1, big_written), 1);
+  eddy_buf_t one = eddy_buf("x", 1);
+  cr_assert_eq(eddy_try_write(s, &one, 1), -EAGAIN, "overtook the queue");
+  eddy_timer_init(&loop, &reader);
+  eddy_timer_start(&reader, slow_read, 1, 1);
+  run_until(&loop, &write_calls, 15000); /* the queued write finished */
+  cr_assert_eq(write_status, 0);
+  fcntl(peer_fd, F_SETFL, 0);
+  if (read_full(peer_fd, recv_buf + got, size - got) == 0) got = size;
+  cr_assert_eq(got, size);
+  cr_assert_eq(memcmp(recv_buf, big, size), 0, "bytes differ");
+  eddy_shutdown_t sh;
+  cr_assert_eq(eddy_shutdown(&sh, s, NULL), 0);
+  cr_assert_eq(eddy_try_write(s, &one, 1), -EPIPE);
+  free(big);
+  free(recv_buf);
+  close(peer_fd);
+  close_loop(&loop);
+}
+
 /* ------------------------------------------------------- shutdown */
 
 static int shut_status = 1;
