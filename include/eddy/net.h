@@ -422,9 +422,10 @@ EDDY_EXTERN int eddy_write(eddy_write_t *req, eddy_stream_t *s,
  * and queues nothing, so no request and no callback. Returns the bytes sent
  * (fewer than given when the kernel took part), -EAGAIN when writes are
  * queued, the stream is connecting or the kernel took nothing, the
- * eddy_write() errors (-EINVAL, -ENOTCONN, -EPIPE, an earlier failure), or
- * the send's own error (-ECONNRESET, -EPIPE...), which does not mark the
- * stream: the caller decides, usually by closing it. Loop thread.
+ * eddy_write() errors (-EINVAL, also for more than IOV_MAX buffers;
+ * -ENOTCONN, -EPIPE, an earlier failure), or the send's own error
+ * (-ECONNRESET, -EPIPE...), which does not mark the stream: the caller
+ * decides, usually by closing it. Loop thread.
  */
 EDDY_EXTERN ssize_t eddy_try_write(eddy_stream_t *s, const eddy_buf_t bufs[],
                                    unsigned nbufs);
