@@ -63,7 +63,12 @@ static void write_out(eddy__http_conn_t *c) {
     busy->out.len = 0;
     return;
   }
-  /* The rest goes queued; `out` becomes the buffer being written. */
+  /* The rest goes queued; `out` becomes the buffer being written. The
+   * write keeps a pointer `sent` bytes into writing_buf: valid until
+   * on_write, because nothing grows, swaps or releases writing_buf while
+   * c->writing is set (this swap needs !c->writing, busy_release_idle
+   * returns early, and a close cancels the write, whose callback runs
+   * before the busy part is freed). */
   eddy__http_buf_t t = busy->writing_buf;
   busy->writing_buf = busy->out;
   busy->out = t;

@@ -109,6 +109,55 @@ Test(http_slow_reader, a_slow_reader_that_keeps_reading_is_served) {
   free(body);
 }
 
+/* One request for the big answer on a fresh connection, with a small
+ * receive buffer: the server's first send takes part of the answer and the
+ * rest is queued from inside its buffer. */
+static int big_request(int port) {
+  e2e_server_t s = {.pid = 0, .port = port};
+  int fd = e2e_connect(&s), small = 65536;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  static const char req[] = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  e2e_send(fd, req, sizeof(req) - 1);
+  return fd;
+}
+
+static void read_whole_big(int port, int half_close) {
+  int fd = big_request(port);
+  if (half_close) shutdown(fd, SHUT_WR); /* answered all the same */
+  size_t body_at;
+  char *got = e2e_read_slowly(fd, BIG, CHUNK, 1000, NULL, NULL, &body_at);
+  cr_assert_eq(memcmp(got + body_at, body, BIG), 0, "bytes differ");
+  free(got);
+  close(fd);
+}
+
+/* The client goes while the rest of a part-sent answer waits in the
+ * stream (the write points into the connection's buffer): a reset after a
+ * little was read, a close without reading, then a client that half-closes
+ * after its request. Under ASan no access may touch the freed buffer, and
+ * the server goes on answering whole. */
+Test(http_slow_reader, clients_that_leave_while_the_rest_of_an_answer_waits) {
+  fill_body();
+  tsrv_t t;
+  tsrv_init(&t, NULL, big_handler);
+  tsrv_run(&t);
+  char buf[65536];
+  for (int i = 0; i < 4; i++) {
+    int fd = big_request(t.port);
+    if (i % 2 == 0) { /* read a little, then reset */
+      usleep(20 * 1000);
+      cr_assert_gt(recv(fd, buf, sizeof(buf), 0), 0);
+      struct linger l = {1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    }
+    close(fd);
+  }
+  read_whole_big(t.port, 1);
+  read_whole_big(t.port, 0);
+  tsrv_stop(&t);
+  free(body);
+}
+
 /* ---------------------------------------------- pipelining backpressure */
 
 #define NREQ 200
